@@ -1,0 +1,11 @@
+# Production-like image: the same code runs as web (gunicorn), Celery worker and Celery beat.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=bureau.settings.production
+WORKDIR /app
+COPY pyproject.toml ./
+COPY . .
+RUN pip install --no-cache-dir . && useradd --create-home app
+RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "bureau.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

@@ -1,0 +1,27 @@
+# Quick start: `make demo` (SQLite, tasks in-process, demo data) and `make test` (PostgreSQL + Redis).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bureau
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test install serve
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_demo --teachers 2000
+	@echo "打开 http://127.0.0.1:8000/admin/ 用上面的账号登录（Ctrl+C 停止）"
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	bash scripts/ensure_services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_TEST_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest --create-db $(PYTEST_ARGS)

@@ -1,0 +1,1 @@
+"""Models of the backbone app: built in its own issue."""

@@ -1,0 +1,237 @@
+"""The admin as bureau clerks use it all day, scoped per role through scoping.py (habit 1)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import path
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import scoping
+from .admin_imports import import_view
+from .imports import SchoolImporter, TeacherImporter, today_local
+from .models import AuditEntry, Cluster, District, Posting, Profile, School, SubjectQuota, Teacher
+from .rules import mask_id_number
+from .services import teacher_save, user_assign_role
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Rows come from the scoping functions; auditors and principals never write."""
+
+    scope = None  # a function user -> queryset
+
+    def get_queryset(self, request):
+        qs = type(self).scope(request.user)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def has_add_permission(self, request):
+        return scoping.may_write(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return scoping.may_write(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return scoping.role_of(request.user) == "bureau" and super().has_delete_permission(request, obj)
+
+
+@admin.register(District)
+class DistrictAdmin(ScopedAdmin):
+    scope = staticmethod(scoping.visible_districts)
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Cluster)
+class ClusterAdmin(ScopedAdmin):
+    list_display = ["name", "district", "lead_school"]
+    list_filter = ["district"]
+    search_fields = ["name"]
+    autocomplete_fields = ["lead_school"]
+
+    @staticmethod
+    def scope(user):
+        return Cluster.objects.filter(
+            Q(district__in=scoping.visible_districts(user)) | Q(schools__in=scoping.visible_schools(user))
+        ).distinct()
+
+
+class SubjectQuotaInline(admin.TabularInline):
+    model = SubjectQuota
+    extra = 0
+
+
+@admin.register(School)
+class SchoolAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    scope = staticmethod(scoping.visible_schools)
+    list_display = ["code", "name", "district", "stage", "location", "is_weak", "cluster", "staffing_quota"]
+    list_filter = ["district", "stage", "location", "is_weak", "cluster"]
+    search_fields = ["code", "name"]
+    list_select_related = ["district", "cluster"]
+    inlines = [SubjectQuotaInline]
+    change_list_template = "admin/bureau/change_list_with_import.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_schools),
+                name="bureau_school_import",
+            )
+        ] + super().get_urls()
+
+    def import_schools(self, request):
+        return import_view(
+            self, request, importer_class=SchoolImporter, title="导入学校名册", permissions=["bureau.add_school"]
+        )
+
+
+class PostingInline(admin.TabularInline):
+    """History is read-only here: it changes only through services (a school change, an exchange)."""
+
+    model = Posting
+    fk_name = "teacher"
+    extra = 0
+    fields = ["school", "kind", "started_on", "ended_on", "note"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["started_on"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Teacher)
+class TeacherAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    scope = staticmethod(scoping.visible_teachers)
+    list_display = ["staff_no", "name", "gender", "school", "subject", "title", "status", "masked_id_number"]
+    list_filter = ["school__district", "school__stage", "title", "status", "employment_type", "is_class_teacher"]
+    search_fields = ["staff_no", "name", "school__name", "school__code"]
+    list_select_related = ["school"]
+    list_per_page = 50
+    show_full_result_count = False  # a COUNT(*) over 100,000 rows on every page is not needed
+    inlines = [PostingInline]
+    raw_id_fields = ["user"]
+    change_list_template = "admin/bureau/change_list_with_import.html"
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj):
+        return mask_id_number(obj.id_number)
+
+    def get_fields(self, request, obj=None):
+        fields = [f.name for f in Teacher._meta.fields if f.editable and f.name not in ("id",)]
+        if not scoping.may_see_full_id_number(request.user):
+            fields[fields.index("id_number")] = "masked_id_number"
+        return fields
+
+    readonly_fields = ["masked_id_number"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "school":
+            kwargs["queryset"] = scoping.visible_schools(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        teacher_save(teacher=obj, actor=request.user, today=today_local(), created=not change)
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_teachers),
+                name="bureau_teacher_import",
+            )
+        ] + super().get_urls()
+
+    def import_teachers(self, request):
+        return import_view(
+            self,
+            request,
+            importer_class=TeacherImporter,
+            title="导入教师名册",
+            permissions=["bureau.add_teacher", "bureau.change_teacher"],
+        )
+
+
+@admin.register(Posting)
+class PostingAdmin(ScopedAdmin):
+    scope = staticmethod(scoping.visible_postings)
+    list_display = ["teacher", "school", "kind", "started_on", "ended_on", "note"]
+    list_filter = ["kind", "school__district"]
+    search_fields = ["teacher__staff_no", "teacher__name", "school__code", "school__name"]
+    list_select_related = ["teacher", "school"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ProfileForm(forms.ModelForm):
+    teacher = forms.ModelChoiceField(
+        label="对应教师（教师角色）", queryset=Teacher.objects.all(), required=False, widget=forms.TextInput
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["user", "role", "district", "school"]
+
+    def clean_teacher(self):
+        return self.cleaned_data.get("teacher")
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    form = ProfileForm
+    list_display = ["user", "role", "district", "school"]
+    list_filter = ["role", "district"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    raw_id_fields = ["user", "school"]
+
+    def has_module_permission(self, request):
+        return scoping.role_of(request.user) == "bureau"
+
+    has_view_permission = has_change_permission = has_add_permission = (
+        lambda self, request, obj=None: scoping.role_of(request.user) == "bureau"
+    )
+
+    def save_model(self, request, obj, form, change):
+        user_assign_role(
+            user=obj.user,
+            role=obj.role,
+            actor=request.user,
+            district=obj.district,
+            school=obj.school,
+            teacher=form.cleaned_data.get("teacher"),
+        )
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "action", "actor", "object_type", "object_id"]
+    list_filter = ["action"]
+    search_fields = ["action", "object_id", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_module_permission(self, request):
+        return scoping.role_of(request.user) in ("bureau", "auditor")
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from bureau.demo import build_demo_city, export_roster
+from bureau.models import School
+
+
+class Command(BaseCommand):
+    help = "生成演示城市（区县、片区、各学段学校、教师与演示账号）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--teachers", type=int, default=2000, help="教师人数（默认 2000）")
+        parser.add_argument("--seed", type=int, default=2026, help="随机种子：相同种子生成相同城市")
+        parser.add_argument("--password", default="demo-pass-2026", help="演示账号的密码")
+        parser.add_argument("--export", metavar="DIR", help="另将名册写出为 DIR/schools.xlsx 与 DIR/teachers.xlsx")
+
+    def handle(self, *args, teachers, seed, password, export, **options):
+        if School.objects.exists():
+            self.stdout.write("数据库中已有学校数据，跳过生成演示城市。")
+        else:
+            result = build_demo_city(teachers=teachers, seed=seed, today=timezone.localdate(), password=password)
+            self.stdout.write(
+                f"已生成演示城市：{result.districts} 个区县，{result.schools} 所学校，{result.teachers} 名教师。"
+            )
+            self.stdout.write("演示账号（仅用于本机试用）：")
+            for label, username, pwd in result.logins:
+                self.stdout.write(f"  {label:<8} 用户名 {username:<10} 密码 {pwd}")
+        if export:
+            paths = export_roster(export)
+            self.stdout.write(f"名册已写出：{paths[0]}，{paths[1]}")

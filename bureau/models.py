@@ -1,0 +1,230 @@
+"""Organisation and people (SPEC §2): districts, clusters, schools, teachers, postings; roles; audit."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from .choices import (
+    Education,
+    EmploymentType,
+    Gender,
+    Location,
+    PostingKind,
+    Role,
+    Stage,
+    Status,
+    Title,
+)
+
+
+class District(models.Model):
+    code = models.CharField("区县代码", max_length=32, unique=True)
+    name = models.CharField("区县名称", max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "区县"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Cluster(models.Model):
+    """片区: a named group of schools led by one school (EX-6)."""
+
+    name = models.CharField("片区名称", max_length=64, unique=True)
+    district = models.ForeignKey(
+        District, verbose_name="区县", on_delete=models.PROTECT, null=True, blank=True, related_name="clusters"
+    )
+    lead_school = models.ForeignKey(
+        "School", verbose_name="牵头学校", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "片区"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class School(models.Model):
+    code = models.CharField("学校代码", max_length=32, unique=True)
+    name = models.CharField("学校名称", max_length=128)
+    district = models.ForeignKey(District, verbose_name="区县", on_delete=models.PROTECT, related_name="schools")
+    stage = models.CharField("学段", max_length=16, choices=Stage.choices)
+    location = models.CharField("城乡类型", max_length=8, choices=Location.choices)
+    is_weak = models.BooleanField("薄弱学校", default=False)
+    cluster = models.ForeignKey(
+        Cluster, verbose_name="片区", on_delete=models.SET_NULL, null=True, blank=True, related_name="schools"
+    )
+    staffing_quota = models.PositiveIntegerField("编制数", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    history = HistoricalRecords(verbose_name="学校变更记录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学校"
+        ordering = ["code"]
+        indexes = [models.Index(fields=["district", "stage"])]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+
+class SubjectQuota(models.Model):
+    """编制数 per subject (EX-2 surplus, EX-6 shortage). Optional: many schools have a total only."""
+
+    school = models.ForeignKey(School, verbose_name="学校", on_delete=models.CASCADE, related_name="subject_quotas")
+    subject = models.CharField("学科", max_length=32)
+    quota = models.PositiveIntegerField("编制数")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学科编制"
+        constraints = [models.UniqueConstraint(fields=["school", "subject"], name="subject_quota_unique")]
+
+    def __str__(self):
+        return f"{self.school.code} {self.subject} {self.quota}"
+
+
+class Teacher(models.Model):
+    staff_no = models.CharField("工号", max_length=32, unique=True)
+    name = models.CharField("姓名", max_length=64, db_index=True)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
+    birth_date = models.DateField("出生日期")
+    # Personal data (SEC-3): masked everywhere unless the viewer holds bureau.view_full_id_number.
+    id_number = models.CharField("身份证号", max_length=18, null=True, blank=True, unique=True)
+    school = models.ForeignKey(School, verbose_name="学校", on_delete=models.PROTECT, related_name="teachers")
+    subject = models.CharField("任教学科", max_length=32)
+    title = models.CharField("职称", max_length=8, choices=Title.choices)
+    education = models.CharField("学历", max_length=8, choices=Education.choices)
+    employed_on = models.DateField("参加工作日期")
+    joined_school_on = models.DateField("入校日期")
+    employment_type = models.CharField("编制类型", max_length=4, choices=EmploymentType.choices)
+    status = models.CharField("在职状态", max_length=4, choices=Status.choices, default=Status.ACTIVE)
+    is_class_teacher = models.BooleanField("班主任", default=False)
+    # EX-4: never proposed for exchange.
+    is_non_teaching = models.BooleanField("非教学人员", default=False)
+    cannot_teach = models.BooleanField("暂不能任教", default=False, help_text="如长期病假、孕产期等")
+    qualification_cert_no = models.CharField("教师资格证号", max_length=32, blank=True)
+    qualification_registered_on = models.DateField("资格定期注册日期", null=True, blank=True)
+    qualification_registration_due = models.DateField("下次定期注册日期", null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登录账号",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="teacher",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    # The history leaves the ID-card number out: personal data is kept in one place only (SEC-3).
+    history = HistoricalRecords(verbose_name="教师变更记录", excluded_fields=["id_number", "user"])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "教师"
+        ordering = ["staff_no"]
+        permissions = [("view_full_id_number", "可查看完整身份证号")]
+        indexes = [models.Index(fields=["school", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(joined_school_on__gte=F("employed_on")), name="teacher_joined_after_employed"
+            ),
+            models.CheckConstraint(condition=Q(employed_on__gt=F("birth_date")), name="teacher_employed_after_birth"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.staff_no}）"
+
+
+class Posting(models.Model):
+    """任职经历: never overwritten, only closed. The history behind EX-1 tenure and EX-7 rural years.
+
+    A teacher holds at most one open home post (kind regular) and at most one open secondment
+    (exchange, rural support, partnership) at a time: exchanged teachers keep their home post (EX-8).
+    """
+
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="postings")
+    school = models.ForeignKey(School, verbose_name="学校", on_delete=models.PROTECT, related_name="postings")
+    kind = models.CharField("任职类型", max_length=16, choices=PostingKind.choices, default=PostingKind.REGULAR)
+    started_on = models.DateField("开始日期")
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任职经历"
+        ordering = ["teacher", "started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["teacher"],
+                condition=Q(ended_on__isnull=True, kind=PostingKind.REGULAR),
+                name="posting_one_open_home_post",
+            ),
+            models.UniqueConstraint(
+                fields=["teacher"],
+                condition=Q(ended_on__isnull=True) & ~Q(kind=PostingKind.REGULAR),
+                name="posting_one_open_secondment",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")), name="posting_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.teacher} @ {self.school.code} {self.started_on}–{self.ended_on or '至今'}"
+
+
+class Profile(models.Model):
+    """A user's role and the scope it is tied to (SPEC §1)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField("角色", max_length=16, choices=Role.choices)
+    district = models.ForeignKey(District, verbose_name="区县", on_delete=models.PROTECT, null=True, blank=True)
+    school = models.ForeignKey(School, verbose_name="学校", on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "角色与范围"
+        constraints = [
+            models.CheckConstraint(
+                name="profile_scope_matches_role",
+                condition=(
+                    Q(role__in=[Role.BUREAU, Role.AUDITOR, Role.TEACHER], district__isnull=True, school__isnull=True)
+                    | Q(role=Role.DISTRICT, district__isnull=False, school__isnull=True)
+                    | Q(role=Role.PRINCIPAL, district__isnull=True, school__isnull=False)
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class AuditEntry(models.Model):
+    """Workflow audit row, written explicitly by services in the same transaction (habit 13)."""
+
+    action = models.CharField("操作", max_length=64, db_index=True)  # namespaced: bureau.teachers.imported
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    object_type = models.CharField("对象类型", max_length=64, blank=True)
+    object_id = models.CharField("对象", max_length=64, blank=True)
+    data = models.JSONField("内容", default=dict, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "操作记录"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

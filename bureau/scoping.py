@@ -1,0 +1,88 @@
+"""The one choke point for who may see what (CONVENTIONS habit 1).
+
+Every view, API viewset, export and admin `get_queryset` starts from these functions.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .choices import Role
+from .models import District, Posting, Profile, School, Teacher
+
+
+def role_of(user) -> str | None:
+    """The user's role; superusers act as bureau staff."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.BUREAU
+    profile = profile_of(user)
+    return profile.role if profile else None
+
+
+def profile_of(user) -> Profile | None:
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return None
+
+
+def own_teacher(user) -> Teacher | None:
+    try:
+        return user.teacher
+    except Teacher.DoesNotExist:
+        return None
+
+
+def visible_districts(user) -> QuerySet[District]:
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.AUDITOR):
+        return District.objects.all()
+    if role == Role.DISTRICT:
+        return District.objects.filter(pk=user.profile.district_id)
+    if role == Role.PRINCIPAL:
+        return District.objects.filter(schools=user.profile.school_id)
+    return District.objects.none()
+
+
+def visible_schools(user) -> QuerySet[School]:
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.AUDITOR):
+        return School.objects.all()
+    if role == Role.DISTRICT:
+        return School.objects.filter(district_id=user.profile.district_id)
+    if role == Role.PRINCIPAL:
+        return School.objects.filter(pk=user.profile.school_id)
+    if role == Role.TEACHER:
+        teacher = own_teacher(user)
+        return School.objects.filter(pk=teacher.school_id) if teacher else School.objects.none()
+    return School.objects.none()
+
+
+def visible_teachers(user) -> QuerySet[Teacher]:
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.AUDITOR):
+        return Teacher.objects.all()
+    if role == Role.DISTRICT:
+        return Teacher.objects.filter(school__district_id=user.profile.district_id)
+    if role == Role.PRINCIPAL:
+        return Teacher.objects.filter(school_id=user.profile.school_id)
+    if role == Role.TEACHER:
+        teacher = own_teacher(user)
+        return Teacher.objects.filter(pk=teacher.pk) if teacher else Teacher.objects.none()
+    return Teacher.objects.none()
+
+
+def visible_postings(user) -> QuerySet[Posting]:
+    return Posting.objects.filter(teacher__in=visible_teachers(user))
+
+
+def may_see_full_id_number(user) -> bool:
+    """SEC-3: only bureau staff holding the explicit permission (superusers hold every permission)."""
+    return role_of(user) == Role.BUREAU and user.has_perm("bureau.view_full_id_number")
+
+
+def may_write(user) -> bool:
+    """Auditors and teachers never write through the admin."""
+    return role_of(user) in (Role.BUREAU, Role.DISTRICT)

@@ -1,0 +1,131 @@
+"""Writes of the organisation part: one function per state change, each with its audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from .choices import PostingKind, Role
+from .models import AuditEntry, District, Posting, Profile, School, Teacher
+from .roles import STAFF_ROLES, group_name
+
+
+class ApplicationError(Exception):
+    """A domain rule refused the change; the message is Chinese, for the user."""
+
+
+def audit(*, action: str, actor, obj=None, **data) -> AuditEntry:
+    return AuditEntry.objects.create(
+        action=action,
+        actor=actor,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data,
+    )
+
+
+@transaction.atomic
+def postings_follow_school(*, teachers: Iterable[Teacher], actor, today: dt.date) -> None:
+    """A teacher's school changed: close the open home post and open one at the new school.
+
+    The new post starts on the teacher's 入校日期 when that is later than the old post's start (the
+    roster gives the date of the move), else on `today`. History is never overwritten (SPEC §2).
+    """
+    teachers = list(teachers)
+    open_posts = {
+        p.teacher_id: p
+        for p in Posting.objects.select_for_update().filter(
+            teacher__in=teachers, kind=PostingKind.REGULAR, ended_on__isnull=True
+        )
+    }
+    closed, opened = [], []
+    for teacher in teachers:
+        current = open_posts.get(teacher.pk)
+        if current is not None and current.school_id == teacher.school_id:
+            continue
+        start = teacher.joined_school_on
+        if current is not None:
+            if start <= current.started_on:
+                start = max(today, current.started_on)
+            current.ended_on = max(current.started_on, start - dt.timedelta(days=1))
+            closed.append(current)
+        opened.append(
+            Posting(
+                teacher=teacher,
+                school_id=teacher.school_id,
+                kind=PostingKind.REGULAR,
+                started_on=start,
+                note="调动",
+                created_by=actor,
+            )
+        )
+    Posting.objects.bulk_update(closed, ["ended_on"])
+    Posting.objects.bulk_create(opened)
+    for post in opened:
+        audit(
+            action="bureau.posting.moved",
+            actor=actor,
+            obj=post.teacher,
+            school=post.school_id,
+            started_on=post.started_on.isoformat(),
+        )
+
+
+@transaction.atomic
+def teacher_save(*, teacher: Teacher, actor, today: dt.date, created: bool) -> Teacher:
+    """The admin's write path: save, then keep the posting history in step with the school."""
+    teacher._change_reason = "后台编辑"
+    teacher.save()
+    if created:
+        Posting.objects.create(
+            teacher=teacher,
+            school_id=teacher.school_id,
+            kind=PostingKind.REGULAR,
+            started_on=teacher.joined_school_on,
+            note="后台新增",
+            created_by=actor,
+        )
+        audit(action="bureau.teacher.created", actor=actor, obj=teacher)
+    else:
+        postings_follow_school(teachers=[teacher], actor=actor, today=today)
+        audit(action="bureau.teacher.changed", actor=actor, obj=teacher)
+    return teacher
+
+
+@transaction.atomic
+def user_assign_role(
+    *,
+    user,
+    role: str,
+    actor,
+    district: District | None = None,
+    school: School | None = None,
+    teacher: Teacher | None = None,
+) -> Profile:
+    """Tie a user to a role and its scope; the auth group and admin access follow the role."""
+    if role == Role.DISTRICT and district is None:
+        raise ApplicationError("区县教育局账号必须指定区县。")
+    if role == Role.PRINCIPAL and school is None:
+        raise ApplicationError("校长账号必须指定学校。")
+    if role == Role.TEACHER and teacher is None:
+        raise ApplicationError("教师账号必须对应一名教师。")
+    profile, _ = Profile.objects.update_or_create(
+        user=user,
+        defaults={
+            "role": role,
+            "district": district if role == Role.DISTRICT else None,
+            "school": school if role == Role.PRINCIPAL else None,
+        },
+    )
+    if role == Role.TEACHER:
+        Teacher.objects.filter(user=user).exclude(pk=teacher.pk).update(user=None)
+        teacher.user = user
+        teacher.save(update_fields=["user"])
+    user.groups.set([Group.objects.get_or_create(name=group_name(role))[0]])
+    user.is_staff = role in STAFF_ROLES
+    user.save(update_fields=["is_staff"])
+    audit(action="bureau.role.assigned", actor=actor, obj=profile, role=role)
+    return profile

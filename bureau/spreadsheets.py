@@ -1,0 +1,255 @@
+"""The shared spreadsheet reader and writer behind every import and export (SPEC §7, SEC-2).
+
+Reading: size limit, xlsx only (checked from the content), zip-bomb checks before anything is
+unpacked, openpyxl read-only with cached values (no formula is evaluated), defusedxml installed so
+openpyxl parses XML safely. Writing: openpyxl write-only (constant memory), header row frozen, and text
+starting with = + - @ stored as text so that no spreadsheet runs it as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+
+class SpreadsheetError(Exception):
+    """The whole file is refused; the message is Chinese and says what to do."""
+
+
+class CellError(ValueError):
+    """One cell is invalid; the message is the Chinese reason."""
+
+
+@dataclass(frozen=True)
+class SheetRows:
+    headers: list[str]
+    rows: Iterator[tuple[int, dict[str, Any]]]  # (Excel row number, {header: raw value})
+
+
+def _size_of(fileobj: IO[bytes]) -> int:
+    pos = fileobj.tell()
+    fileobj.seek(0, 2)
+    size = fileobj.tell()
+    fileobj.seek(pos)
+    return size
+
+
+def check_xlsx(fileobj: IO[bytes]) -> None:
+    """SEC-2: refuse what is too big, not an xlsx, or a zip bomb, before openpyxl sees it."""
+    size = _size_of(fileobj)
+    if size == 0:
+        raise SpreadsheetError("文件为空，请选择填好数据的 xlsx 文件。")
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise SpreadsheetError(f"文件过大（{size / 1048576:.1f} MB），上限为 {limit / 1048576:.0f} MB，请拆分后分批导入。")
+    fileobj.seek(0)
+    if fileobj.read(4) != b"PK\x03\x04":
+        fileobj.seek(0)
+        raise SpreadsheetError("文件不是 xlsx 格式，请在 Excel 中“另存为 Excel 工作簿（*.xlsx）”后重新导入。")
+    fileobj.seek(0)
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            members = archive.infolist()
+            names = {m.filename for m in members}
+            unpacked = sum(m.file_size for m in members)
+            packed = sum(m.compress_size for m in members) or 1
+    except zipfile.BadZipFile:
+        raise SpreadsheetError("文件已损坏或不是 xlsx 格式，请重新保存后导入。") from None
+    finally:
+        fileobj.seek(0)
+    if "xl/workbook.xml" not in names:
+        raise SpreadsheetError("文件不是 xlsx 格式，请在 Excel 中“另存为 Excel 工作簿（*.xlsx）”后重新导入。")
+    if unpacked > settings.IMPORT_MAX_UNCOMPRESSED_BYTES or unpacked / packed > settings.IMPORT_MAX_RATIO:
+        raise SpreadsheetError("文件解压后异常庞大（疑似压缩炸弹），已拒绝导入。")
+
+
+def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterable[str] = ()) -> SheetRows:
+    """Sheet one, header row one; extra columns ignored; blank rows skipped."""
+    check_xlsx(fileobj)
+    required, optional = list(required), list(optional)
+    try:
+        workbook = load_workbook(fileobj, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on a damaged package
+        raise SpreadsheetError("无法读取该 xlsx 文件，文件可能已损坏，请重新保存后导入。") from None
+    if not workbook.worksheets:
+        raise SpreadsheetError("文件中没有工作表。")
+    sheet = workbook.worksheets[0]
+    row_iter = sheet.iter_rows(values_only=True)
+    header_row = next(row_iter, None)
+    if header_row is None or not any(v not in (None, "") for v in header_row):
+        workbook.close()
+        raise SpreadsheetError("第一个工作表为空：第1行应为表头。")
+    headers = [str(v).strip() if v is not None else "" for v in header_row]
+    missing = [h for h in required if h not in headers]
+    if missing:
+        workbook.close()
+        raise SpreadsheetError(
+            f"表头不符：缺少列 {'、'.join(missing)}。第1行应为：{'、'.join(required + optional)}。"
+        )
+    wanted = {h: headers.index(h) for h in required + optional if h in headers}
+    max_rows = settings.IMPORT_MAX_ROWS
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for number, values in enumerate(row_iter, start=2):
+                if number - 1 > max_rows:
+                    raise SpreadsheetError(f"行数超过上限 {max_rows} 行，请拆分后分批导入。")
+                if not values or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue
+                yield number, {h: (values[i] if i < len(values) else None) for h, i in wanted.items()}
+        finally:
+            workbook.close()
+
+    return SheetRows(headers=headers, rows=rows())
+
+
+# --- cell parsers: raw openpyxl value -> clean Python value, or CellError with a Chinese reason ----
+
+_DATE_TEXT = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def as_text(value: Any, *, max_length: int | None = None) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime | dt.date):
+        raise CellError("应为文本，不应是日期")
+    text = str(value).strip()
+    if max_length and len(text) > max_length:
+        raise CellError(f"过长（最多 {max_length} 个字符）")
+    return text
+
+
+def as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        match = _DATE_TEXT.match(value.strip())
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError:
+                raise CellError(f"“{value.strip()}”不是有效日期") from None
+    raise CellError(f"“{value}”不是日期，应为日期单元格或 YYYY-MM-DD 文本")
+
+
+def as_int(value: Any, *, minimum: int | None = 0) -> int:
+    if isinstance(value, bool):
+        raise CellError("应为整数")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        number = int(value.strip())
+    else:
+        raise CellError(f"“{value}”不是整数")
+    if minimum is not None and number < minimum:
+        raise CellError(f"不能小于 {minimum}")
+    return number
+
+
+def as_decimal(value: Any, *, minimum: decimal.Decimal | None = decimal.Decimal(0), places: int = 1) -> decimal.Decimal:
+    if isinstance(value, bool):
+        raise CellError("应为数字")
+    try:
+        number = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation:
+        raise CellError(f"“{value}”不是数字") from None
+    if not number.is_finite():
+        raise CellError(f"“{value}”不是数字")
+    if minimum is not None and number < minimum:
+        raise CellError(f"不能小于 {minimum}")
+    return number.quantize(decimal.Decimal(1).scaleb(-places))
+
+
+def as_choice(value: Any, choices: Iterable[str]) -> str:
+    text = as_text(value)
+    allowed = list(choices)
+    if text not in allowed:
+        raise CellError(f"“{text}”不是允许的值，应为：{'、'.join(allowed)}")
+    return text
+
+
+def as_yes_no(value: Any) -> bool:
+    text = as_text(value)
+    if text == "是":
+        return True
+    if text == "否":
+        return False
+    raise CellError(f"“{text}”应为 是 或 否")
+
+
+# --- writer ---------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def safe_cell(sheet, value: Any) -> Any:
+    """Text that a spreadsheet would take as a formula is stored as quoted text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+@dataclass
+class SheetSpec:
+    title: str
+    headers: list[str]
+    rows: Iterable[Iterable[Any]]
+    date_columns: tuple[int, ...] = ()
+    widths: dict[int, float] | None = None
+
+
+def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
+    """Write sheets in constant memory (openpyxl write-only): rows are consumed as they come."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for spec in sheets:
+        sheet = workbook.create_sheet(spec.title)
+        sheet.freeze_panes = "A2"
+        for index, header in enumerate(spec.headers):
+            width = (spec.widths or {}).get(index, max(10, 2.2 * len(header) + 2))
+            sheet.column_dimensions[_column_letter(index)].width = width
+        header_cells = []
+        for header in spec.headers:
+            cell = WriteOnlyCell(sheet, header)
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        date_columns = set(spec.date_columns)
+        for row in spec.rows:
+            out = []
+            for index, value in enumerate(row):
+                if index in date_columns and value is not None:
+                    cell = WriteOnlyCell(sheet, value)
+                    cell.number_format = "yyyy-mm-dd"
+                    out.append(cell)
+                else:
+                    out.append(safe_cell(sheet, value))
+            sheet.append(out)
+    workbook.save(target)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)

@@ -1,0 +1,20 @@
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+
+from .scoping import role_of
+
+
+def home(request):
+    """Landing page: staff go to the admin; everyone else sees what is there for their role."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "bureau/home.html", {"role": role_of(request.user)})
+
+
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,1 @@
+"""Models of the credits app: built in its own issue."""

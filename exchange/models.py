@@ -1,0 +1,1 @@
+"""Models of the exchange app: built in its own issue."""

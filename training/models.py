@@ -1,0 +1,1 @@
+"""Models of the training app: built in its own issue."""
