@@ -1,1 +1,184 @@
-"""Models of the credits app: built in its own issue."""
+"""The credit ledger (append-only) and the yearly policy (SPEC §4)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from bureau.models import Teacher
+
+from . import rules
+
+
+class Source(models.TextChoices):
+    TRAINING_RESULT = "training_result", "培训结果"
+    SCHOOL_BASED = "school_based", "校本研修"
+    SELF_STUDY = "self_study", "自主研修"
+    EXTERNAL_CERTIFICATE = "external_certificate", "学时认定"
+    MANUAL_ADJUSTMENT = "manual_adjustment", "人工调整"
+
+
+class Mode(models.TextChoices):
+    FACE_TO_FACE = "集中面授", "集中面授"
+    ONLINE = "网络研修", "网络研修"
+    BLENDED = "混合式", "混合式"
+    SCHOOL_BASED = "校本研修", "校本研修"
+
+
+class Theme(models.TextChoices):
+    ETHICS = "师德", "师德"
+    IT = "信息技术", "信息技术"
+    CLASS_TEACHER = "班主任", "班主任"
+    SUBJECT = "学科教学", "学科教学"
+    NEW_TEACHER = "新教师", "新教师"
+    MANAGEMENT = "管理", "管理"
+    OTHER = "其他", "其他"
+
+
+_DEFAULTS = rules.PolicyValues()
+
+
+class Policy(models.Model):
+    """CR-3: versioned by year. The policy for year Y is the row with the greatest year ≤ Y."""
+
+    year = models.PositiveIntegerField("起始年度", unique=True, help_text="本政策自该年度起适用，直到下一版本")
+    annual_credits = models.DecimalField("年度学分要求", max_digits=6, decimal_places=2, default=_DEFAULTS.annual_credits)
+    cycle_hours = models.DecimalField("周期学时要求", max_digits=7, decimal_places=2, default=_DEFAULTS.cycle_hours)
+    cycle_years = models.PositiveSmallIntegerField("周期年数", default=_DEFAULTS.cycle_years, validators=[MinValueValidator(1)])
+    first_cycle_start = models.PositiveIntegerField("首个周期起始年", default=_DEFAULTS.first_cycle_start)
+    flag_threshold = models.DecimalField("学校预警比例", max_digits=4, decimal_places=3, default=_DEFAULTS.flag_threshold)
+    min_school_based_hours = models.DecimalField(
+        "年度校本研修最低学时", max_digits=6, decimal_places=2, default=_DEFAULTS.min_school_based_hours
+    )
+    min_ethics_hours = models.DecimalField("年度师德最低学时", max_digits=6, decimal_places=2, default=_DEFAULTS.min_ethics_hours)
+    credits_per_hour = models.DecimalField("每学时折算学分", max_digits=5, decimal_places=2, default=_DEFAULTS.credits_per_hour)
+    target_participation = models.DecimalField(
+        "参培率目标", max_digits=4, decimal_places=3, default=_DEFAULTS.target_participation
+    )
+    target_pass = models.DecimalField("合格率目标", max_digits=4, decimal_places=3, default=_DEFAULTS.target_pass)
+    target_compliance = models.DecimalField("学分达标率目标", max_digits=4, decimal_places=3, default=_DEFAULTS.target_compliance)
+    claim_max_wait_days = models.PositiveSmallIntegerField("认定申请最长等待天数", default=_DEFAULTS.claim_max_wait_days)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    history = HistoricalRecords(verbose_name="学分政策变更记录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学分政策"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(flag_threshold__gt=0, flag_threshold__lte=1), name="policy_threshold_between_0_and_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} 年起适用的学分政策"
+
+    def values(self) -> rules.PolicyValues:
+        return rules.PolicyValues(**{f: getattr(self, f) for f in rules.PolicyValues.__dataclass_fields__})
+
+
+class LedgerQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("学分登记只能追加：更正请登记冲销行。")
+
+    def delete(self):
+        raise ValidationError("学分登记只能追加：不能删除。")
+
+
+class LedgerEntry(models.Model):
+    """学分登记: append-only, also at the database level (a trigger refuses UPDATE and DELETE).
+
+    A correction is a reversal row (`reverses` → the row it cancels, negated figures) plus a new row.
+    Rows caused by the same thing share a `source_key` (e.g. ``result:<enrolment id>``) and are numbered
+    by `revision`: the unique (source_key, revision) pair is what makes a posting happen exactly once
+    even when two workers race (CR-2).
+    """
+
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="ledger")
+    entry_date = models.DateField("日期")
+    hours = models.DecimalField("学时", max_digits=8, decimal_places=2)
+    credits = models.DecimalField("学分", max_digits=8, decimal_places=2)
+    source = models.CharField("来源", max_length=24, choices=Source.choices)
+    mode = models.CharField("培训方式", max_length=8, choices=Mode.choices, blank=True)
+    theme = models.CharField("主题", max_length=8, choices=Theme.choices, blank=True)
+    project = models.ForeignKey(
+        "training.Project", verbose_name="培训项目", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_key = models.CharField("来源标识", max_length=64, blank=True, db_index=True)
+    revision = models.PositiveIntegerField("版本", default=1)
+    reverses = models.OneToOneField(
+        "self", verbose_name="冲销", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    description = models.CharField("说明", max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学分登记"
+        ordering = ["teacher", "entry_date", "id"]
+        indexes = [models.Index(fields=["teacher", "entry_date"]), models.Index(fields=["entry_date"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key", "revision"], condition=~Q(source_key=""), name="ledger_source_revision_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.teacher_id} {self.entry_date} {self.credits}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("学分登记只能追加：更正请登记冲销行。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("学分登记只能追加：不能删除。")
+
+
+class SubmissionKind(models.TextChoices):
+    SCHOOL_BASED = Source.SCHOOL_BASED.value, "校本研修"
+    SELF_STUDY = Source.SELF_STUDY.value, "自主研修（师本）"
+
+
+class SubmissionState(models.TextChoices):
+    SUBMITTED = "submitted", "待审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "未通过"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class HoursSubmission(models.Model):
+    """School-based (校本) and self-study (师本) hours a teacher submits; the principal decides."""
+
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="hour_submissions")
+    kind = models.CharField("类型", max_length=24, choices=SubmissionKind.choices)
+    title = models.CharField("研修内容", max_length=200)
+    studied_on = models.DateField("研修日期")
+    hours = models.DecimalField("学时", max_digits=6, decimal_places=2)
+    theme = models.CharField("主题", max_length=8, choices=Theme.choices, default=Theme.SUBJECT)
+    evidence = models.TextField("佐证说明")
+    state = models.CharField("状态", max_length=12, choices=SubmissionState.choices, default=SubmissionState.SUBMITTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decision_note = models.CharField("审核意见", max_length=200, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学时申报"
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="submission_hours_positive")]
+
+    def __str__(self):
+        return f"{self.teacher} {self.title} {self.hours}"

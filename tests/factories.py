@@ -37,6 +37,7 @@ class SchoolFactory(factory.django.DjangoModelFactory):
 class TeacherFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Teacher
+        skip_postgeneration_save = True
 
     staff_no = factory.Sequence(lambda n: f"T{n:06d}")
     name = factory.Sequence(lambda n: f"教师{n}")

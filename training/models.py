@@ -1,1 +1,216 @@
-"""Models of the training app: built in its own issue."""
+"""Training projects, enrolment, attendance, results and surveys (SPEC §3)."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from bureau.models import District, Teacher
+from credits.models import Mode, Theme
+
+
+class Level(models.TextChoices):
+    NATIONAL = "国培", "国培"
+    PROVINCIAL = "省培", "省培"
+    MUNICIPAL = "市培", "市培"
+    COUNTY = "县培", "县培"
+    SCHOOL = "校本", "校本"
+    SELF = "师本", "师本"
+
+
+class Kind(models.TextChoices):
+    REQUIRED = "必修", "必修"
+    ELECTIVE = "选修", "选修"
+
+
+class ProjectStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+    ENROLLING = "enrolling", "报名中"
+    RUNNING = "running", "进行中"
+    FINISHED = "finished", "已结束"
+    ARCHIVED = "archived", "已归档"
+
+
+class Project(models.Model):
+    code = models.CharField("项目编号", max_length=32, unique=True)
+    name = models.CharField("项目名称", max_length=200)
+    level = models.CharField("项目级别", max_length=4, choices=Level.choices)
+    mode = models.CharField("培训方式", max_length=8, choices=Mode.choices)
+    kind = models.CharField("类别", max_length=4, choices=Kind.choices)
+    theme = models.CharField("主题", max_length=8, choices=Theme.choices)
+    hours = models.DecimalField("学时", max_digits=7, decimal_places=2, validators=[MinValueValidator(0)])
+    credits = models.DecimalField(
+        "学分", max_digits=7, decimal_places=2, null=True, blank=True, help_text="留空则按学分政策的每学时折算学分计算"
+    )
+    start_on = models.DateField("开始日期")
+    end_on = models.DateField("结束日期")
+    organiser = models.CharField("承办单位", max_length=200)
+    capacity = models.PositiveIntegerField("名额", null=True, blank=True, help_text="留空表示不限")
+    # Target audience: empty means everyone.
+    target_stages = models.JSONField("面向学段", default=list, blank=True)
+    target_subjects = models.JSONField("面向学科", default=list, blank=True)
+    target_titles = models.JSONField("面向职称", default=list, blank=True)
+    target_districts = models.ManyToManyField(District, verbose_name="面向区县", blank=True)
+    enrol_opens_on = models.DateField("报名开始", null=True, blank=True)
+    enrol_closes_on = models.DateField("报名截止", null=True, blank=True)
+    status = models.CharField("状态", max_length=12, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    history = HistoricalRecords(verbose_name="项目变更记录", m2m_fields=[])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训项目"
+        ordering = ["-start_on", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_on__gte=F("start_on")), name="project_ends_after_start"),
+            models.CheckConstraint(condition=Q(hours__gte=0), name="project_hours_not_negative"),
+            models.CheckConstraint(condition=Q(credits__isnull=True) | Q(credits__gte=0), name="project_credits_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+
+class EnrolmentState(models.TextChoices):
+    APPLIED = "applied", "已报名"
+    SCHOOL_APPROVED = "school_approved", "学校已审核"
+    APPROVED = "approved", "已录取"
+    REJECTED = "rejected", "未通过"
+    ATTENDING = "attending", "参训中"
+    COMPLETED = "completed", "已结业"
+    WITHDRAWN = "withdrawn", "已退出"
+    NO_SHOW = "no_show", "未报到"
+
+
+# States that hold a seat against the project's capacity.
+SEAT_STATES = [
+    EnrolmentState.APPLIED,
+    EnrolmentState.SCHOOL_APPROVED,
+    EnrolmentState.APPROVED,
+    EnrolmentState.ATTENDING,
+    EnrolmentState.COMPLETED,
+]
+
+
+class Enrolment(models.Model):
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.PROTECT, related_name="enrolments")
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="enrolments")
+    state = models.CharField("状态", max_length=16, choices=EnrolmentState.choices, default=EnrolmentState.APPLIED)
+    nominated = models.BooleanField("校长选派", default=False)
+    imported = models.BooleanField("由结果导入创建", default=False)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="报名人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("报名时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "报名"
+        ordering = ["project", "teacher"]
+        constraints = [models.UniqueConstraint(fields=["project", "teacher"], name="enrolment_once_per_project")]
+        indexes = [models.Index(fields=["project", "state"])]
+
+    def __str__(self):
+        return f"{self.teacher} · {self.project.code}"
+
+
+class EnrolmentEvent(models.Model):
+    """Every transition of an enrolment, with who made it (the approval chain's record)."""
+
+    enrolment = models.ForeignKey(Enrolment, verbose_name="报名", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=EnrolmentState.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=EnrolmentState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "报名审核记录"
+        ordering = ["created_at", "id"]
+
+
+class Session(models.Model):
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.CASCADE, related_name="sessions")
+    held_on = models.DateField("日期")
+    title = models.CharField("内容", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训场次"
+        ordering = ["project", "held_on"]
+        constraints = [models.UniqueConstraint(fields=["project", "held_on", "title"], name="session_unique")]
+
+    def __str__(self):
+        return f"{self.project.code} {self.held_on} {self.title}"
+
+
+class Attendance(models.Model):
+    session = models.ForeignKey(Session, verbose_name="场次", on_delete=models.CASCADE, related_name="attendance")
+    enrolment = models.ForeignKey(Enrolment, verbose_name="报名", on_delete=models.CASCADE, related_name="attendance")
+    present = models.BooleanField("出勤", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "考勤"
+        constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="attendance_once")]
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "优秀", "优秀"
+    PASS = "合格", "合格"
+    FAIL = "不合格", "不合格"
+    INCOMPLETE = "未完成", "未完成"
+
+
+class Result(models.Model):
+    """考核结果: one per enrolment. Saving it goes through credits.services.result_post (CR-1, CR-2)."""
+
+    enrolment = models.OneToOneField(Enrolment, verbose_name="报名", on_delete=models.PROTECT, related_name="result")
+    grade = models.CharField("考核结果", max_length=4, choices=Grade.choices)
+    completed_on = models.DateField("完成日期", null=True, blank=True)
+    certified_hours = models.DecimalField(
+        "认定学时", max_digits=7, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    history = HistoricalRecords(verbose_name="考核结果变更记录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "考核结果"
+        indexes = [models.Index(fields=["completed_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(grade__in=["优秀", "合格"]) | Q(completed_on__isnull=False), name="result_passing_has_date"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.enrolment} {self.grade}"
+
+
+class SurveyKind(models.TextChoices):
+    NEEDS = "needs", "需求调研"
+    SATISFACTION = "satisfaction", "满意度调查"
+
+
+class SurveyResponse(models.Model):
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.CASCADE, related_name="survey_responses")
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("问卷", max_length=16, choices=SurveyKind.choices)
+    score = models.PositiveSmallIntegerField("评分", validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField("意见", blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "问卷答复"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "teacher", "kind"], name="survey_once"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="survey_score_1_to_5"),
+        ]

@@ -1,0 +1,56 @@
+"""Reads of the credits part: the policy in force and a teacher's totals (CR-3, CR-5, CR-6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+
+from . import rules
+from .models import LedgerEntry, Mode, Policy, Source, Theme
+
+ZERO = Decimal("0")
+# School-based study: submitted 校本 hours and projects run in the 校本研修 mode.
+SCHOOL_BASED = Q(source=Source.SCHOOL_BASED) | Q(mode=Mode.SCHOOL_BASED)
+
+
+def policy_for(year: int) -> rules.PolicyValues:
+    """CR-3: the policy row with the greatest start year ≤ year; the defaults when there is none."""
+    policy = Policy.objects.filter(year__lte=year).order_by("-year").first()
+    return policy.values() if policy else rules.PolicyValues()
+
+
+@dataclass(frozen=True)
+class TeacherYear:
+    year: int
+    annual_credits: Decimal
+    annual_hours: Decimal
+    ethics_hours: Decimal
+    school_based_hours: Decimal
+    cycle_start: int
+    cycle_hours: Decimal
+    policy: rules.PolicyValues
+
+    @property
+    def compliant(self) -> bool:
+        return rules.is_compliant(annual_credits=self.annual_credits, requirement=self.policy.annual_credits)
+
+
+def teacher_year(teacher_id: int, year: int) -> TeacherYear:
+    """One teacher's figures for a year, in one aggregate query (CR-5, CR-6)."""
+    policy = policy_for(year)
+    start = rules.cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
+    in_year = Q(entry_date__gte=dt.date(year, 1, 1))
+    totals = LedgerEntry.objects.filter(
+        teacher_id=teacher_id, entry_date__gte=dt.date(start, 1, 1), entry_date__lte=dt.date(year, 12, 31)
+    ).aggregate(
+        annual_credits=Coalesce(Sum("credits", filter=in_year), ZERO),
+        annual_hours=Coalesce(Sum("hours", filter=in_year), ZERO),
+        ethics_hours=Coalesce(Sum("hours", filter=in_year & Q(theme=Theme.ETHICS)), ZERO),
+        school_based_hours=Coalesce(Sum("hours", filter=in_year & SCHOOL_BASED), ZERO),
+        cycle_hours=Coalesce(Sum("hours"), ZERO),
+    )
+    return TeacherYear(year=year, cycle_start=start, policy=policy, **totals)

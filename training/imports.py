@@ -1,0 +1,163 @@
+"""projects.xlsx and results.xlsx (SPEC §7) on the shared importer of bureau.importing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from bureau.importing import Column, Importer, ImportReport, ParsedRow
+from bureau.models import Teacher
+from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text
+from credits.models import Mode, Theme
+
+from .models import Grade, Kind, Level, Project, ProjectStatus
+from .services import result_record
+
+
+class ProjectImporter(Importer):
+    key = "项目编号"
+    audit_action = "training.projects.imported"
+    object_type = "training.project"
+    columns = [
+        Column("项目编号", partial(as_text, max_length=32)),
+        Column("项目名称", partial(as_text, max_length=200)),
+        Column("项目级别", partial(as_choice, choices=Level.values)),
+        Column("培训方式", partial(as_choice, choices=Mode.values)),
+        Column("类别", partial(as_choice, choices=Kind.values)),
+        Column("主题", partial(as_choice, choices=Theme.values)),
+        Column("学时", partial(as_decimal, places=2)),
+        Column("学分", partial(as_decimal, places=2), required=False),
+        Column("开始日期", as_date),
+        Column("结束日期", as_date),
+        Column("承办单位", partial(as_text, max_length=200)),
+        Column("名额", as_int, required=False),
+    ]
+
+    def check_row(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        problems = []
+        if data["结束日期"] < data["开始日期"]:
+            problems.append(("结束日期", f"不能早于开始日期（{data['开始日期']:%Y-%m-%d}）"))
+        if data["学时"] <= 0:
+            problems.append(("学时", "应大于 0"))
+        return problems
+
+    def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
+        existing = {p.code: p for p in Project.objects.filter(code__in=[r.data["项目编号"] for r in rows])}
+        for row in rows:
+            d = row.data
+            values = {
+                "name": d["项目名称"],
+                "level": d["项目级别"],
+                "mode": d["培训方式"],
+                "kind": d["类别"],
+                "theme": d["主题"],
+                "hours": d["学时"],
+                "credits": d["学分"],
+                "start_on": d["开始日期"],
+                "end_on": d["结束日期"],
+                "organiser": d["承办单位"],
+                "capacity": d["名额"],
+            }
+            project = existing.get(d["项目编号"])
+            if project is None:
+                status = ProjectStatus.FINISHED if d["结束日期"] < self.today else ProjectStatus.PUBLISHED
+                project = Project(code=d["项目编号"], status=status, **values)
+                project._history_user = self.actor
+                project.save()
+                report.created += 1
+                continue
+            changed = [name for name, value in values.items() if getattr(project, name) != value]
+            if not changed:
+                report.unchanged += 1
+                continue
+            for name in changed:
+                setattr(project, name, values[name])
+            project._history_user = self.actor
+            project.save()
+            report.updated += 1
+            if {"hours", "credits"} & set(changed):
+                _repost_project(project, self.actor)
+
+
+def _repost_project(project: Project, actor) -> None:
+    """Changed hours or credits change what every passing result of the project is worth (CR-2)."""
+    from credits.services import result_post
+
+    from .models import Result
+
+    for result_id in Result.objects.filter(enrolment__project=project).values_list("pk", flat=True):
+        result_post(result_id=result_id, actor=actor)
+
+
+def _grade(value: Any) -> str:
+    return as_choice(value, Grade.values)
+
+
+class ResultImporter(Importer):
+    """Results per (项目编号, 工号); the key column for duplicates is the pair."""
+
+    key = "_key"
+    audit_action = "training.results.imported"
+    object_type = "training.result"
+    columns = [
+        Column("项目编号", partial(as_text, max_length=32)),
+        Column("工号", partial(as_text, max_length=32)),
+        Column("姓名", partial(as_text, max_length=64)),
+        Column("考核结果", _grade),
+        Column("完成日期", as_date, required=False),
+        Column("认定学时", partial(as_decimal, places=2), required=False, header_required=False),
+    ]
+
+    def check_row(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        problems = []
+        if data["考核结果"] in ("优秀", "合格") and data["完成日期"] is None:
+            problems.append(("完成日期", "考核结果为优秀或合格时不能为空"))
+        if data["完成日期"] and data["完成日期"] > self.today:
+            problems.append(("完成日期", f"不能晚于今天（{self.today:%Y-%m-%d}）"))
+        if data["认定学时"] is not None and data["认定学时"] <= 0:
+            problems.append(("认定学时", "应大于 0"))
+        data["_key"] = (data["项目编号"], data["工号"])
+        return problems
+
+    def check_references(self, rows: list[ParsedRow]) -> dict[int, list[tuple[str, str]]]:
+        problems: dict[int, list[tuple[str, str]]] = {}
+        self.projects = {p.code: p for p in Project.objects.filter(code__in={r.data["项目编号"] for r in rows})}
+        teachers = Teacher.objects.select_related("school")
+        if self.actor is not None:
+            from bureau.scoping import visible_teachers
+
+            teachers = visible_teachers(self.actor).select_related("school")
+        self.teachers = {t.staff_no: t for t in teachers.filter(staff_no__in={r.data["工号"] for r in rows})}
+        for row in rows:
+            d = row.data
+            project = self.projects.get(d["项目编号"])
+            if project is None:
+                problems.setdefault(row.number, []).append(("项目编号", f"“{d['项目编号']}”项目不存在，请先导入项目"))
+            elif d["完成日期"] and d["完成日期"] < project.start_on:
+                problems.setdefault(row.number, []).append(
+                    ("完成日期", f"不能早于项目开始日期（{project.start_on:%Y-%m-%d}）")
+                )
+            teacher = self.teachers.get(d["工号"])
+            if teacher is None:
+                problems.setdefault(row.number, []).append(("工号", f"“{d['工号']}”教师不存在"))
+            elif teacher.name != d["姓名"]:
+                problems.setdefault(row.number, []).append(("姓名", f"与工号 {d['工号']} 的教师姓名不符"))
+        return problems
+
+    def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
+        for row in rows:
+            d = row.data
+            certified = d["认定学时"] if d["考核结果"] in ("优秀", "合格") else None
+            _, changed = result_record(
+                project=self.projects[d["项目编号"]],
+                teacher=self.teachers[d["工号"]],
+                grade=d["考核结果"],
+                completed_on=d["完成日期"],
+                certified_hours=certified if certified is None else Decimal(certified),
+                actor=self.actor,
+            )
+            if changed:
+                report.updated += 1
+            else:
+                report.unchanged += 1

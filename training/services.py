@@ -1,0 +1,148 @@
+"""Writes of the training part: enrolment with its approval chain and capacity; results (SPEC §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from bureau.choices import Role, Status
+from bureau.scoping import role_of, visible_teachers
+from bureau.services import ApplicationError, audit
+from credits.services import result_post
+
+from . import rules
+from .selectors import seats_taken
+from .models import Enrolment, EnrolmentEvent, EnrolmentState, Project, ProjectStatus, Result
+
+
+def _audience(project: Project) -> rules.Audience:
+    return rules.Audience(
+        stages=tuple(project.target_stages),
+        subjects=tuple(project.target_subjects),
+        titles=tuple(project.target_titles),
+        district_ids=tuple(project.target_districts.values_list("pk", flat=True)),
+    )
+
+
+@transaction.atomic
+def enrolment_apply(*, project: Project, teacher, actor, today: dt.date) -> Enrolment:
+    """A teacher applies, or the principal nominates. The project row is locked while the seats are
+    counted, so concurrent applications never exceed the capacity."""
+    role = role_of(actor)
+    nominated = role == Role.PRINCIPAL
+    if role not in (Role.TEACHER, Role.PRINCIPAL) or not visible_teachers(actor).filter(pk=teacher.pk).exists():
+        raise ApplicationError("只能为本人报名，或由本校校长选派。")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.status != ProjectStatus.ENROLLING:
+        raise ApplicationError("该项目当前不在报名期。")
+    if project.enrol_opens_on and today < project.enrol_opens_on:
+        raise ApplicationError(f"报名将于 {project.enrol_opens_on:%Y-%m-%d} 开始。")
+    if project.enrol_closes_on and today > project.enrol_closes_on:
+        raise ApplicationError(f"报名已于 {project.enrol_closes_on:%Y-%m-%d} 截止。")
+    if teacher.status != Status.ACTIVE:
+        raise ApplicationError("只有在职教师可以报名。")
+    miss = rules.audience_miss(
+        _audience(project),
+        stage=teacher.school.stage,
+        subject=teacher.subject,
+        title=teacher.title,
+        district_id=teacher.school.district_id,
+    )
+    if miss:
+        raise ApplicationError(miss)
+    if Enrolment.objects.filter(project=project, teacher=teacher).exists():
+        raise ApplicationError("已报名该项目，不能重复报名。")
+    if project.capacity is not None and seats_taken(project.pk) >= project.capacity:
+        raise ApplicationError(f"名额已满（共 {project.capacity} 个名额）。")
+    enrolment = Enrolment.objects.create(project=project, teacher=teacher, nominated=nominated, applied_by=actor)
+    EnrolmentEvent.objects.create(enrolment=enrolment, to_state=enrolment.state, actor=actor,
+                                  reason="校长选派" if nominated else "本人报名")
+    audit(action="training.enrolment.applied", actor=actor, obj=enrolment, nominated=nominated)
+    return enrolment
+
+
+def _may_act(actor, enrolment: Enrolment, action: str) -> bool:
+    role = role_of(actor)
+    if action == "withdraw" and role == Role.TEACHER:
+        return enrolment.teacher.user_id == actor.pk
+    if action in ("school_approve",) or (action == "reject" and enrolment.state == EnrolmentState.APPLIED):
+        return role == Role.PRINCIPAL and actor.profile.school_id == enrolment.teacher.school_id
+    # The organiser's steps: bureau staff for every project, district staff for their district's teachers.
+    if role == Role.BUREAU:
+        return True
+    if role == Role.DISTRICT:
+        return actor.profile.district_id == enrolment.teacher.school.district_id
+    return False
+
+
+@transaction.atomic
+def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: str = "") -> Enrolment:
+    """Move an enrolment along the chain applied → school approved → approved → attending → completed."""
+    if action not in rules.TRANSITIONS:
+        raise ApplicationError(f"未知操作：{action}")
+    enrolment = Enrolment.objects.select_for_update().select_related("teacher__school").get(pk=enrolment.pk)
+    target = rules.next_state(enrolment.state, action)
+    if target is None:
+        raise ApplicationError(
+            f"当前状态为“{enrolment.get_state_display()}”，不能执行“{rules.ACTION_LABELS[action]}”。"
+        )
+    if not _may_act(actor, enrolment, action):
+        raise ApplicationError("您无权执行该操作。")
+    if action == "reject" and not reason.strip():
+        raise ApplicationError("审核不通过请填写原因。")
+    EnrolmentEvent.objects.create(
+        enrolment=enrolment, from_state=enrolment.state, to_state=target, actor=actor, reason=reason.strip()[:200]
+    )
+    enrolment.state = target
+    enrolment.save(update_fields=["state", "updated_at"])
+    audit(action=f"training.enrolment.{action}", actor=actor, obj=enrolment)
+    return enrolment
+
+
+@transaction.atomic
+def result_record(
+    *,
+    project: Project,
+    teacher,
+    grade: str,
+    completed_on: dt.date | None,
+    certified_hours: Decimal | None,
+    actor,
+) -> tuple[Result, bool]:
+    """Record (or change) a teacher's result in a project and post it to the ledger (CR-1, CR-2).
+
+    A result for a teacher with no enrolment creates one: results come from outside platforms that ran
+    their own enrolment. Returns the result and whether anything changed.
+    """
+    enrolment, created = Enrolment.objects.get_or_create(
+        project=project,
+        teacher=teacher,
+        defaults={"state": EnrolmentState.COMPLETED, "imported": True, "applied_by": actor},
+    )
+    if created:
+        EnrolmentEvent.objects.create(enrolment=enrolment, to_state=enrolment.state, actor=actor, reason="由考核结果导入")
+    result = Result.objects.select_for_update().filter(enrolment=enrolment).first()
+    changed = False
+    if result is None:
+        result = Result.objects.create(
+            enrolment=enrolment, grade=grade, completed_on=completed_on, certified_hours=certified_hours, recorded_by=actor
+        )
+        changed = True
+    elif (result.grade, result.completed_on, result.certified_hours) != (grade, completed_on, certified_hours):
+        result.grade, result.completed_on, result.certified_hours = grade, completed_on, certified_hours
+        result.recorded_by = actor
+        result.save()
+        changed = True
+    if changed and enrolment.state != EnrolmentState.COMPLETED and grade != "未完成":
+        EnrolmentEvent.objects.create(
+            enrolment=enrolment, from_state=enrolment.state, to_state=EnrolmentState.COMPLETED, actor=actor,
+            reason="登记考核结果",
+        )
+        enrolment.state = EnrolmentState.COMPLETED
+        enrolment.save(update_fields=["state", "updated_at"])
+    posted = result_post(result_id=result.pk, actor=actor)
+    if changed:
+        audit(action="training.result.recorded", actor=actor, obj=result, grade=grade)
+    return result, changed or bool(posted)
