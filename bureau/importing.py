@@ -77,6 +77,8 @@ class Importer:
 
     columns: list[Column] = []
     key: str = ""
+    key_label: str = ""  # the column named in a duplicate-key error, when the key is not one column
+    duplicate_reason: str = "与第{row}行重复"
     audit_action: str = ""
     object_type: str = ""
 
@@ -125,7 +127,9 @@ def parse_rows(importer: Importer, fileobj: IO[bytes]) -> tuple[list[ParsedRow],
         key = data.get(importer.key)
         if key is not None:
             if key in seen_keys:
-                row_errors.append(RowError(number, importer.key, f"与第{seen_keys[key]}行重复"))
+                row_errors.append(
+                    RowError(number, importer.key_label or importer.key, importer.duplicate_reason.format(row=seen_keys[key]))
+                )
             else:
                 seen_keys[key] = number
         parsed.append(ParsedRow(number, data))

@@ -98,6 +98,8 @@ class ResultImporter(Importer):
     """Results per (项目编号, 工号); the key column for duplicates is the pair."""
 
     key = "_key"
+    key_label = "工号"
+    duplicate_reason = "与第{row}行重复（同一项目、同一工号）"
     audit_action = "training.results.imported"
     object_type = "training.result"
     columns = [

@@ -1,0 +1,135 @@
+"""projects.xlsx and results.xlsx (SPEC §7): validation, idempotence, CR-1/CR-2 through the import."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from credits.models import LedgerEntry
+from training.models import Enrolment, Project, Result
+from tests.factories import TeacherFactory
+from tests.xlsx import write_xlsx
+
+PROJECT_HEADERS = ["项目编号", "项目名称", "项目级别", "培训方式", "类别", "主题", "学时", "学分", "开始日期", "结束日期", "承办单位", "名额"]
+RESULT_HEADERS = ["项目编号", "工号", "姓名", "考核结果", "完成日期", "认定学时"]
+P1 = ["GP2026-01", "国培计划示范项目", "国培", "混合式", "必修", "学科教学", 60, 24, "2026-04-01", "2026-06-30", "省教育厅", 100]
+P2 = ["XB2026-07", "师德专题", "校本", "校本研修", "必修", "师德", 12, None, "2026-03-01", "2026-03-31", "东风小学", None]
+
+
+@pytest.fixture
+def projects(db, tmp_path):
+    call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [P1, P2]))
+    return {p.code: p for p in Project.objects.all()}
+
+
+@pytest.fixture
+def teachers(db):
+    return [TeacherFactory(staff_no="T100", name="周敏"), TeacherFactory(staff_no="T200", name="陈静")]
+
+
+def test_projects_import_and_reimport(projects, tmp_path, capsys):
+    gp = projects["GP2026-01"]
+    assert (gp.level, gp.mode, gp.hours, gp.credits, gp.capacity, gp.status) == ("国培", "混合式", D("60"), D("24"), 100, "finished")
+    assert projects["XB2026-07"].credits is None and projects["XB2026-07"].capacity is None
+    call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [P1, P2]))
+    assert "新增 0，更新 0，无变化 2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "index, value, message",
+    [
+        (2, "省级", "第2行 项目级别: “省级”不是允许的值"),
+        (3, "线上", "第2行 培训方式: “线上”不是允许的值"),
+        (6, 0, "第2行 学时: 应大于 0"),
+        (6, "很多", "第2行 学时: “很多”不是数字"),
+        (9, "2026-03-31", "第2行 结束日期: 不能早于开始日期（2026-04-01）"),
+        (11, -5, "第2行 名额: 不能小于 0"),
+    ],
+)
+def test_projects_invalid_rows(db, tmp_path, capsys, index, value, message):
+    bad = list(P1)
+    bad[index] = value
+    with pytest.raises(CommandError):
+        call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [bad]))
+    assert message in capsys.readouterr().err
+    assert Project.objects.count() == 0
+
+
+def import_results(tmp_path, rows, *args):
+    call_command("import_results", write_xlsx(tmp_path / "r.xlsx", RESULT_HEADERS, rows), *args)
+
+
+def ledger():
+    return sorted(LedgerEntry.objects.values_list("teacher__staff_no", "entry_date", "hours", "credits"))
+
+
+def test_results_imported_twice_leave_the_cr1_ledger(projects, teachers, tmp_path):
+    rows = [
+        ["GP2026-01", "T100", "周敏", "优秀", "2026-06-30", None],
+        ["GP2026-01", "T200", "陈静", "合格", "2026-06-30", 30],
+        ["XB2026-07", "T100", "周敏", "不合格", "2026-03-31", None],
+        ["XB2026-07", "T200", "陈静", "合格", "2026-03-31", None],
+    ]
+    import_results(tmp_path, rows)
+    import_results(tmp_path, rows)
+    assert ledger() == [
+        ("T100", dt.date(2026, 6, 30), D("60.00"), D("24.00")),
+        ("T200", dt.date(2026, 3, 31), D("12.00"), D("12.00")),  # blank credits: 12 hours × 1
+        ("T200", dt.date(2026, 6, 30), D("30.00"), D("12.00")),  # 30 certified × 24/60
+    ]
+    assert Enrolment.objects.filter(imported=True).count() == 4
+    assert Result.objects.count() == 4
+
+
+def test_changed_result_file_posts_reversal_and_new_row(projects, teachers, tmp_path):
+    import_results(tmp_path, [["GP2026-01", "T100", "周敏", "合格", "2026-06-30", None]])
+    import_results(tmp_path, [["GP2026-01", "T100", "周敏", "不合格", "2026-06-30", None]])
+    assert ledger() == [
+        ("T100", dt.date(2026, 6, 30), D("-60.00"), D("-24.00")),
+        ("T100", dt.date(2026, 6, 30), D("60.00"), D("24.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["GP2026-01", "T100", "周小敏", "合格", "2026-06-30", None], "第2行 姓名: 与工号 T100 的教师姓名不符"),
+        (["GP2026-99", "T100", "周敏", "合格", "2026-06-30", None], "第2行 项目编号: “GP2026-99”项目不存在"),
+        (["GP2026-01", "T999", "无名", "合格", "2026-06-30", None], "第2行 工号: “T999”教师不存在"),
+        (["GP2026-01", "T100", "周敏", "良好", "2026-06-30", None], "第2行 考核结果: “良好”不是允许的值"),
+        (["GP2026-01", "T100", "周敏", "合格", None, None], "第2行 完成日期: 考核结果为优秀或合格时不能为空"),
+        (["GP2026-01", "T100", "周敏", "合格", "2099-01-01", None], "第2行 完成日期: 不能晚于今天"),
+        (["GP2026-01", "T100", "周敏", "合格", "2026-03-01", None], "第2行 完成日期: 不能早于项目开始日期"),
+        (["GP2026-01", "T100", "周敏", "合格", "2026-06-30", 0], "第2行 认定学时: 应大于 0"),
+    ],
+)
+def test_results_invalid_rows_write_nothing(projects, teachers, tmp_path, capsys, bad, message):
+    with pytest.raises(CommandError):
+        import_results(tmp_path, [bad, ["XB2026-07", "T200", "陈静", "合格", "2026-03-31", None]])
+    assert message in capsys.readouterr().err
+    assert LedgerEntry.objects.count() == 0 and Result.objects.count() == 0
+
+
+def test_results_duplicate_pair_in_file(projects, teachers, tmp_path, capsys):
+    row = ["GP2026-01", "T100", "周敏", "合格", "2026-06-30", None]
+    with pytest.raises(CommandError):
+        import_results(tmp_path, [row, row])
+    assert "第3行 工号: 与第2行重复（同一项目、同一工号）" in capsys.readouterr().err
+
+
+def test_results_skip_invalid(projects, teachers, tmp_path):
+    import_results(
+        tmp_path,
+        [["GP2026-01", "T100", "周小敏", "合格", "2026-06-30", None], ["XB2026-07", "T200", "陈静", "合格", "2026-03-31", None]],
+        "--skip-invalid",
+    )
+    assert ledger() == [("T200", dt.date(2026, 3, 31), D("12.00"), D("12.00"))]
+
+
+def test_project_hours_change_reposts_results(projects, teachers, tmp_path):
+    import_results(tmp_path, [["GP2026-01", "T100", "周敏", "合格", "2026-06-30", None]])
+    changed = list(P1)
+    changed[7] = 30
+    call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [changed]))
+    assert sum(c for *_, c in ledger()) == D("30.00")
