@@ -9,6 +9,11 @@ def home(request):
     """Landing page: staff go to the admin; everyone else sees what is there for their role."""
     if not request.user.is_authenticated:
         return redirect("login")
+    role = role_of(request.user)
+    if role == "teacher":
+        return redirect("credits:portal")
+    if role == "principal":
+        return redirect("training:school-enrolments")
     if request.user.is_staff:
         return redirect("admin:index")
     return render(request, "bureau/home.html", {"role": role_of(request.user)})

@@ -1,0 +1,25 @@
+"""Role gates for pages (the rows each role sees come from scoping.py)."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from .scoping import role_of
+
+
+def role_required(*roles):
+    """Allow the listed roles; anonymous users go to the login page, other roles get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if role_of(request.user) not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

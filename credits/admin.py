@@ -1,0 +1,116 @@
+"""Admin for the policy and the ledger. The ledger is read-only here except for manual adjustments
+and reversals, which go through credits.services with a required reason."""
+
+from django import forms
+from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
+
+from bureau import scoping
+from bureau.services import ApplicationError
+
+from .models import HoursSubmission, LedgerEntry, Policy
+from .services import ledger_adjust, ledger_reverse
+
+
+@admin.register(Policy)
+class PolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["year", "annual_credits", "cycle_hours", "cycle_years", "first_cycle_start", "flag_threshold",
+                    "credits_per_hour"]
+
+    def has_change_permission(self, request, obj=None):
+        return scoping.role_of(request.user) == "bureau" and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return scoping.role_of(request.user) == "bureau" and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AdjustmentForm(forms.ModelForm):
+    reason = forms.CharField(label="调整原因", max_length=200)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["teacher", "entry_date", "hours", "credits"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ["teacher", "entry_date", "hours", "credits", "source", "theme", "project", "reverses", "entered_by",
+                    "approved_by", "created_at"]
+    list_filter = ["source", "theme", "mode"]
+    search_fields = ["teacher__staff_no", "teacher__name", "project__code", "description"]
+    list_select_related = ["teacher", "project", "entered_by", "approved_by", "reverses"]
+    date_hierarchy = "entry_date"
+    raw_id_fields = ["teacher"]
+    show_full_result_count = False
+    actions = ["reverse_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AdjustmentForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["teacher", "entry_date", "hours", "credits", "reason"]
+        return [f.name for f in LedgerEntry._meta.fields if f.name != "id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else []
+
+    def has_add_permission(self, request):
+        return scoping.role_of(request.user) == "bureau"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        entry = ledger_adjust(
+            teacher_id=obj.teacher_id,
+            entry_date=obj.entry_date,
+            hours=obj.hours,
+            credits=obj.credits,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+        obj.pk = entry.pk
+        obj._state.adding = False
+
+    @admin.action(description="冲销所选记录（原因：后台冲销）")
+    def reverse_selected(self, request, queryset):
+        if scoping.role_of(request.user) != "bureau":
+            self.message_user(request, "只有市教育局可以冲销学分记录。", messages.ERROR)
+            return
+        for entry in queryset:
+            try:
+                ledger_reverse(entry=entry, reason="后台冲销", actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{entry}：{exc}", messages.WARNING)
+
+
+@admin.register(HoursSubmission)
+class HoursSubmissionAdmin(admin.ModelAdmin):
+    list_display = ["teacher", "kind", "title", "studied_on", "hours", "state", "decided_by", "created_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["teacher__staff_no", "teacher__name", "title"]
+    list_select_related = ["teacher", "decided_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

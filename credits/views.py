@@ -1,0 +1,140 @@
+"""Teacher portal (own credits, transcript, hours) and the principal's hours approvals."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bureau.choices import Role
+from bureau.permissions import role_required
+from bureau.scoping import own_teacher, visible_teachers
+from bureau.services import ApplicationError
+
+from .exports import write_transcript
+from .forms import DecisionForm, HoursSubmissionForm
+from .models import HoursSubmission, LedgerEntry, SubmissionState
+from .selectors import teacher_year
+from .services import hours_decide, hours_submit
+
+
+def _percent(part, whole) -> int:
+    return 0 if not whole else max(0, min(100, int(part * 100 / whole)))
+
+
+def _teacher_or_403(request):
+    teacher = own_teacher(request.user)
+    if teacher is None:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    return teacher
+
+
+@role_required(Role.TEACHER)
+def portal_home(request):
+    teacher = _teacher_or_403(request)
+    year = int(request.GET.get("year") or timezone.localdate().year)
+    figures = teacher_year(teacher.pk, year)
+    policy = figures.policy
+    context = {
+        "teacher": teacher,
+        "year": year,
+        "figures": figures,
+        "credits_percent": _percent(figures.annual_credits, policy.annual_credits),
+        "cycle_percent": _percent(figures.cycle_hours, policy.cycle_hours),
+        "cycle_end": figures.cycle_start + policy.cycle_years - 1,
+        "ethics_percent": _percent(figures.ethics_hours, policy.min_ethics_hours),
+        "school_based_percent": _percent(figures.school_based_hours, policy.min_school_based_hours),
+        "pending": HoursSubmission.objects.filter(teacher=teacher, state=SubmissionState.SUBMITTED).count(),
+    }
+    return render(request, "credits/portal_home.html", context)
+
+
+@role_required(Role.TEACHER)
+def transcript(request):
+    teacher = _teacher_or_403(request)
+    rows = (
+        LedgerEntry.objects.filter(teacher=teacher)
+        .select_related("project", "entered_by", "approved_by")
+        .order_by("-entry_date", "-id")
+    )
+    by_year = defaultdict(list)
+    for row in rows:
+        by_year[row.entry_date.year].append(row)
+    years = [
+        {"year": y, "rows": items, "credits": sum(r.credits for r in items), "hours": sum(r.hours for r in items)}
+        for y, items in sorted(by_year.items(), reverse=True)
+    ]
+    return render(request, "credits/transcript.html", {"teacher": teacher, "years": years})
+
+
+@role_required(Role.TEACHER)
+def transcript_xlsx(request):
+    teacher = _teacher_or_403(request)
+    buffer = io.BytesIO()
+    write_transcript(buffer, teacher=teacher)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename=transcript-{teacher.staff_no}.xlsx"
+    return response
+
+
+@role_required(Role.TEACHER)
+def hours(request):
+    teacher = _teacher_or_403(request)
+    form = HoursSubmissionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            hours_submit(teacher=teacher, actor=request.user, today=timezone.localdate(), **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已提交，等待校长审核。")
+            return redirect("credits:hours")
+    submissions = HoursSubmission.objects.filter(teacher=teacher).select_related("decided_by")
+    return render(request, "credits/hours.html", {"form": form, "submissions": submissions})
+
+
+@role_required(Role.PRINCIPAL)
+def school_hours(request):
+    pending = (
+        HoursSubmission.objects.filter(teacher__in=visible_teachers(request.user), state=SubmissionState.SUBMITTED)
+        .select_related("teacher")
+        .order_by("created_at")
+    )
+    recent = (
+        HoursSubmission.objects.filter(teacher__in=visible_teachers(request.user))
+        .exclude(state=SubmissionState.SUBMITTED)
+        .select_related("teacher", "decided_by")
+        .order_by("-decided_at")[:30]
+    )
+    return render(request, "credits/school_hours.html", {"pending": pending, "recent": recent})
+
+
+@require_POST
+@role_required(Role.PRINCIPAL)
+def school_hours_decide(request, pk: int):
+    submission = get_object_or_404(HoursSubmission, pk=pk, teacher__in=visible_teachers(request.user))
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择通过或退回。")
+        return redirect("credits:school-hours")
+    try:
+        hours_decide(
+            submission=submission,
+            approve=form.cleaned_data["decision"] == "approve",
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已处理 {submission.teacher.name} 的申报。")
+    return redirect("credits:school-hours")

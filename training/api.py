@@ -1,0 +1,71 @@
+"""REST API of the training part, scoped exactly like the pages (bureau.scoping)."""
+
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from bureau.scoping import own_teacher, visible_teachers
+from bureau.services import ApplicationError
+
+from .models import Enrolment, Project, Result
+from .serializers import EnrolmentCreateSerializer, EnrolmentSerializer, ProjectSerializer, ResultSerializer
+from .services import enrolment_apply
+
+
+class ProjectFilter(filters.FilterSet):
+    class Meta:
+        model = Project
+        fields = {"status": ["exact"], "level": ["exact"], "theme": ["exact"], "mode": ["exact"], "start_on": ["gte", "lte"]}
+
+
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+    """Training projects: every signed-in user may read them (the catalogue is public to staff)."""
+
+    queryset = Project.objects.order_by("-start_on", "code")
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
+
+
+class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = EnrolmentSerializer
+    filterset_fields = ["state", "project"]
+
+    def get_queryset(self):
+        return (
+            Enrolment.objects.filter(teacher__in=visible_teachers(self.request.user))
+            .select_related("project", "teacher")
+            .order_by("-created_at", "id")
+        )
+
+    @extend_schema(request=EnrolmentCreateSerializer, responses={201: EnrolmentSerializer})
+    def create(self, request, *args, **kwargs):
+        """A teacher applies for self, or a principal nominates a teacher of the school."""
+        data = EnrolmentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        teacher = own_teacher(request.user)
+        if "teacher" in data.validated_data:
+            teacher = visible_teachers(request.user).filter(pk=data.validated_data["teacher"]).first()
+        if teacher is None:
+            raise PermissionDenied("只能为本人报名，或由本校校长选派。")
+        try:
+            enrolment = enrolment_apply(
+                project=data.validated_data["project"], teacher=teacher, actor=request.user, today=timezone.localdate()
+            )
+        except ApplicationError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response(EnrolmentSerializer(enrolment).data, status=status.HTTP_201_CREATED)
+
+
+class ResultViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ResultSerializer
+    filterset_fields = ["grade", "enrolment__project"]
+
+    def get_queryset(self):
+        return (
+            Result.objects.filter(enrolment__teacher__in=visible_teachers(self.request.user))
+            .select_related("enrolment__project", "enrolment__teacher")
+            .order_by("-completed_on", "id")
+        )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "training"
+urlpatterns = [
+    path("portal/projects/", views.projects, name="projects"),
+    path("portal/projects/<int:pk>/apply/", views.apply, name="apply"),
+    path("portal/enrolments/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("school/enrolments/", views.school_enrolments, name="school-enrolments"),
+    path("school/enrolments/<int:pk>/decide/", views.school_enrolment_decide, name="school-enrolment-decide"),
+    path("school/nominate/", views.school_nominate, name="school-nominate"),
+]

@@ -1,0 +1,112 @@
+"""Teacher portal: open projects and own enrolments; principal: the school's enrolment approvals."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bureau.choices import Role
+from bureau.permissions import role_required
+from bureau.scoping import own_teacher, visible_teachers
+from bureau.services import ApplicationError
+
+from .models import SEAT_STATES, Enrolment, EnrolmentState, Project, ProjectStatus
+from .services import enrolment_apply, enrolment_transition
+
+
+def _open_projects():
+    return (
+        Project.objects.filter(status=ProjectStatus.ENROLLING)
+        .annotate(taken=Count("enrolments", filter=Q(enrolments__state__in=SEAT_STATES)))
+        .order_by("enrol_closes_on", "start_on")
+    )
+
+
+@role_required(Role.TEACHER)
+def projects(request):
+    teacher = own_teacher(request.user)
+    mine = {e.project_id: e for e in Enrolment.objects.filter(teacher=teacher).select_related("project")}
+    open_projects = list(_open_projects())
+    for project in open_projects:
+        project.my_enrolment = mine.get(project.pk)
+        project.seats_left = None if project.capacity is None else max(0, project.capacity - project.taken)
+    enrolments = sorted(mine.values(), key=lambda e: e.created_at, reverse=True)
+    return render(request, "training/projects.html", {"projects": open_projects, "enrolments": enrolments})
+
+
+@require_POST
+@role_required(Role.TEACHER)
+def apply(request, pk: int):
+    project = get_object_or_404(Project, pk=pk)
+    try:
+        enrolment_apply(project=project, teacher=own_teacher(request.user), actor=request.user, today=timezone.localdate())
+    except ApplicationError as exc:
+        messages.error(request, f"报名未成功：{exc}")
+    else:
+        messages.success(request, f"已报名“{project.name}”，等待学校审核。")
+    return redirect("training:projects")
+
+
+@require_POST
+@role_required(Role.TEACHER)
+def withdraw(request, pk: int):
+    enrolment = get_object_or_404(Enrolment, pk=pk, teacher=own_teacher(request.user))
+    try:
+        enrolment_transition(enrolment=enrolment, action="withdraw", actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "已退出该项目。")
+    return redirect("training:projects")
+
+
+@role_required(Role.PRINCIPAL)
+def school_enrolments(request):
+    teachers = visible_teachers(request.user)
+    pending = (
+        Enrolment.objects.filter(teacher__in=teachers, state=EnrolmentState.APPLIED)
+        .select_related("teacher", "project")
+        .order_by("created_at")
+    )
+    recent = (
+        Enrolment.objects.filter(teacher__in=teachers)
+        .exclude(state=EnrolmentState.APPLIED)
+        .select_related("teacher", "project")
+        .order_by("-updated_at")[:30]
+    )
+    return render(
+        request,
+        "training/school_enrolments.html",
+        {"pending": pending, "recent": recent, "projects": _open_projects(), "teachers": teachers.order_by("staff_no")},
+    )
+
+
+@require_POST
+@role_required(Role.PRINCIPAL)
+def school_enrolment_decide(request, pk: int):
+    enrolment = get_object_or_404(Enrolment, pk=pk, teacher__in=visible_teachers(request.user))
+    action = "school_approve" if request.POST.get("decision") == "approve" else "reject"
+    try:
+        enrolment_transition(enrolment=enrolment, action=action, actor=request.user, reason=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已处理 {enrolment.teacher.name} 的报名。")
+    return redirect("training:school-enrolments")
+
+
+@require_POST
+@role_required(Role.PRINCIPAL)
+def school_nominate(request):
+    teacher = get_object_or_404(visible_teachers(request.user), pk=request.POST.get("teacher"))
+    project = get_object_or_404(Project, pk=request.POST.get("project"))
+    try:
+        enrolment_apply(project=project, teacher=teacher, actor=request.user, today=timezone.localdate())
+    except ApplicationError as exc:
+        messages.error(request, f"选派未成功：{exc}")
+    else:
+        messages.success(request, f"已选派 {teacher.name} 参加“{project.name}”。")
+    return redirect("training:school-enrolments")
