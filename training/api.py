@@ -7,7 +7,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from bureau.scoping import own_teacher, visible_teachers
+from bureau.choices import Role
+from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError
 
 from .models import Enrolment, Project, Result
@@ -43,6 +44,8 @@ class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=EnrolmentCreateSerializer, responses={201: EnrolmentSerializer})
     def create(self, request, *args, **kwargs):
         """A teacher applies for self, or a principal nominates a teacher of the school."""
+        if role_of(request.user) not in (Role.TEACHER, Role.PRINCIPAL):
+            raise PermissionDenied("只有教师本人或本校校长可以报名。")
         data = EnrolmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         teacher = own_teacher(request.user)
