@@ -81,13 +81,19 @@ class ProjectImporter(Importer):
 
 
 def _repost_project(project: Project, actor) -> None:
-    """Changed hours or credits change what every passing result of the project is worth (CR-2)."""
-    from credits.services import result_post
+    """Changed hours or credits change what every passing result of the project is worth (CR-2).
+
+    Each result is re-posted by a task queued after the import commits (one project may have
+    thousands of results); the task is idempotent, so a retried or repeated run posts nothing more.
+    """
+    from django.db import transaction
+
+    from credits.tasks import post_result
 
     from .models import Result
 
     for result_id in Result.objects.filter(enrolment__project=project).values_list("pk", flat=True):
-        result_post(result_id=result_id, actor=actor)
+        transaction.on_commit(lambda result_id=result_id: post_result.delay(result_id))
 
 
 def _grade(value: Any) -> str:

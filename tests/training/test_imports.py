@@ -127,9 +127,11 @@ def test_results_skip_invalid(projects, teachers, tmp_path):
     assert ledger() == [("T200", dt.date(2026, 3, 31), D("12.00"), D("12.00"))]
 
 
-def test_project_hours_change_reposts_results(projects, teachers, tmp_path):
+def test_project_credits_change_reposts_results_after_commit(projects, teachers, tmp_path, django_capture_on_commit_callbacks):
     import_results(tmp_path, [["GP2026-01", "T100", "周敏", "合格", "2026-06-30", None]])
     changed = list(P1)
     changed[7] = 30
-    call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [changed]))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [changed]))
+    assert len(callbacks) == 1
     assert sum(c for *_, c in ledger()) == D("30.00")

@@ -1,0 +1,74 @@
+"""Tasks in a real Celery worker on Redis against the real PostgreSQL test database (REL-1, CR-2)."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from bureau.celery import app as celery_app
+from credits.models import LedgerEntry
+from credits.tasks import post_result
+from training.models import Enrolment, Project, Result
+from tests.factories import TeacherFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A worker process (2 processes, prefork) on the test database; the app here sends to Redis."""
+    settings = connection.settings_dict
+    db_url = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": BROKER, "DJANGO_SETTINGS_MODULE": "bureau.settings.test"}
+    previous = {k: celery_app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    _repoint(broker_url=BROKER, result_backend=BROKER, task_always_eager=False)
+    celery_app.control.purge()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "bureau", "worker", "--concurrency=2", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@localhost"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(timeout=1):
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "worker did not start"
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        _repoint(**previous)
+
+
+def _repoint(**conf):
+    """Point this process's Celery app at another broker: drop its cached pools and result backend."""
+    celery_app.conf.update(**conf)
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    celery_app._local = threading.local()
+
+
+def test_post_result_runs_in_a_worker_and_twice_at_once_posts_once(worker):
+    project = Project.objects.create(
+        code="P1", name="学科教学", level="市培", mode="集中面授", kind="必修", theme="学科教学", hours=D("24"),
+        start_on=dt.date(2026, 5, 1), end_on=dt.date(2026, 5, 3), organiser="市教师发展中心",
+    )
+    enrolment = Enrolment.objects.create(project=project, teacher=TeacherFactory(), state="completed")
+    result = Result.objects.create(enrolment=enrolment, grade="优秀", completed_on=dt.date(2026, 5, 3))
+    first, second = post_result.delay(result.pk), post_result.delay(result.pk)
+    posted = sorted([first.get(timeout=60), second.get(timeout=60)])
+    assert posted == [0, 1]
+    assert LedgerEntry.objects.filter(source_key=f"result:{enrolment.pk}").count() == 1
+    # a retry after the fact (e.g. a redelivered message) changes nothing
+    assert post_result.delay(result.pk).get(timeout=60) == 0
+    assert LedgerEntry.objects.count() == 1
