@@ -99,6 +99,8 @@ def build_demo_city(*, teachers: int, seed: int, today: dt.date, password: str) 
         district = districts[index % len(districts)]
         stage = _pick(rng, STAGE_WEIGHTS) if index >= 8 else list(Stage)[index]
         location = _pick(rng, [(Location.URBAN, 40), (Location.TOWN, 30), (Location.RURAL, 30)])
+        if index < 3:
+            location = list(Location)[index]  # every kind of place, also in a tiny demo
         place = rng.choice(PLACE_NAMES)
         n = per_place[(district.pk, place + stage)] = per_place.get((district.pk, place + stage), 0) + 1
         name = f"{district.name}{place}{'第' + '一二三四五六七八九十'[n - 1] if n > 1 else ''}{STAGE_SUFFIX[stage]}"

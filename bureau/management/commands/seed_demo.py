@@ -18,9 +18,14 @@ class Command(BaseCommand):
         if School.objects.exists():
             self.stdout.write("数据库中已有学校数据，跳过生成演示城市。")
         else:
-            result = build_demo_city(teachers=teachers, seed=seed, today=timezone.localdate(), password=password)
+            from training.demo import build_demo_training
+
+            today = timezone.localdate()
+            result = build_demo_city(teachers=teachers, seed=seed, today=today, password=password)
+            training = build_demo_training(seed=seed, today=today)
             self.stdout.write(
-                f"已生成演示城市：{result.districts} 个区县，{result.schools} 所学校，{result.teachers} 名教师。"
+                f"已生成演示城市：{result.districts} 个区县，{result.schools} 所学校，{result.teachers} 名教师；"
+                f"{training['projects']} 个培训项目，{training['results']} 条考核结果，{training['ledger']} 条学分登记。"
             )
             self.stdout.write("演示账号（仅用于本机试用）：")
             for label, username, pwd in result.logins:
