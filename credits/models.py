@@ -182,3 +182,70 @@ class HoursSubmission(models.Model):
 
     def __str__(self):
         return f"{self.teacher} {self.title} {self.hours}"
+
+
+class Exemption(models.Model):
+    """免考核 (CR-4): a bureau-approved exemption of one teacher from one year's check, with a reason."""
+
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="exemptions")
+    year = models.PositiveIntegerField("年度")
+    reason = models.CharField("原因", max_length=200)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "免考核"
+        constraints = [models.UniqueConstraint(fields=["teacher", "year"], name="exemption_once_per_year")]
+
+    def __str__(self):
+        return f"{self.teacher} {self.year} 免考核"
+
+
+class ReportKind(models.TextChoices):
+    LIVE = "live", "实时"
+    CLOSED = "closed", "年度关账"
+
+
+class ReportStatus(models.TextChoices):
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+def report_upload_to(instance, filename):
+    return f"reports/compliance/{instance.year}/{filename}"
+
+
+class ComplianceReport(models.Model):
+    """A computed compliance report for a year: the nightly live figures, or the frozen annual close (CR-9).
+
+    The figures are stored (summary, districts, schools) with the workbook file (through the storage
+    API), so a closed year never changes when later ledger rows arrive.
+    """
+
+    year = models.PositiveIntegerField("年度", db_index=True)
+    kind = models.CharField("类型", max_length=8, choices=ReportKind.choices, default=ReportKind.LIVE)
+    status = models.CharField("状态", max_length=8, choices=ReportStatus.choices, default=ReportStatus.RUNNING)
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    summary = models.JSONField("汇总", default=dict, blank=True)
+    districts = models.JSONField("区县", default=list, blank=True)
+    schools = models.JSONField("学校", default=list, blank=True)
+    workbook = models.FileField("工作簿", upload_to=report_upload_to, blank=True)
+    error = models.CharField("错误", max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "达标报告"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["year"], condition=Q(kind="closed"), name="report_one_close_per_year")
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.get_kind_display()} {self.get_status_display()}"

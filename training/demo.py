@@ -91,9 +91,7 @@ def build_demo_training(*, seed: int, today: dt.date) -> dict:
         for year in years:
             if employed_on.year > year:
                 continue
-            count = 6 if diligence > 0.2 else rng.randint(1, 4)
-            if year == today.year and diligence < 0.35:
-                count = rng.randint(0, 3)
+            count = rng.randint(4, 6) if diligence > 0.12 else rng.randint(0, 3)
             for project in rng.sample(by_year[year], min(count, len(by_year[year]))):
                 grade = _pick(rng, GRADES)
                 enrolments.append(Enrolment(project=project, teacher_id=teacher_id, state=EnrolmentState.COMPLETED, imported=True))

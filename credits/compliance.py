@@ -1,0 +1,315 @@
+"""Annual compliance (CR-4 to CR-8) computed in the database, for the city or a district, school or teacher.
+
+One aggregate query computes every teacher's totals for the year (the ledger is read once, grouped by
+teacher) into a temporary table; the school roll-up is one more query over that table; districts and
+the city are summed from the school rows (1,500 rows at city scale, never a loop over teachers); the
+teacher rows stream from the table through a server-side cursor for the workbook. The CR-7 flag is
+decided by credits.rules.school_flagged on the school figures, so the database and the rule agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from bureau.choices import Status
+
+from . import rules
+from .models import Mode, Source, Theme
+from .selectors import policy_for
+
+PASSING = ("优秀", "合格")
+
+
+@dataclass(frozen=True)
+class Scope:
+    district_id: int | None = None
+    school_id: int | None = None
+    teacher_id: int | None = None
+
+    def sql(self, teacher_alias: str = "t", school_alias: str = "s") -> tuple[str, dict]:
+        parts, params = [], {}
+        if self.district_id is not None:
+            parts.append(f"{school_alias}.district_id = %(scope_district)s")
+            params["scope_district"] = self.district_id
+        if self.school_id is not None:
+            parts.append(f"{school_alias}.id = %(scope_school)s")
+            params["scope_school"] = self.school_id
+        if self.teacher_id is not None:
+            parts.append(f"{teacher_alias}.id = %(scope_teacher)s")
+            params["scope_teacher"] = self.teacher_id
+        return (" AND ".join(parts) or "1 = 1"), params
+
+
+def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tuple[str, dict]:
+    """Every teacher's figures for the year (CR-4 subject, CR-5 annual, CR-6 cycle, CR-8 participation)."""
+    cycle_start = rules.cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
+    where, params = scope.sql()
+    ledger_scope = ""
+    if scope.district_id is not None or scope.school_id is not None or scope.teacher_id is not None:
+        ledger_scope = f"AND teacher_id IN (SELECT t.id FROM bureau_teacher t JOIN bureau_school s ON s.id = t.school_id WHERE {where})"
+    params.update(
+        year=year,
+        jan1=dt.date(year, 1, 1),
+        dec31=dt.date(year, 12, 31),
+        cycle_from=dt.date(cycle_start, 1, 1),
+        active=Status.ACTIVE,
+        ethics=Theme.ETHICS,
+        school_based_source=Source.SCHOOL_BASED,
+        school_based_mode=Mode.SCHOOL_BASED,
+        grade_a=PASSING[0],
+        grade_b=PASSING[1],
+    )
+    sql = f"""
+        SELECT t.id AS teacher_id, t.staff_no, t.name, t.school_id, s.code AS school_code, s.district_id,
+               CASE WHEN t.status = %(active)s AND t.employed_on <= %(jan1)s AND e.id IS NULL THEN 1 ELSE 0 END AS subject,
+               COALESCE(l.annual_credits, 0) AS annual_credits,
+               COALESCE(l.annual_hours, 0) AS annual_hours,
+               COALESCE(l.ethics_hours, 0) AS ethics_hours,
+               COALESCE(l.school_hours, 0) AS school_hours,
+               COALESCE(l.cycle_hours, 0) AS cycle_hours,
+               COALESCE(l.positive_rows, 0) AS positive_rows,
+               COALESCE(r.results, 0) AS results,
+               COALESCE(r.passed, 0) AS passed
+        FROM bureau_teacher t
+        JOIN bureau_school s ON s.id = t.school_id
+        LEFT JOIN credits_exemption e ON e.teacher_id = t.id AND e.year = %(year)s
+        LEFT JOIN (
+            SELECT teacher_id,
+                   SUM(CASE WHEN entry_date >= %(jan1)s THEN credits ELSE 0 END) AS annual_credits,
+                   SUM(CASE WHEN entry_date >= %(jan1)s THEN hours ELSE 0 END) AS annual_hours,
+                   SUM(CASE WHEN entry_date >= %(jan1)s AND theme = %(ethics)s THEN hours ELSE 0 END) AS ethics_hours,
+                   SUM(CASE WHEN entry_date >= %(jan1)s AND (source = %(school_based_source)s OR mode = %(school_based_mode)s)
+                            THEN hours ELSE 0 END) AS school_hours,
+                   SUM(hours) AS cycle_hours,
+                   SUM(CASE WHEN entry_date >= %(jan1)s AND credits > 0 THEN 1 ELSE 0 END) AS positive_rows
+            FROM credits_ledgerentry
+            WHERE entry_date >= %(cycle_from)s AND entry_date <= %(dec31)s {ledger_scope}
+            GROUP BY teacher_id
+        ) l ON l.teacher_id = t.id
+        LEFT JOIN (
+            SELECT en.teacher_id, COUNT(*) AS results,
+                   SUM(CASE WHEN r.grade IN (%(grade_a)s, %(grade_b)s) THEN 1 ELSE 0 END) AS passed
+            FROM training_result r JOIN training_enrolment en ON en.id = r.enrolment_id
+            WHERE r.completed_on >= %(jan1)s AND r.completed_on <= %(dec31)s
+            GROUP BY en.teacher_id
+        ) r ON r.teacher_id = t.id
+        WHERE {where}
+    """
+    return sql, params
+
+
+@dataclass
+class TeacherRow:
+    staff_no: str
+    name: str
+    school_code: str
+    annual_credits: Decimal
+    annual_hours: Decimal
+    ethics_hours: Decimal
+    school_hours: Decimal
+    cycle_hours: Decimal
+    subject: bool
+    compliant: bool
+
+    @property
+    def verdict(self) -> str:
+        """是 / 否 / 免考核, as the workbook writes it."""
+        if not self.subject:
+            return "免考核"
+        return "是" if self.compliant else "否"
+
+
+@dataclass
+class SchoolRow:
+    school_id: int
+    code: str
+    name: str
+    district_id: int
+    district: str
+    subject: int
+    compliant: int
+    participated: int
+    results: int
+    passed: int
+    flagged: bool = False
+
+    @property
+    def short(self) -> int:
+        return self.subject - self.compliant
+
+    @property
+    def short_ratio(self) -> float | None:
+        return self.short / self.subject if self.subject else None
+
+
+@dataclass
+class DistrictRow:
+    district_id: int
+    code: str
+    name: str
+    schools: int = 0
+    subject: int = 0
+    compliant: int = 0
+    flagged: int = 0
+
+    @property
+    def compliance_rate(self) -> float | None:
+        return self.compliant / self.subject if self.subject else None
+
+
+@dataclass
+class Summary:
+    year: int
+    subject: int
+    compliant: int
+    participated: int
+    results: int
+    passed: int
+    flagged: int
+    policy: rules.PolicyValues = field(repr=False)
+
+    @property
+    def participation_rate(self) -> float | None:
+        return self.participated / self.subject if self.subject else None
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.results if self.results else None
+
+    @property
+    def compliance_rate(self) -> float | None:
+        return self.compliant / self.subject if self.subject else None
+
+    def as_dict(self) -> dict:
+        return {
+            "year": self.year,
+            "subject": self.subject,
+            "compliant": self.compliant,
+            "participated": self.participated,
+            "results": self.results,
+            "passed": self.passed,
+            "flagged": self.flagged,
+            "participation_rate": self.participation_rate,
+            "pass_rate": self.pass_rate,
+            "compliance_rate": self.compliance_rate,
+        }
+
+
+class ComplianceRun:
+    """Compute a year's compliance once, then read it in several shapes. Use as a context manager."""
+
+    def __init__(self, year: int, *, scope: Scope | None = None):
+        self.year = year
+        self.scope = scope or Scope()
+        self.policy = policy_for(year)
+        self.table = f"compliance_{uuid.uuid4().hex[:12]}"
+        self._schools: list[SchoolRow] | None = None
+
+    def __enter__(self) -> ComplianceRun:
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        sql, params = per_teacher_sql(self.year, self.policy, self.scope)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.table} AS {sql}", params)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        finally:
+            return self._atomic.__exit__(*exc)
+
+    def schools(self) -> list[SchoolRow]:
+        """Every school in scope, with or without teachers, ordered by 学校代码; CR-7 flag decided here."""
+        if self._schools is not None:
+            return self._schools
+        where, params = self.scope.sql(teacher_alias="s", school_alias="s")
+        if self.scope.teacher_id is not None:
+            where, params = f"s.id IN (SELECT school_id FROM {self.table})", {}
+        params["req"] = self.policy.annual_credits
+        sql = f"""
+            SELECT s.id, s.code, s.name, d.id, d.name,
+                   COALESCE(SUM(pt.subject), 0),
+                   COALESCE(SUM(CASE WHEN pt.subject = 1 AND pt.annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN pt.subject = 1 AND (pt.positive_rows > 0 OR pt.results > 0) THEN 1 ELSE 0 END), 0),
+                   COALESCE(SUM(pt.results), 0),
+                   COALESCE(SUM(pt.passed), 0)
+            FROM bureau_school s
+            JOIN bureau_district d ON d.id = s.district_id
+            LEFT JOIN {self.table} pt ON pt.school_id = s.id
+            WHERE {where}
+            GROUP BY s.id, s.code, s.name, d.id, d.name
+            ORDER BY s.code
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = [SchoolRow(*(int(v) if i >= 5 else v for i, v in enumerate(r))) for r in cursor.fetchall()]
+        for row in rows:
+            row.flagged = rules.school_flagged(short=row.short, subject=row.subject, threshold=self.policy.flag_threshold)
+        self._schools = rows
+        return rows
+
+    def districts(self) -> list[DistrictRow]:
+        from bureau.models import District
+
+        names = {d.pk: d for d in District.objects.filter(pk__in={s.district_id for s in self.schools()})}
+        out: dict[int, DistrictRow] = {}
+        for school in self.schools():
+            district = names[school.district_id]
+            row = out.setdefault(school.district_id, DistrictRow(district.pk, district.code, district.name))
+            row.schools += 1
+            row.subject += school.subject
+            row.compliant += school.compliant
+            row.flagged += school.flagged
+        return sorted(out.values(), key=lambda d: d.code)
+
+    def summary(self) -> Summary:
+        schools = self.schools()
+        return Summary(
+            year=self.year,
+            subject=sum(s.subject for s in schools),
+            compliant=sum(s.compliant for s in schools),
+            participated=sum(s.participated for s in schools),
+            results=sum(s.results for s in schools),
+            passed=sum(s.passed for s in schools),
+            flagged=sum(s.flagged for s in schools),
+            policy=self.policy,
+        )
+
+    def teachers(self, *, only_short: bool = False, chunk: int = 2000) -> Iterator[TeacherRow]:
+        """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory."""
+        condition = "WHERE subject = 1 AND annual_credits < CAST(%(req)s AS NUMERIC)" if only_short else ""
+        sql = f"""
+            SELECT staff_no, name, school_code, annual_credits, annual_hours, ethics_hours, school_hours, cycle_hours,
+                   subject, CASE WHEN subject = 1 AND annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END
+            FROM {self.table} {condition} ORDER BY staff_no
+        """
+        cursor = connection.chunked_cursor()
+        try:
+            cursor.execute(sql, {"req": self.policy.annual_credits})
+            while True:
+                rows = cursor.fetchmany(chunk)
+                if not rows:
+                    break
+                for r in rows:
+                    yield TeacherRow(
+                        r[0], r[1], r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _dec(r[6]), _dec(r[7]), bool(r[8]), bool(r[9])
+                    )
+        finally:
+            cursor.close()
+
+    def teacher_count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self.table}")
+            return cursor.fetchone()[0]
+
+
+def _dec(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
