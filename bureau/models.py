@@ -228,3 +228,25 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Notice(models.Model):
+    """One inbox for everyone: a notice reaches its recipient once (the key makes sending idempotent)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notices"
+    )
+    key = models.CharField("去重标识", max_length=120)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    link = models.CharField("链接", max_length=300, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通知"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notice_once_per_key")]
+
+    def __str__(self):
+        return self.title

@@ -129,3 +129,13 @@ def user_assign_role(
     user.save(update_fields=["is_staff"])
     audit(action="bureau.role.assigned", actor=actor, obj=profile, role=role)
     return profile
+
+
+def notice_send(*, recipient, key: str, title: str, body: str = "", link: str = "") -> bool:
+    """Send a notice once: a second call with the same key for the same recipient does nothing."""
+    from .models import Notice
+
+    _, created = Notice.objects.get_or_create(
+        recipient=recipient, key=key, defaults={"title": title, "body": body, "link": link}
+    )
+    return created

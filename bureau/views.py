@@ -13,7 +13,9 @@ def home(request):
     if role == "teacher":
         return redirect("credits:portal")
     if role == "principal":
-        return redirect("training:school-enrolments")
+        return redirect("credits:school-dashboard")
+    if role in ("bureau", "district", "auditor"):
+        return redirect("credits:city-dashboard")
     if request.user.is_staff:
         return redirect("admin:index")
     return render(request, "bureau/home.html", {"role": role_of(request.user)})

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 
 from bureau.choices import Status
 
@@ -212,19 +212,18 @@ class ComplianceRun:
         self._schools: list[SchoolRow] | None = None
 
     def __enter__(self) -> ComplianceRun:
-        self._atomic = transaction.atomic()
-        self._atomic.__enter__()
+        # No transaction is held: the temporary table is one consistent snapshot (a single statement),
+        # it lives as long as the connection, and the teacher rows stream through a WITH HOLD cursor
+        # outside transactions. So a long job's progress updates commit and show at once.
         sql, params = per_teacher_sql(self.year, self.policy, self.scope)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMPORARY TABLE {self.table} AS {sql}", params)
         return self
 
     def __exit__(self, *exc):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-        finally:
-            return self._atomic.__exit__(*exc)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        return False
 
     def schools(self) -> list[SchoolRow]:
         """Every school in scope, with or without teachers, ordered by 学校代码; CR-7 flag decided here."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from bureau.spreadsheets import SheetSpec, write_workbook
 
 from .models import LedgerEntry, Source
@@ -90,3 +92,26 @@ def compliance_sheets(run, *, on_progress=None):
 
 def write_compliance_workbook(target, run, *, on_progress=None) -> None:
     write_workbook(target, compliance_sheets(run, on_progress=on_progress))
+
+
+LEDGER_HEADERS = ["日期", "工号", "姓名", "学校代码", "来源", "项目编号", "培训方式", "主题", "学时", "学分", "类型", "说明",
+                  "登记人", "审核人", "登记时间"]
+
+
+def write_ledger(target, rows) -> None:
+    """Ledger rows for auditors, streamed in constant memory."""
+    labels = dict(Source.choices)
+    values = rows.order_by("entry_date", "id").values_list(
+        "entry_date", "teacher__staff_no", "teacher__name", "teacher__school__code", "source", "project__code", "mode",
+        "theme", "hours", "credits", "reverses_id", "description", "entered_by__username", "approved_by__username",
+        "created_at",
+    )
+
+    def out():
+        for (day, staff_no, name, school, source, project, mode, theme, hours, credits, reverses, description,
+             entered, approved, created) in values.iterator(5000):
+            yield [day, staff_no, name, school, labels.get(source, source), project or "", mode, theme, float(hours),
+                   float(credits), "冲销" if reverses else "登记", description, entered or "系统", approved or "",
+                   timezone.localtime(created).replace(tzinfo=None)]
+
+    write_workbook(target, [SheetSpec("学分登记", LEDGER_HEADERS, out(), date_columns=(0,))])

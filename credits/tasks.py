@@ -1,20 +1,38 @@
-"""Celery tasks of the credits part: thin, idempotent, safe to retry (REL-1)."""
+"""Celery tasks of the credits part: thin (one service each), idempotent, safe to retry (REL-1)."""
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
+from . import reports
+from .models import ReportKind
 from .services import result_post
 
+RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "retry_jitter": True,
+         "max_retries": 5}
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
-)
+
+@shared_task(bind=True, **RETRY)
 def post_result(self, result_id: int) -> int:
     """Bring the ledger in line with one result (CR-1/CR-2). Running it twice, or in two workers at the
     same moment, posts once: the service locks the result and the ledger's unique revision backs it up."""
     return len(result_post(result_id=result_id, actor=None))
+
+
+@shared_task(bind=True, **RETRY)
+def build_report(self, report_id: int) -> int:
+    """Build one registered report (figures and workbook); a finished report is left as it is."""
+    return reports.report_build(report_id=report_id).pk
+
+
+@shared_task(bind=True, **RETRY)
+def refresh_current_year(self) -> int:
+    """Nightly: the live figures of the current year for the dashboards."""
+    report = reports.report_start(year=timezone.localdate().year, kind=ReportKind.LIVE, actor=None)
+    return reports.report_build(report_id=report.pk).pk
+
+
+@shared_task(bind=True, **RETRY)
+def notify_flagged(self, year: int | None = None) -> int:
+    """Notices to principals of flagged schools (CR-7), once per school and year."""
+    return reports.notify_flagged_principals(year=year or timezone.localdate().year)

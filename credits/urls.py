@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboards, views
 
 app_name = "credits"
 urlpatterns = [
@@ -10,4 +10,17 @@ urlpatterns = [
     path("portal/hours/", views.hours, name="hours"),
     path("school/hours/", views.school_hours, name="school-hours"),
     path("school/hours/<int:pk>/decide/", views.school_hours_decide, name="school-hours-decide"),
+    path("school/", dashboards.school_dashboard, name="school-dashboard"),
+    path("dashboard/", dashboards.city_dashboard, name="city-dashboard"),
+    path("dashboard/district/<int:pk>/", dashboards.district_dashboard, name="district-dashboard"),
+    path("dashboard/school/<int:pk>/", dashboards.staff_school_dashboard, name="staff-school-dashboard"),
+    path("dashboard/teacher/<str:staff_no>/", dashboards.teacher_detail, name="teacher-detail"),
+    path("dashboard/teacher/<str:staff_no>/transcript.xlsx", dashboards.teacher_transcript_xlsx, name="teacher-transcript-xlsx"),
+    path("reports/", dashboards.report_list, name="reports"),
+    path("reports/start/", dashboards.report_start, name="report-start"),
+    path("reports/<int:pk>/", dashboards.report_detail, name="report-detail"),
+    path("reports/<int:pk>/progress.json", dashboards.report_progress, name="report-progress"),
+    path("reports/<int:pk>/download/", dashboards.report_download, name="report-download"),
+    path("reports/compliance.xlsx", dashboards.compliance_xlsx, name="compliance-xlsx"),
+    path("reports/ledger.xlsx", dashboards.ledger_xlsx, name="ledger-xlsx"),
 ]

@@ -27,6 +27,11 @@ class Command(BaseCommand):
                 f"已生成演示城市：{result.districts} 个区县，{result.schools} 所学校，{result.teachers} 名教师；"
                 f"{training['projects']} 个培训项目，{training['results']} 条考核结果，{training['ledger']} 条学分登记。"
             )
+            from credits.models import ReportKind
+            from credits.reports import report_build, report_start
+
+            for year in (today.year - 1, today.year):
+                report_build(report_id=report_start(year=year, kind=ReportKind.LIVE, actor=None).pk)
             self.stdout.write("演示账号（仅用于本机试用）：")
             for label, username, pwd in result.logins:
                 self.stdout.write(f"  {label:<8} 用户名 {username:<10} 密码 {pwd}")

@@ -1,0 +1,246 @@
+"""Dashboards (principal; bureau, district, auditor with drill-down) and report downloads (CR-7 to CR-9).
+
+Every page reads through bureau.scoping and the compliance computation; the city view reads the
+stored nightly (or closed) report so that it stays fast at city scale.
+"""
+
+from __future__ import annotations
+
+import io
+
+
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bureau.choices import Role
+from bureau.models import District, School
+from bureau.permissions import role_required
+from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
+from bureau.services import ApplicationError
+
+from . import reports, rules
+from .compliance import ComplianceRun, Scope
+from .exports import write_compliance_workbook, write_ledger, write_transcript
+from .models import ComplianceReport, LedgerEntry, ReportKind
+from .selectors import teacher_year
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STAFF = (Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
+
+
+def _year(request) -> int:
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return min(max(year, 2000), 2100)
+
+
+def _targets(summary, policy) -> list[dict]:
+    def row(label, value, target):
+        return {"label": label, "value": value, "target": float(target),
+                "met": value is not None and value >= float(target), "percent": 0 if value is None else round(value * 100, 1)}
+
+    return [
+        row("参培率", summary.participation_rate, policy.target_participation),
+        row("合格率", summary.pass_rate, policy.target_pass),
+        row("学分达标率", summary.compliance_rate, policy.target_compliance),
+    ]
+
+
+def _school_context(school: School, year: int) -> dict:
+    with ComplianceRun(year, scope=Scope(school_id=school.pk)) as run:
+        summary = run.summary()
+        (row,) = run.schools()
+        requirement = run.policy.annual_credits
+        short = [
+            {"staff_no": t.staff_no, "name": t.name, "credits": t.annual_credits, "gap": requirement - t.annual_credits,
+             "cycle_hours": t.cycle_hours}
+            for t in run.teachers(only_short=True)
+        ]
+        policy = run.policy
+    cycle_start = rules.cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
+    trend = []
+    for y in range(cycle_start, year + 1):
+        with ComplianceRun(y, scope=Scope(school_id=school.pk)) as past:
+            s = past.summary()
+        trend.append({"year": y, "compliance": s.compliance_rate, "participation": s.participation_rate,
+                      "pass": s.pass_rate})
+    short.sort(key=lambda t: (-t["gap"], t["staff_no"]))
+    return {
+        "school": school,
+        "year": year,
+        "summary": summary,
+        "row": row,
+        "short": short,
+        "targets": _targets(summary, policy),
+        "policy": policy,
+        "trend": trend,
+    }
+
+
+@role_required(Role.PRINCIPAL)
+def school_dashboard(request):
+    school = get_object_or_404(School, pk=profile_of(request.user).school_id)
+    return render(request, "credits/school_dashboard.html", _school_context(school, _year(request)))
+
+
+@role_required(*STAFF)
+def staff_school_dashboard(request, pk: int):
+    school = get_object_or_404(visible_schools(request.user), pk=pk)
+    return render(request, "credits/school_dashboard.html", _school_context(school, _year(request)))
+
+
+@role_required(*STAFF)
+def city_dashboard(request):
+    """City (bureau, auditor) from the stored report; a district's staff see their district live."""
+    year = _year(request)
+    if role_of(request.user) == Role.DISTRICT:
+        return redirect("credits:district-dashboard", pk=profile_of(request.user).district_id)
+    report = reports.latest_report(year)
+    running = ComplianceReport.objects.filter(year=year, status="running").first()
+    context = {"year": year, "report": report, "running": running}
+    if report is not None:
+        summary = report.summary
+        from .selectors import policy_for
+
+        policy = policy_for(year)
+        context.update(
+            summary=summary,
+            targets=[
+                {"label": "参培率", "value": summary["participation_rate"], "target": float(policy.target_participation)},
+                {"label": "合格率", "value": summary["pass_rate"], "target": float(policy.target_pass)},
+                {"label": "学分达标率", "value": summary["compliance_rate"], "target": float(policy.target_compliance)},
+            ],
+            districts=sorted(report.districts, key=lambda d: (-(d["rate"] or 0), d["code"])),
+            flagged=sorted((s for s in report.schools if s["flagged"]), key=lambda s: (-(s["short_ratio"] or 0), s["code"])),
+            chart=[{"name": d["name"], "rate": d["rate"]} for d in report.districts],
+        )
+    return render(request, "credits/city_dashboard.html", context)
+
+
+@role_required(*STAFF)
+def district_dashboard(request, pk: int):
+    district = get_object_or_404(visible_districts(request.user), pk=pk)
+    year = _year(request)
+    with ComplianceRun(year, scope=Scope(district_id=district.pk)) as run:
+        summary = run.summary()
+        schools = run.schools()
+        targets = _targets(summary, run.policy)
+    schools.sort(key=lambda s: (-(s.short_ratio or 0), s.code))
+    return render(request, "credits/district_dashboard.html", {
+        "district": district, "year": year, "summary": summary, "schools": schools, "targets": targets,
+    })
+
+
+@role_required(*STAFF, Role.PRINCIPAL)
+def teacher_detail(request, staff_no: str):
+    teacher = get_object_or_404(visible_teachers(request.user).select_related("school"), staff_no=staff_no)
+    year = _year(request)
+    rows = LedgerEntry.objects.filter(teacher=teacher).select_related("project").order_by("-entry_date", "-id")[:200]
+    return render(request, "credits/teacher_detail.html", {
+        "teacher": teacher, "year": year, "figures": teacher_year(teacher.pk, year), "rows": rows,
+    })
+
+
+@role_required(*STAFF, Role.PRINCIPAL)
+def teacher_transcript_xlsx(request, staff_no: str):
+    teacher = get_object_or_404(visible_teachers(request.user), staff_no=staff_no)
+    buffer = io.BytesIO()
+    write_transcript(buffer, teacher=teacher)
+    return _xlsx(buffer, f"transcript-{teacher.staff_no}.xlsx")
+
+
+def _xlsx(buffer: io.BytesIO, filename: str) -> HttpResponse:
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+def _scope_for(user) -> Scope:
+    role = role_of(user)
+    if role == Role.DISTRICT:
+        return Scope(district_id=profile_of(user).district_id)
+    if role == Role.PRINCIPAL:
+        return Scope(school_id=profile_of(user).school_id)
+    return Scope()
+
+
+@role_required(*STAFF, Role.PRINCIPAL)
+def compliance_xlsx(request):
+    """The compliance workbook of a year for the user's scope. The city's comes from the closed (frozen)
+    report when the year is closed (CR-9); otherwise it is computed now."""
+    year = _year(request)
+    scope = _scope_for(request.user)
+    if scope == Scope():
+        closed = ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status="done").first()
+        if closed and closed.workbook:
+            return FileResponse(closed.workbook.open("rb"), as_attachment=True, filename=f"compliance-{year}.xlsx")
+    buffer = io.BytesIO()
+    with ComplianceRun(year, scope=scope) as run:
+        write_compliance_workbook(buffer, run)
+    return _xlsx(buffer, f"compliance-{year}.xlsx")
+
+
+@role_required(*STAFF, Role.PRINCIPAL)
+def ledger_xlsx(request):
+    """All ledger rows of a year in the user's scope, optionally one school or one source."""
+    year = _year(request)
+    teachers = visible_teachers(request.user)
+    if request.GET.get("school"):
+        teachers = teachers.filter(school__code=request.GET["school"])
+    rows = LedgerEntry.objects.filter(teacher__in=teachers, entry_date__year=year)
+    if request.GET.get("source"):
+        rows = rows.filter(source=request.GET["source"])
+    buffer = io.BytesIO()
+    write_ledger(buffer, rows)
+    return _xlsx(buffer, f"ledger-{year}.xlsx")
+
+
+@role_required(Role.BUREAU, Role.AUDITOR)
+def report_list(request):
+    items = ComplianceReport.objects.select_related("created_by")[:50]
+    return render(request, "credits/reports.html", {"reports": items, "year": _year(request)})
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def report_start(request):
+    from .tasks import build_report
+
+    kind = ReportKind.CLOSED if request.POST.get("kind") == "closed" else ReportKind.LIVE
+    try:
+        report = reports.report_start(year=_year(request), kind=kind, actor=request.user)
+    except ApplicationError as exc:
+        from django.contrib import messages
+
+        messages.error(request, str(exc))
+        return redirect("credits:reports")
+    from django.db import transaction
+
+    transaction.on_commit(lambda: build_report.delay(report.pk))
+    return redirect("credits:report-detail", pk=report.pk)
+
+
+@role_required(Role.BUREAU, Role.AUDITOR)
+def report_detail(request, pk: int):
+    return render(request, "credits/report_detail.html", {"report": get_object_or_404(ComplianceReport, pk=pk)})
+
+
+@role_required(Role.BUREAU, Role.AUDITOR)
+def report_progress(request, pk: int):
+    report = get_object_or_404(ComplianceReport, pk=pk)
+    return JsonResponse({"status": report.status, "progress": report.progress, "error": report.error})
+
+
+@role_required(Role.BUREAU, Role.AUDITOR)
+def report_download(request, pk: int):
+    report = get_object_or_404(ComplianceReport, pk=pk)
+    if not report.workbook:
+        raise Http404
+    return FileResponse(report.workbook.open("rb"), as_attachment=True,
+                        filename=f"compliance-{report.year}-{report.kind}.xlsx")
+
+
