@@ -72,3 +72,21 @@ def test_post_result_runs_in_a_worker_and_twice_at_once_posts_once(worker):
     # a retry after the fact (e.g. a redelivered message) changes nothing
     assert post_result.delay(result.pk).get(timeout=60) == 0
     assert LedgerEntry.objects.count() == 1
+
+
+def test_report_job_runs_in_a_worker_and_a_repeat_changes_nothing(worker):
+    from credits.models import ComplianceReport
+    from credits.reports import report_start
+    from credits.tasks import build_report
+
+    TeacherFactory(staff_no="W1")
+    report = report_start(year=2026, kind="live", actor=None)
+    first, second = build_report.delay(report.pk), build_report.delay(report.pk)
+    assert first.get(timeout=120) == second.get(timeout=120) == report.pk
+    report = ComplianceReport.objects.get(pk=report.pk)
+    assert (report.status, report.progress, report.summary["subject"]) == ("done", 100, 1)
+    assert report.workbook.name.endswith(".xlsx")
+    finished = report.finished_at
+    build_report.delay(report.pk).get(timeout=60)
+    report.refresh_from_db()
+    assert report.finished_at == finished
