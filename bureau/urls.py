@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import notices, views
 
 admin.site.site_header = "教师发展平台 · 管理后台"
 admin.site.site_title = "教师发展平台"
@@ -12,6 +12,8 @@ admin.site.index_title = "市教育局教师发展管理"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("notices/", notices.inbox, name="notices"),
+    path("notices/<int:pk>/read/", notices.mark_read, name="notice-read"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from bureau import scoping
-from bureau.services import ApplicationError
+from bureau.services import ApplicationError, audit
 
-from .models import HoursSubmission, LedgerEntry, Policy
+from .models import ComplianceReport, Exemption, HoursSubmission, LedgerEntry, Policy
 from .services import ledger_adjust, ledger_reverse
 
 
@@ -105,6 +105,51 @@ class HoursSubmissionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(admin.ModelAdmin):
+    """免考核 (CR-4): approved by bureau staff, with a reason; the approver is recorded."""
+
+    list_display = ["teacher", "year", "reason", "approved_by", "created_at"]
+    list_filter = ["year"]
+    search_fields = ["teacher__staff_no", "teacher__name", "reason"]
+    raw_id_fields = ["teacher"]
+    fields = ["teacher", "year", "reason"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
+
+    def has_add_permission(self, request):
+        return scoping.role_of(request.user) == "bureau"
+
+    def has_change_permission(self, request, obj=None):
+        return scoping.role_of(request.user) == "bureau"
+
+    def has_delete_permission(self, request, obj=None):
+        return scoping.role_of(request.user) == "bureau"
+
+    def save_model(self, request, obj, form, change):
+        obj.approved_by = request.user
+        super().save_model(request, obj, form, change)
+        audit(action="credits.exemption.saved", actor=request.user, obj=obj, year=obj.year, reason=obj.reason)
+
+
+@admin.register(ComplianceReport)
+class ComplianceReportAdmin(admin.ModelAdmin):
+    list_display = ["year", "kind", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_filter = ["kind", "status", "year"]
+    readonly_fields = ["year", "kind", "status", "progress", "workbook", "error", "created_by", "created_at", "finished_at"]
+    exclude = ["summary", "districts", "schools"]
 
     def has_add_permission(self, request):
         return False

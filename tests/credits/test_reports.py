@@ -88,3 +88,21 @@ def test_flag_notices_reach_the_principal_once(setup):
 
 def test_no_notice_without_a_report(setup):
     assert notify_flagged_principals(year=YEAR) == 0
+
+
+def test_notice_inbox_shows_own_notices_and_marks_read(client, setup):
+    report_build(report_id=report_start(year=YEAR, kind="live", actor=None).pk)
+    notify_flagged_principals(year=YEAR)
+    client.force_login(setup["bureau"])
+    assert "东风小学" not in client.get("/notices/").content.decode()
+    notice = Notice.objects.get()
+    assert client.post(f"/notices/{notice.pk}/read/").status_code == 404
+    client.force_login(setup["principal"])
+    assert "东风小学" in client.get("/notices/").content.decode()
+    assert client.post(f"/notices/{notice.pk}/read/").status_code == 302
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+
+
+def test_notice_inbox_needs_login(client, db):
+    assert client.get("/notices/").status_code == 302
