@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
@@ -36,6 +38,25 @@ class ScopedAdmin(admin.ModelAdmin):
         return scoping.role_of(request.user) == "bureau" and super().has_delete_permission(request, obj)
 
 
+class ScopedHistoryAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    """simple_history's pages held to the change page's rules. Left alone, its history page falls back
+    to the stored versions of a row outside get_queryset, and its version page saves a POST after
+    checking only the view permission: an auditor could revert a teacher, a district another district's."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if request.method == "POST" and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 @admin.register(District)
 class DistrictAdmin(ScopedAdmin):
     scope = staticmethod(scoping.visible_districts)
@@ -63,7 +84,7 @@ class SubjectQuotaInline(admin.TabularInline):
 
 
 @admin.register(School)
-class SchoolAdmin(ScopedAdmin, SimpleHistoryAdmin):
+class SchoolAdmin(ScopedHistoryAdmin):
     scope = staticmethod(scoping.visible_schools)
     list_display = ["code", "name", "district", "stage", "location", "is_weak", "cluster", "staffing_quota"]
     list_filter = ["district", "stage", "location", "is_weak", "cluster"]
@@ -71,6 +92,14 @@ class SchoolAdmin(ScopedAdmin, SimpleHistoryAdmin):
     list_select_related = ["district", "cluster"]
     inlines = [SubjectQuotaInline]
     change_list_template = "admin/bureau/change_list_with_import.html"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A district user edits its own schools but may not move one into another district or cluster.
+        if db_field.name == "district":
+            kwargs["queryset"] = scoping.visible_districts(request.user)
+        elif db_field.name == "cluster":
+            kwargs["queryset"] = ClusterAdmin.scope(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_urls(self):
         return [
@@ -106,7 +135,7 @@ class PostingInline(admin.TabularInline):
 
 
 @admin.register(Teacher)
-class TeacherAdmin(ScopedAdmin, SimpleHistoryAdmin):
+class TeacherAdmin(ScopedHistoryAdmin):
     scope = staticmethod(scoping.visible_teachers)
     list_display = ["staff_no", "name", "gender", "school", "subject", "title", "status", "masked_id_number"]
     list_filter = ["school__district", "school__stage", "title", "status", "employment_type", "is_class_teacher"]
@@ -117,6 +146,23 @@ class TeacherAdmin(ScopedAdmin, SimpleHistoryAdmin):
     inlines = [PostingInline]
     raw_id_fields = ["user"]
     change_list_template = "admin/bureau/change_list_with_import.html"
+    actions = ["check_promotion_senior", "check_promotion_first"]
+
+    def _check_promotion(self, request, queryset, title):
+        from exchange.selectors import promotion_check
+
+        for teacher in queryset.select_related("school")[:50]:
+            missing = promotion_check(teacher=teacher, target_title=title, on=today_local())
+            text = "已满足" if not missing else "；".join(missing)
+            self.message_user(request, f"{teacher.name}（{teacher.staff_no}）申报{title}：{text}")
+
+    @admin.action(description="晋升前置条件检查：申报高级教师（EX-7）")
+    def check_promotion_senior(self, request, queryset):
+        self._check_promotion(request, queryset, "高级教师")
+
+    @admin.action(description="晋升前置条件检查：申报一级教师（EX-7）")
+    def check_promotion_first(self, request, queryset):
+        self._check_promotion(request, queryset, "一级教师")
 
     @admin.display(description="身份证号")
     def masked_id_number(self, obj):

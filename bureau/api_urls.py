@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from exchange.api import promotion_check_view
 from credits.api import LedgerEntryViewSet, teacher_summary
 from training.api import EnrolmentViewSet, ProjectViewSet, ResultViewSet
 
@@ -12,5 +13,6 @@ router.register("ledger", LedgerEntryViewSet, basename="ledger")
 
 urlpatterns = [
     path("teachers/<str:staff_no>/summary/", teacher_summary, name="teacher-summary"),
+    path("exchange/promotion-check/", promotion_check_view, name="promotion-check"),
     *router.urls,
 ]

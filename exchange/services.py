@@ -1,0 +1,147 @@
+"""Writes of the exchange part (EX-8): open the plan, propose, approve or return, place."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q
+
+from bureau.choices import PostingKind, Role
+from bureau.models import Posting, School
+from bureau.scoping import own_teacher, role_of, visible_schools, visible_teachers
+from bureau.services import ApplicationError, audit
+
+from .models import ACTIVE_PROPOSAL, ExchangePlan, Form, PlanStatus, Proposal, ProposalEvent, ProposalStatus
+from .selectors import eligible_teachers
+
+# The forms that move the personnel relation keep no home post; the others keep it (EX-8).
+POSTING_KIND = {
+    Form.CLUSTER: PostingKind.EXCHANGE,
+    Form.RURAL_SUPPORT: PostingKind.RURAL_SUPPORT,
+    Form.POSITION_COMPETITION: PostingKind.EXCHANGE,
+    Form.PARTNERSHIP: PostingKind.PARTNERSHIP,
+    Form.INDIVIDUAL: PostingKind.EXCHANGE,
+}
+
+# action -> (allowed from-statuses, to-status, roles)
+TRANSITIONS = {
+    "propose": ({ProposalStatus.APPLIED}, ProposalStatus.PROPOSED, {Role.PRINCIPAL}),
+    "approve": ({ProposalStatus.PROPOSED}, ProposalStatus.APPROVED, {Role.DISTRICT, Role.BUREAU}),
+    "return": ({ProposalStatus.PROPOSED, ProposalStatus.APPLIED}, ProposalStatus.RETURNED,
+               {Role.PRINCIPAL, Role.DISTRICT, Role.BUREAU}),
+    "withdraw": ({ProposalStatus.APPLIED, ProposalStatus.PROPOSED}, ProposalStatus.WITHDRAWN,
+                 {Role.PRINCIPAL, Role.TEACHER}),
+}
+
+
+@transaction.atomic
+def plan_open(*, year: int, actor) -> ExchangePlan:
+    if role_of(actor) != Role.BUREAU:
+        raise ApplicationError("只有市教育局可以发起年度交流轮岗计划。")
+    plan, created = ExchangePlan.objects.get_or_create(year=year, defaults={"opened_by": actor})
+    if not created:
+        raise ApplicationError(f"{year} 年度计划已发起。")
+    audit(action="exchange.plan.opened", actor=actor, obj=plan, year=year)
+    return plan
+
+
+def _event(proposal, from_status, actor, note=""):
+    ProposalEvent.objects.create(proposal=proposal, from_status=from_status or "", to_status=proposal.status,
+                                 actor=actor, note=note[:200])
+
+
+@transaction.atomic
+def proposal_create(*, plan: ExchangePlan, teacher, form: str, receiving_school: School | None, actor,
+                    starts_on: dt.date | None = None, ends_on: dt.date | None = None, note: str = "") -> Proposal:
+    """A principal proposes an eligible teacher of the school; a teacher applies individually (EX-5)."""
+    if plan.status != PlanStatus.OPEN:
+        raise ApplicationError("该年度计划已结束。")
+    role = role_of(actor)
+    if role == Role.TEACHER:
+        if own_teacher(actor) != teacher:
+            raise ApplicationError("只能为本人申请。")
+        status, form = ProposalStatus.APPLIED, Form.INDIVIDUAL
+    elif role == Role.PRINCIPAL and visible_teachers(actor).filter(pk=teacher.pk).exists():
+        status = ProposalStatus.PROPOSED
+        eligible = {e.teacher_id for e in eligible_teachers(plan.year, plan.rules(), visible_teachers(actor))}
+        if teacher.pk not in eligible and form != Form.INDIVIDUAL:
+            raise ApplicationError(f"{teacher.name} 不在本年度应交流名单中。")
+    else:
+        raise ApplicationError("只有本校校长可以推荐交流人选，教师本人可以个人申请。")
+    if form not in Form.values:
+        raise ApplicationError("请选择交流形式。")
+    if receiving_school is not None and receiving_school.pk == teacher.school_id:
+        raise ApplicationError("接收学校不能是本校。")
+    if Proposal.objects.filter(plan=plan, teacher=teacher, status__in=ACTIVE_PROPOSAL).exists():
+        raise ApplicationError(f"{teacher.name} 已在本年度交流名单中。")
+    starts_on = starts_on or dt.date(plan.year, 9, 1)
+    ends_on = ends_on or dt.date(starts_on.year + 1, starts_on.month, starts_on.day) - dt.timedelta(days=1)
+    if form == Form.PARTNERSHIP and ends_on < dt.date(starts_on.year + 1, starts_on.month, starts_on.day) - dt.timedelta(days=1):
+        raise ApplicationError("结对协作交流至少一年。")
+    proposal = Proposal.objects.create(
+        plan=plan, teacher=teacher, home_school_id=teacher.school_id, receiving_school=receiving_school, form=form,
+        status=status, starts_on=starts_on, ends_on=ends_on, note=note, created_by=actor,
+    )
+    _event(proposal, None, actor, note)
+    audit(action=f"exchange.proposal.{status}", actor=actor, obj=proposal)
+    return proposal
+
+
+def _may(actor, proposal: Proposal, roles: set) -> bool:
+    role = role_of(actor)
+    if role not in roles:
+        return False
+    if role == Role.TEACHER:
+        return own_teacher(actor) == proposal.teacher
+    return visible_schools(actor).filter(pk=proposal.home_school_id).exists()
+
+
+@transaction.atomic
+def proposal_transition(*, proposal: Proposal, action: str, actor, note: str = "",
+                        receiving_school: School | None = None) -> Proposal:
+    allowed, target, roles = TRANSITIONS[action]
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status not in allowed:
+        raise ApplicationError(f"当前状态为“{proposal.get_status_display()}”，不能执行该操作。")
+    if not _may(actor, proposal, roles):
+        raise ApplicationError("您无权执行该操作。")
+    if action == "return" and not note.strip():
+        raise ApplicationError("退回请填写原因。")
+    if receiving_school is not None:
+        proposal.receiving_school = receiving_school
+    if action == "approve" and proposal.receiving_school_id is None:
+        raise ApplicationError("请先确定接收学校。")
+    previous = proposal.status
+    proposal.status = target
+    proposal.save(update_fields=["status", "receiving_school", "updated_at"])
+    _event(proposal, previous, actor, note)
+    audit(action=f"exchange.proposal.{action}", actor=actor, obj=proposal, note=note)
+    return proposal
+
+
+@transaction.atomic
+def proposals_place(*, plan: ExchangePlan, actor) -> int:
+    """Approved proposals become postings. The home post stays open (teachers keep post and pay, EX-8);
+    the exchange posting at the receiving school runs for the agreed period."""
+    if role_of(actor) != Role.BUREAU:
+        raise ApplicationError("只有市教育局可以确认派出。")
+    placed = 0
+    for proposal in Proposal.objects.select_for_update().filter(plan=plan, status=ProposalStatus.APPROVED):
+        overlapping = Posting.objects.filter(teacher=proposal.teacher).exclude(kind=PostingKind.REGULAR).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=proposal.starts_on)
+        )
+        if overlapping.exists():
+            raise ApplicationError(f"{proposal.teacher.name} 已有进行中的交流任职，请先结束。")
+        Posting.objects.create(
+            teacher=proposal.teacher, school=proposal.receiving_school, kind=POSTING_KIND[proposal.form],
+            started_on=proposal.starts_on, ended_on=proposal.ends_on, note=f"{plan.year}年度{proposal.get_form_display()}",
+            created_by=actor,
+        )
+        previous = proposal.status
+        proposal.status = ProposalStatus.PLACED
+        proposal.save(update_fields=["status", "updated_at"])
+        _event(proposal, previous, actor)
+        placed += 1
+    audit(action="exchange.plan.placed", actor=actor, obj=plan, placed=placed)
+    return placed
