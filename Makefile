@@ -23,5 +23,6 @@ demo: install
 
 test: install
 	bash scripts/ensure_services.sh
+	bash scripts/ensure_chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_TEST_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest --create-db $(PYTEST_ARGS)

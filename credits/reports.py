@@ -27,7 +27,10 @@ logger = logging.getLogger(__name__)
 
 
 def _progress(report_id: int, fraction: float) -> None:
-    ComplianceReport.objects.filter(pk=report_id).update(progress=max(1, min(99, int(fraction * 100))))
+    # Only while running: a duplicate run finishing late must not move a finished report's bar back.
+    ComplianceReport.objects.filter(pk=report_id, status=ReportStatus.RUNNING).update(
+        progress=max(1, min(99, int(fraction * 100)))
+    )
 
 
 def report_start(*, year: int, kind: str, actor) -> ComplianceReport:

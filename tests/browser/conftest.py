@@ -9,7 +9,10 @@ How to write one (see test_admin_import.py):
 - Every test in this folder is marked `browser` (`-m browser` runs only these, `-m "not browser"` skips them).
 - Using `page` (or `live_server`) makes the test transactional (pytest-django's transactional_db): rows the test
   creates are committed, so the server thread sees them, and the test sees what the server wrote. The tables are
-  flushed after the test. Request `transactional_db` (not `db`) in fixtures written for these tests.
+  flushed after the test. Fixtures written for these tests should ask for `transactional_db` to say so (one that
+  asks for `db` gets the transactional one too, since the test uses live_server).
+- Keep browser tests in this folder: the browser, and the DJANGO_ALLOW_ASYNC_UNSAFE that Playwright's sync API
+  needs, live only from the first of these tests to the last (see `browser`).
 - The live server serves static files from the finders (StaticFilesHandler), so the admin CSS loads as in dev.
 - Chromium is Debian's /usr/bin/chromium (scripts/ensure_chromium.sh installs it; `make test` runs that). Never run
   `playwright install`: this machine cannot download a browser.
@@ -22,11 +25,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API keeps an asyncio event loop running on this thread (in a greenlet) for as long as the
-# browser is open; Django would then refuse every ORM call from the test thread (SynchronousOnlyOperation).
-# The test code is plain synchronous code, so the check is a false alarm here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,18 +57,28 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for all the browser tests; closed after the last of them (see below why not later)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/ensure_chromium.sh` (never `playwright install`)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    # Playwright's sync API keeps an asyncio event loop running on this thread (in a greenlet) from start to
+    # stop; meanwhile Django refuses every ORM call from the test thread (SynchronousOnlyOperation). The test
+    # code is plain synchronous code, so that check is a false alarm here and is switched off, but only while
+    # Playwright runs: set for the whole session, the variable leaked into `manage.py check --deploy` run by
+    # tests/test_settings.py (async.E001). For the same reason the browser is package-scoped, not
+    # session-scoped: pytest-django runs these (transactional) tests together, and closing Playwright after
+    # them stops its loop before the rest of the suite runs.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                yield browser
+            finally:
+                browser.close()
 
 
 @pytest.fixture
