@@ -66,3 +66,15 @@ def full_years(start: dt.date, on: dt.date) -> int:
     if (on.month, on.day) < (start.month, start.day):
         years -= 1
     return years
+
+
+def years_before(on: dt.date, years: int) -> dt.date:
+    """The date `years` full years before `on` (29 February falls back to 28 February).
+
+    "At least N full years on `on`" is "on or before years_before(on, N)": age and tenure rules
+    become date cut-offs the database can filter on.
+    """
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)

@@ -30,14 +30,6 @@ def reference_date(year: int) -> dt.date:
     return dt.date(year, 8, 31)
 
 
-def years_before(on: dt.date, years: int) -> dt.date:
-    """The date `years` full years before `on` (29 February falls back to 28 February)."""
-    try:
-        return on.replace(year=on.year - years)
-    except ValueError:
-        return on.replace(year=on.year - years, day=28)
-
-
 def age_limit(*, male: bool, rules: ExchangeRules) -> int:
     return rules.male_age_limit if male else rules.female_age_limit
 

@@ -11,7 +11,7 @@ from django.db.models.functions import RowNumber
 
 from bureau.choices import Gender, Status
 from bureau.models import School, SubjectQuota, Teacher
-from bureau.rules import full_years
+from bureau.rules import full_years, years_before
 
 from . import rules
 
@@ -19,9 +19,9 @@ from . import rules
 def eligible_by_tenure(year: int, rules_: rules.ExchangeRules) -> Q:
     """EX-1 as a filter: 'age < limit on the reference date' is 'born after the date limit years before'."""
     on = rules.reference_date(year)
-    joined_by = rules.years_before(on, rules_.tenure_years)
-    male = Q(gender=Gender.MALE, birth_date__gt=rules.years_before(on, rules_.male_age_limit))
-    female = Q(gender=Gender.FEMALE, birth_date__gt=rules.years_before(on, rules_.female_age_limit))
+    joined_by = years_before(on, rules_.tenure_years)
+    male = Q(gender=Gender.MALE, birth_date__gt=years_before(on, rules_.male_age_limit))
+    female = Q(gender=Gender.FEMALE, birth_date__gt=years_before(on, rules_.female_age_limit))
     return (male | female) & Q(joined_school_on__lte=joined_by)
 
 

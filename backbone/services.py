@@ -1,0 +1,266 @@
+"""Writes of the backbone part: the selection round (BB-3), roster changes (BB-4, BB-5), mentoring (BB-6).
+
+Each transition is one function with its permission check, its guard on the from-state and its record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from bureau.choices import Role
+from bureau.models import Profile
+from bureau.scoping import own_teacher, role_of, visible_teachers
+from bureau.services import ApplicationError, audit, notice_send
+
+from . import rules
+from .models import (
+    Application, ApplicationEvent, ApplicationStatus, Assessment, EntryStatus, MentoringPair, Objection, RosterEntry,
+    RosterEvent, RoundQuota, RoundStatus, SelectionRound,
+)
+from .selectors import check_teacher
+
+TIER_CODE = {"省级": "S", "市级": "C", "县级": "X"}
+TYPE_CODE = {"教学名师": "M", "学科带头人": "L", "骨干教师": "G"}
+
+
+def _bureau_only(actor, what: str) -> None:
+    if role_of(actor) != Role.BUREAU:
+        raise ApplicationError(f"只有市教育局可以{what}。")
+
+
+def _round_locked(round_: SelectionRound, *allowed: str) -> SelectionRound:
+    round_ = SelectionRound.objects.select_for_update().get(pk=round_.pk)
+    if round_.status not in allowed:
+        raise ApplicationError(f"评选当前为“{round_.get_status_display()}”，不能执行该操作。")
+    return round_
+
+
+def _event(application, action, actor, note=""):
+    ApplicationEvent.objects.create(application=application, action=action, actor=actor, note=note[:300])
+
+
+@transaction.atomic
+def round_open(*, year: int, tier: str, type_: str, places: int, actor, school_limit: int = 2,
+               quotas: list[tuple] = ()) -> SelectionRound:
+    _bureau_only(actor, "发起评选")
+    if places <= 0:
+        raise ApplicationError("认定名额应大于 0。")
+    round_ = SelectionRound.objects.create(year=year, tier=tier, type=type_, places=places, school_limit=school_limit,
+                                           opened_by=actor)
+    for district, subject, n in quotas:
+        RoundQuota.objects.create(round=round_, district=district, subject=subject or "", places=n)
+    audit(action="backbone.round.opened", actor=actor, obj=round_)
+    return round_
+
+
+@transaction.atomic
+def application_apply(*, round_: SelectionRound, actor) -> Application:
+    """A teacher applies; the criteria are checked and every failing one named (BB-2)."""
+    teacher = own_teacher(actor)
+    if teacher is None or role_of(actor) != Role.TEACHER:
+        raise ApplicationError("只有教师本人可以申报。")
+    round_ = _round_locked(round_, RoundStatus.OPEN)
+    problems = check_teacher(teacher=teacher, year=round_.year, tier=round_.tier, type_=round_.type)
+    if problems:
+        raise ApplicationError("不符合申报条件：" + "；".join(problems))
+    if Application.objects.filter(round=round_, teacher=teacher).exists():
+        raise ApplicationError("已申报本次评选。")
+    application = Application.objects.create(round=round_, teacher=teacher, school_id=teacher.school_id)
+    _event(application, "applied", actor)
+    return application
+
+
+@transaction.atomic
+def application_recommend(*, application: Application, recommend: bool, actor, note: str = "") -> Application:
+    """The school recommends within its limit (the round row is locked while counting)."""
+    application = Application.objects.select_related("round").get(pk=application.pk)
+    round_ = _round_locked(application.round, RoundStatus.OPEN)
+    if role_of(actor) != Role.PRINCIPAL or actor.profile.school_id != application.school_id:
+        raise ApplicationError("只有本校校长可以推荐。")
+    if application.status != ApplicationStatus.APPLIED:
+        raise ApplicationError("该申报已处理。")
+    if recommend:
+        taken = Application.objects.filter(round=round_, school_id=application.school_id,
+                                           status=ApplicationStatus.RECOMMENDED).count()
+        if taken >= round_.school_limit:
+            raise ApplicationError(f"本校推荐名额为 {round_.school_limit} 人，已用完。")
+    application.status = ApplicationStatus.RECOMMENDED if recommend else ApplicationStatus.NOT_RECOMMENDED
+    application.save(update_fields=["status"])
+    _event(application, application.status, actor, note)
+    return application
+
+
+@transaction.atomic
+def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor) -> SelectionRound:
+    """公示: the recommended candidates are published for the notice period (working days)."""
+    _bureau_only(actor, "发布公示")
+    round_ = _round_locked(round_, RoundStatus.OPEN)
+    if not round_.applications.filter(status=ApplicationStatus.RECOMMENDED).exists():
+        raise ApplicationError("还没有学校推荐的候选人。")
+    round_.status = RoundStatus.NOTICE
+    round_.notice_starts_on = starts_on
+    round_.notice_ends_on = rules.add_working_days(starts_on, round_.notice_working_days)
+    round_.save(update_fields=["status", "notice_starts_on", "notice_ends_on"])
+    audit(action="backbone.round.notice", actor=actor, obj=round_, ends_on=round_.notice_ends_on.isoformat())
+    return round_
+
+
+@transaction.atomic
+def objection_record(*, application: Application, text: str, actor) -> Objection:
+    _bureau_only(actor, "登记公示异议")
+    if SelectionRound.objects.get(pk=application.round_id).status != RoundStatus.NOTICE:
+        raise ApplicationError("只能在公示期内登记异议。")
+    if not text.strip():
+        raise ApplicationError("请填写异议内容。")
+    objection = Objection.objects.create(application=application, text=text.strip(), recorded_by=actor)
+    _event(application, "objection", actor, text)
+    return objection
+
+
+@transaction.atomic
+def round_start_review(*, round_: SelectionRound, today: dt.date, actor) -> SelectionRound:
+    """评审 after the notice period has ended, with more candidates than places (差额)."""
+    _bureau_only(actor, "组织评审")
+    round_ = _round_locked(round_, RoundStatus.NOTICE)
+    if today <= round_.notice_ends_on:
+        raise ApplicationError(f"公示期至 {round_.notice_ends_on:%Y-%m-%d} 结束，结束后才能评审。")
+    candidates = round_.applications.filter(status=ApplicationStatus.RECOMMENDED).count()
+    if candidates <= round_.places:
+        raise ApplicationError(f"差额评审要求候选人（{candidates} 人）多于名额（{round_.places} 个）。")
+    round_.status = RoundStatus.REVIEW
+    round_.save(update_fields=["status"])
+    audit(action="backbone.round.review", actor=actor, obj=round_)
+    return round_
+
+
+@transaction.atomic
+def review_select(*, round_: SelectionRound, scores: dict[int, Decimal], actor) -> list[Application]:
+    """Score the candidates; the best `places` are shortlisted for training, the others not selected."""
+    _bureau_only(actor, "评审")
+    round_ = _round_locked(round_, RoundStatus.REVIEW)
+    candidates = list(round_.applications.filter(status=ApplicationStatus.RECOMMENDED))
+    if {a.pk for a in candidates} != set(scores):
+        raise ApplicationError("请为每位候选人评分。")
+    ranked = sorted(candidates, key=lambda a: (-scores[a.pk], a.pk))
+    for position, application in enumerate(ranked):
+        application.score = scores[application.pk]
+        application.status = ApplicationStatus.SHORTLISTED if position < round_.places else ApplicationStatus.NOT_SELECTED
+        application.save(update_fields=["score", "status"])
+        _event(application, application.status, actor, f"得分 {application.score}")
+    round_.status = RoundStatus.TRAINING
+    round_.save(update_fields=["status"])
+    return ranked[: round_.places]
+
+
+@transaction.atomic
+def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[RosterEntry]:
+    """认定: certificates are issued and the roster gains the entries (BB-1)."""
+    _bureau_only(actor, "认定")
+    round_ = _round_locked(round_, RoundStatus.TRAINING)
+    entries = []
+    prefix = f"{round_.year}{TIER_CODE[round_.tier]}{TYPE_CODE[round_.type]}"
+    issued = RosterEntry.objects.filter(certificate_no__startswith=prefix).count()
+    for application in round_.applications.filter(status=ApplicationStatus.SHORTLISTED).select_related("teacher").order_by("pk"):
+        issued += 1
+        entry = RosterEntry.objects.create(
+            teacher=application.teacher, tier=round_.tier, type=round_.type, certificate_no=f"{prefix}{issued:04d}",
+            awarded_on=awarded_on, expires_on=rules.expires_on(awarded_on), school_at_award_id=application.teacher.school_id,
+            round=round_,
+        )
+        RosterEvent.objects.create(entry=entry, action="awarded", actor=actor, note=str(round_))
+        application.status = ApplicationStatus.AWARDED
+        application.save(update_fields=["status"])
+        _event(application, "awarded", actor, entry.certificate_no)
+        entries.append(entry)
+    round_.status = RoundStatus.AWARDED
+    round_.save(update_fields=["status"])
+    audit(action="backbone.round.awarded", actor=actor, obj=round_, entries=len(entries))
+    return entries
+
+
+@transaction.atomic
+def assessment_record(*, entry: RosterEntry, year: int, passed: bool, actor, note: str = "") -> Assessment:
+    """BB-4: failing the annual assessment revokes the title and its allowance; the entry stays."""
+    _bureau_only(actor, "登记年度考核")
+    entry = RosterEntry.objects.select_for_update().get(pk=entry.pk)
+    if Assessment.objects.filter(entry=entry, year=year).exists():
+        raise ApplicationError(f"{year} 年度考核已登记。")
+    assessment = Assessment.objects.create(entry=entry, year=year, passed=passed, note=note, recorded_by=actor)
+    if not passed and entry.status == EntryStatus.ACTIVE:
+        entry.status, entry.allowance = EntryStatus.REVOKED, False
+        entry.save(update_fields=["status", "allowance"])
+        RosterEvent.objects.create(entry=entry, action="revoked", actor=actor, note=f"{year}年度考核不合格")
+    return assessment
+
+
+def allowances_follow_school(*, actor=None) -> int:
+    """BB-4: a teacher who moved school keeps the title but loses the allowance. Idempotent."""
+    moved = RosterEntry.objects.filter(status=EntryStatus.ACTIVE, allowance=True).exclude(
+        teacher__school_id=F("school_at_award_id"))
+    count = 0
+    for entry in moved.select_related("teacher"):
+        with transaction.atomic():
+            updated = RosterEntry.objects.filter(pk=entry.pk, allowance=True).update(allowance=False)
+            if updated:
+                RosterEvent.objects.create(entry=entry, action="allowance_stopped", actor=actor, note="调离认定学校")
+                count += 1
+    return count
+
+
+def expiry_notices(*, today: dt.date) -> int:
+    """BB-5: 90 days before expiry the teacher and the principal are told, once."""
+    due = RosterEntry.objects.filter(
+        status=EntryStatus.ACTIVE, expiry_notified_on__isnull=True,
+        expires_on__lte=today + dt.timedelta(days=rules.EXPIRY_NOTICE_DAYS), expires_on__gt=today,
+    ).select_related("teacher__user", "teacher__school")
+    sent = 0
+    for entry in due:
+        with transaction.atomic():
+            if not RosterEntry.objects.filter(pk=entry.pk, expiry_notified_on__isnull=True).update(expiry_notified_on=today):
+                continue  # another run got there first
+            title = f"{entry.tier}{entry.type}称号将于 {entry.expires_on:%Y-%m-%d} 到期"
+            body = f"{entry.teacher.name}（证书 {entry.certificate_no}）的称号即将到期，到期未重新认定将自动失效。"
+            recipients = [entry.teacher.user] if entry.teacher.user_id else []
+            recipients += [p.user for p in Profile.objects.filter(role=Role.PRINCIPAL, school_id=entry.teacher.school_id)
+                           .select_related("user")]
+            for user in recipients:
+                notice_send(recipient=user, key=f"backbone.expiry:{entry.pk}", title=title, body=body)
+            sent += 1
+    return sent
+
+
+def lapse_expired(*, today: dt.date) -> int:
+    """BB-5: at expiry the entry lapses unless re-awarded. Idempotent."""
+    lapsed = 0
+    for entry in RosterEntry.objects.filter(status=EntryStatus.ACTIVE, expires_on__lte=today):
+        with transaction.atomic():
+            if RosterEntry.objects.filter(pk=entry.pk, status=EntryStatus.ACTIVE).update(status=EntryStatus.LAPSED,
+                                                                                         allowance=False):
+                RosterEvent.objects.create(entry=entry, action="lapsed", note=f"{entry.expires_on:%Y-%m-%d} 到期")
+                lapsed += 1
+    return lapsed
+
+
+def _highest(teacher, on: dt.date):
+    titles = RosterEntry.objects.filter(teacher=teacher, status=EntryStatus.ACTIVE).filter(
+        Q(expires_on__gt=on)).values_list("tier", "type")
+    return max(titles, key=lambda t: rules.rank(*t), default=None)
+
+
+@transaction.atomic
+def mentoring_pair(*, mentor, mentee, started_on: dt.date, actor) -> MentoringPair:
+    """BB-6: the mentor must hold a higher tier or type than the mentee; pairs may cross schools."""
+    if role_of(actor) not in (Role.BUREAU, Role.DISTRICT, Role.PRINCIPAL):
+        raise ApplicationError("无权建立师徒结对。")
+    if not visible_teachers(actor).filter(pk__in=[mentor.pk, mentee.pk]).exists():
+        raise ApplicationError("导师或徒弟须在您的管辖范围内。")
+    mentor_title = _highest(mentor, started_on)
+    if mentor_title is None or not rules.mentor_outranks(mentor_title, _highest(mentee, started_on)):
+        raise ApplicationError("导师须持有高于徒弟的骨干教师层级或类别。")
+    pair = MentoringPair.objects.create(mentor=mentor, mentee=mentee, started_on=started_on)
+    audit(action="backbone.mentoring.paired", actor=actor, obj=pair)
+    return pair
