@@ -251,6 +251,12 @@ def _highest(teacher, on: dt.date):
     return max(titles, key=lambda t: rules.rank(*t), default=None)
 
 
+def mentoring_check(*, mentor, mentee, on: dt.date) -> None:
+    mentor_title = _highest(mentor, on)
+    if mentor_title is None or not rules.mentor_outranks(mentor_title, _highest(mentee, on)):
+        raise ApplicationError("导师须持有高于徒弟的骨干教师层级或类别。")
+
+
 @transaction.atomic
 def mentoring_pair(*, mentor, mentee, started_on: dt.date, actor) -> MentoringPair:
     """BB-6: the mentor must hold a higher tier or type than the mentee; pairs may cross schools."""
@@ -258,9 +264,7 @@ def mentoring_pair(*, mentor, mentee, started_on: dt.date, actor) -> MentoringPa
         raise ApplicationError("无权建立师徒结对。")
     if not visible_teachers(actor).filter(pk__in=[mentor.pk, mentee.pk]).exists():
         raise ApplicationError("导师或徒弟须在您的管辖范围内。")
-    mentor_title = _highest(mentor, started_on)
-    if mentor_title is None or not rules.mentor_outranks(mentor_title, _highest(mentee, started_on)):
-        raise ApplicationError("导师须持有高于徒弟的骨干教师层级或类别。")
+    mentoring_check(mentor=mentor, mentee=mentee, on=started_on)
     pair = MentoringPair.objects.create(mentor=mentor, mentee=mentee, started_on=started_on)
     audit(action="backbone.mentoring.paired", actor=actor, obj=pair)
     return pair

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("credits.urls")),
     path("", include("training.urls")),
     path("", include("exchange.urls")),
+    path("", include("backbone.urls")),
     path("api/", include("bureau.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,0 +1,102 @@
+"""Backbone pages: the teacher applies (and sees why not), the principal recommends, the public notice,
+and plan against roster (BB-7) with its export."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from bureau.choices import Role
+from bureau.permissions import role_required
+from bureau.scoping import own_teacher, profile_of
+from bureau.services import ApplicationError
+from bureau.spreadsheets import SheetSpec, write_workbook
+
+from .models import Application, ApplicationStatus, RosterEntry, RoundStatus, SelectionRound
+from .selectors import check_teacher, plan_vs_roster
+from .services import application_apply, application_recommend
+
+
+@role_required(Role.TEACHER)
+def rounds(request):
+    teacher = own_teacher(request.user)
+    mine = {a.round_id: a for a in Application.objects.filter(teacher=teacher)}
+    items = []
+    for round_ in SelectionRound.objects.filter(status=RoundStatus.OPEN).order_by("-year", "tier", "type"):
+        items.append({
+            "round": round_,
+            "application": mine.get(round_.pk),
+            "problems": [] if round_.pk in mine else check_teacher(teacher=teacher, year=round_.year, tier=round_.tier,
+                                                                   type_=round_.type),
+        })
+    titles = RosterEntry.objects.filter(teacher=teacher).order_by("-awarded_on")
+    return render(request, "backbone/rounds.html", {"items": items, "titles": titles})
+
+
+@require_POST
+@role_required(Role.TEACHER)
+def apply(request, pk: int):
+    round_ = get_object_or_404(SelectionRound, pk=pk)
+    try:
+        application_apply(round_=round_, actor=request.user)
+        messages.success(request, f"已申报{round_}，等待学校推荐。")
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect("backbone:rounds")
+
+
+@role_required(Role.PRINCIPAL)
+def school(request):
+    applications = (
+        Application.objects.filter(school_id=profile_of(request.user).school_id)
+        .select_related("teacher", "round")
+        .order_by("-round__year", "round_id", "teacher__staff_no")
+    )
+    return render(request, "backbone/school.html", {"applications": applications})
+
+
+@require_POST
+@role_required(Role.PRINCIPAL)
+def recommend(request, pk: int):
+    application = get_object_or_404(Application, pk=pk, school_id=profile_of(request.user).school_id)
+    try:
+        application_recommend(application=application, recommend=request.POST.get("decision") == "recommend",
+                              actor=request.user, note=request.POST.get("note", ""))
+        messages.success(request, f"已处理 {application.teacher.name} 的申报。")
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect("backbone:school")
+
+
+def notice(request, pk: int):
+    """公示: public, no login; names, schools, subjects and titles only."""
+    round_ = get_object_or_404(SelectionRound, pk=pk, status__in=[RoundStatus.NOTICE, RoundStatus.REVIEW,
+                                                                   RoundStatus.TRAINING, RoundStatus.AWARDED])
+    listed = (
+        round_.applications.exclude(status__in=[ApplicationStatus.APPLIED, ApplicationStatus.NOT_RECOMMENDED])
+        .select_related("teacher", "school")
+        .order_by("school__code", "teacher__staff_no")
+    )
+    return render(request, "backbone/notice.html", {"round": round_, "listed": listed})
+
+
+@role_required(Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
+def plan(request):
+    from django.utils import timezone
+
+    year = int(request.GET.get("year") or timezone.localdate().year)
+    rows = plan_vs_roster(year=year)
+    if request.GET.get("format") == "xlsx":
+        buffer = io.BytesIO()
+        write_workbook(buffer, [SheetSpec("规划与名册", ["层级", "类别", "规划期", "目标人数", "现有人数", "完成率"],
+                                          ([r["tier"], r["type"], r["period"], r["target"], r["held"], r["rate"]] for r in rows))])
+        response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f"attachment; filename=backbone-plan-{year}.xlsx"
+        return response
+    return render(request, "backbone/plan.html", {"rows": rows, "year": year,
+                                                  "chart": [{"label": f"{r['tier']}{r['type']}", "target": r["target"],
+                                                             "held": r["held"]} for r in rows]})
