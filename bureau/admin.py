@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import scoping
 from .admin_imports import import_view
+from .choices import Role
 from .imports import SchoolImporter, TeacherImporter, today_local
 from .models import AuditEntry, Cluster, District, Posting, Profile, School, SubjectQuota, Teacher
 from .rules import mask_id_number
@@ -230,8 +231,20 @@ class ProfileForm(forms.ModelForm):
         model = Profile
         fields = ["user", "role", "district", "school"]
 
-    def clean_teacher(self):
-        return self.cleaned_data.get("teacher")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Editing a teacher's profile starts from the teacher already linked, so saving it unchanged works.
+        if self.instance.pk and "teacher" not in self.initial:
+            linked = Teacher.objects.filter(user_id=self.instance.user_id).values_list("pk", flat=True).first()
+            if linked is not None:
+                self.initial["teacher"] = linked
+
+    def clean(self):
+        cleaned = super().clean()
+        # user_assign_role refuses this too; caught here it is a form error instead of a server error.
+        if cleaned.get("role") == Role.TEACHER and not cleaned.get("teacher"):
+            self.add_error("teacher", "教师账号必须对应一名教师，请填写该教师的编号。")
+        return cleaned
 
 
 @admin.register(Profile)
