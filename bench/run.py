@@ -1,0 +1,346 @@
+"""City-scale benchmarks (SPEC §9, PERF-1 to PERF-4), printed as ratios against the limits.
+
+    python bench/run.py            # full: 100,000 teachers, 1,500 schools, 5 years × 15 ledger rows (7.5 M)
+    python bench/run.py --small    # 5,000 teachers: the instrument's own check, under two minutes
+
+Each line reads `NAME ratio=R limit=L (our=…s base=…s)`. Runs on PostgreSQL (DATABASE_URL, default a
+database `bureau_bench` on 127.0.0.1) which it creates and fills itself; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RESULTS: list[str] = []
+
+
+def line(name: str, ratio: float, limit: float, detail: str) -> None:
+    text = f"{name} ratio={ratio:.2f} limit={limit} ({detail})"
+    RESULTS.append(text)
+    print(text, flush=True)
+
+
+def median_time(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def setup_django(database_url: str) -> None:
+    import psycopg2
+
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bureau.settings.base")
+    name = database_url.rsplit("/", 1)[1]
+    admin = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+# --- PERF-1 ---------------------------------------------------------------------------------------
+
+BASELINE_SQL = """
+    SELECT teacher_id,
+           SUM(credits) FILTER (WHERE entry_date >= %(jan1)s),
+           SUM(hours) FILTER (WHERE entry_date >= %(jan1)s),
+           SUM(hours) FILTER (WHERE entry_date >= %(jan1)s AND theme = '师德'),
+           SUM(hours) FILTER (WHERE entry_date >= %(jan1)s AND (source = 'school_based' OR mode = '校本研修')),
+           SUM(hours)
+    FROM credits_ledgerentry
+    WHERE entry_date >= %(cycle)s AND entry_date <= %(dec31)s
+    GROUP BY teacher_id
+"""
+
+
+def perf1(year: int, runs: int) -> list:
+    import datetime as dt
+
+    from django.db import connection
+
+    from credits.compliance import ComplianceRun
+
+    params = {"jan1": dt.date(year, 1, 1), "dec31": dt.date(year, 12, 31), "cycle": dt.date(2026, 1, 1)}
+
+    def baseline():
+        with connection.cursor() as cursor:
+            cursor.execute(BASELINE_SQL, params)
+            for _ in cursor.fetchall():
+                pass
+
+    def ours():
+        with ComplianceRun(year) as run:
+            run.summary()
+            for _ in run.teachers():
+                pass
+
+    baseline(), ours()  # warm the cache
+    base = median_time(baseline, runs)
+    our = median_time(ours, runs)
+    tracemalloc.start()
+    with ComplianceRun(year) as run:
+        rows = [(t.staff_no, t.name, t.school_code, float(t.annual_credits), float(t.annual_hours), float(t.ethics_hours),
+                 float(t.school_hours), float(t.cycle_hours), 72.0, t.verdict) for t in run.teachers()]
+    tracemalloc.stop()
+    tracemalloc.start()
+    with ComplianceRun(year) as run:
+        for _ in run.teachers():
+            pass
+        _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    line("PERF-1", our / base, 1.5, f"our={our:.3f}s base={base:.3f}s teachers={len(rows)} peak_stream_mem={peak / 1e6:.1f}MB")
+    return rows
+
+
+# --- PERF-2 ---------------------------------------------------------------------------------------
+
+
+def perf2(rows: list, runs: int) -> None:
+    from openpyxl import Workbook
+
+    from bureau.spreadsheets import SheetSpec, write_workbook
+    from credits.exports import TEACHER_HEADERS
+
+    def bare(subset):
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("教师")
+        sheet.append(TEACHER_HEADERS)
+        for row in subset:
+            sheet.append(row)
+        workbook.save(io.BytesIO())
+
+    def ours(subset):
+        write_workbook(io.BytesIO(), [SheetSpec("教师", TEACHER_HEADERS, iter(subset))])
+
+    base = median_time(lambda: bare(rows), runs)
+    our = median_time(lambda: ours(rows), runs)
+    peaks = {}
+    for size in (10_000, 100_000):
+        subset = (rows * (size // max(1, len(rows)) + 1))[:size]
+        tracemalloc.start()
+        ours(iter(subset))
+        peaks[size] = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    line("PERF-2", our / base, 1.5, f"our={our:.3f}s base={base:.3f}s rows={len(rows)} "
+                                     f"peak_mem_10k={peaks[10_000]:.1f}MB peak_mem_100k={peaks[100_000]:.1f}MB")
+
+
+# --- PERF-3 ---------------------------------------------------------------------------------------
+
+
+def perf3(count: int) -> None:
+    import datetime as dt
+
+    from django.db import connection
+    from openpyxl import Workbook, load_workbook
+
+    from bureau.importing import run_import
+    from bureau.imports import TeacherImporter
+    from bureau.models import School, Teacher
+
+    codes = list(School.objects.values_list("code", flat=True)[:500])
+    headers = ["工号", "姓名", "性别", "出生日期", "身份证号", "学校代码", "任教学科", "职称", "学历", "参加工作日期", "入校日期",
+               "编制类型", "在职状态", "班主任"]
+    path = Path(tempfile.mkdtemp()) / "teachers.xlsx"
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("教师")
+    sheet.append(headers)
+    for i in range(count):
+        sheet.append([f"B{i:07d}", "测试教师", "女", dt.date(1985, 1, 1 + i % 28), None, codes[i % len(codes)], "语文",
+                      "一级教师", "本科", dt.date(2008, 9, 1), dt.date(2012, 9, 1), "在编", "在职", "否"])
+    workbook.save(path)
+    schools = dict(School.objects.values_list("code", "id"))
+
+    def clean():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM bureau_posting WHERE teacher_id IN (SELECT id FROM bureau_teacher WHERE staff_no LIKE 'B%%')")
+            cursor.execute("DELETE FROM bureau_historicalteacher WHERE staff_no LIKE 'B%%'")
+            cursor.execute("DELETE FROM bureau_teacher WHERE staff_no LIKE 'B%%'")
+
+    def baseline():
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        next(rows)
+        objs = [
+            Teacher(staff_no=r[0], name=r[1], gender=r[2], birth_date=r[3].date(), school_id=schools[r[5]], subject=r[6],
+                    title=r[7], education=r[8], employed_on=r[9].date(), joined_school_on=r[10].date(), employment_type=r[11],
+                    status=r[12], is_class_teacher=r[13] == "是")
+            for r in rows
+        ]
+        Teacher.objects.bulk_create(objs, batch_size=2000)
+        book.close()
+
+    def ours():
+        with path.open("rb") as handle:
+            report = run_import(TeacherImporter(actor=None, today=dt.date(2026, 11, 23)), handle)
+        assert report.created == count and not report.errors, report.summary()
+
+    clean()
+    start = time.perf_counter()
+    baseline()
+    base = time.perf_counter() - start
+    clean()
+    start = time.perf_counter()
+    ours()
+    our = time.perf_counter() - start
+    clean()
+    line("PERF-3", our / base, 2.0, f"our={our:.3f}s base={base:.3f}s rows={count}")
+
+
+# --- PERF-4 ---------------------------------------------------------------------------------------
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("p50=%.1f p95=%.1f p99=%.1f rps=%.1f errors=%d\\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.requests / (summary.duration / 1e6), summary.errors.status + summary.errors.connect + summary.errors.timeout))
+end
+"""
+
+
+def query_counts() -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    counts = {}
+    for name, username, path in (("portal", "bench-teacher", "/portal/"), ("dashboard", "bench-principal", "/school/")):
+        from django.contrib.auth import get_user_model
+
+        client.force_login(get_user_model().objects.get(username=username))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path, HTTP_HOST="localhost")
+        assert response.status_code == 200, (path, response.status_code)
+        counts[name] = len(captured.captured_queries)
+    return counts
+
+
+def bench_users() -> None:
+    from django.contrib.auth import get_user_model
+
+    from bureau.models import School, Teacher
+    from bureau.services import user_assign_role
+
+    User = get_user_model()
+    teacher = Teacher.objects.order_by("id").first()
+    for username, role, kwargs in (("bench-teacher", "teacher", {"teacher": teacher}),
+                                   ("bench-principal", "principal", {"school": School.objects.get(pk=teacher.school_id)})):
+        user, _ = User.objects.get_or_create(username=username)
+        user.set_password("bench-pass-2026")
+        user.save()
+        user_assign_role(user=user, role=role, actor=None, **kwargs)
+
+
+def perf4(database_url: str, seconds: int) -> None:
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+    if shutil.which("wrk") is None:
+        print("PERF-4 skipped: wrk is not installed (apt-get install wrk)")
+        return
+    port = 8765
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bureau.settings.production",
+           "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz", "SECURE_SSL_REDIRECT": "false",
+           "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "LOG_LEVEL": "WARNING",
+           "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0"}
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "bureau.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "4", "--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        script = Path(tempfile.mkdtemp()) / "report.lua"
+        script.write_text(WRK_SCRIPT)
+        for name, username, path in (("portal", "bench-teacher", "/portal/"), ("dashboard", "bench-principal", "/school/")):
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            opener.open(f"http://127.0.0.1:{port}/accounts/login/")
+            token = next(c.value for c in jar if c.name == "csrftoken")
+            data = urllib.parse.urlencode({"username": username, "password": "bench-pass-2026", "csrfmiddlewaretoken": token})
+            opener.open(urllib.request.Request(f"http://127.0.0.1:{port}/accounts/login/", data=data.encode(),
+                                               headers={"Referer": f"http://127.0.0.1:{port}/accounts/login/"}))
+            cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+            out = subprocess.run(["wrk", "-t2", "-c50", f"-d{seconds}s", "-s", str(script), "-H", f"Cookie: {cookie}",
+                                  f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, timeout=seconds + 60)
+            figures = dict(part.split("=") for part in out.stdout.strip().splitlines()[-1].split())
+            p95 = float(figures["p95"])
+            line(f"PERF-4 {name}", p95 / 100, 1.0, f"p50={figures['p50']}ms p95={figures['p95']}ms p99={figures['p99']}ms "
+                                                    f"rps={figures['rps']} errors={figures['errors']} clients=50")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", action="store_true", help="5,000 teachers, short load")
+    parser.add_argument("--teachers", type=int)
+    parser.add_argument("--schools", type=int)
+    parser.add_argument("--rows-per-year", type=int, default=15)
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                                 "postgres://postgres@127.0.0.1:5432/bureau_bench"))
+    parser.add_argument("--skip-load", action="store_true", help="skip PERF-4 (no gunicorn, no wrk)")
+    args = parser.parse_args()
+    teachers = args.teachers or (5_000 if args.small else 100_000)
+    schools = args.schools or max(10, teachers * 15 // 1000)
+    runs = args.runs or (3 if args.small else 5)
+
+    started = time.perf_counter()
+    setup_django(args.database_url)
+    from django.db import connection
+
+    from bench.citygen import generate
+
+    made = generate(connection, teachers=teachers, schools=schools, years=(2022, 2023, 2024, 2025, 2026),
+                    rows_per_year=args.rows_per_year)
+    print(f"city: {made['teachers']} teachers, {made['schools']} schools, {made['ledger']} ledger rows "
+          f"({time.perf_counter() - started:.1f}s)", flush=True)
+    rows = perf1(2026, runs)
+    perf2(rows, runs)
+    perf3(teachers)
+    bench_users()
+    counts = query_counts()
+    print(f"PERF-4 queries portal={counts['portal']} dashboard={counts['dashboard']} teachers={teachers}", flush=True)
+    if not args.skip_load:
+        perf4(args.database_url, 5 if args.small else 20)
+    print(f"done in {time.perf_counter() - started:.1f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
