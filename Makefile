@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bureau
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install serve
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bureau_bench
+
+.PHONY: demo test install bench bench-small
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,11 +20,21 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo --teachers 2000
-	@echo "打开 http://127.0.0.1:8000/admin/ 用上面的账号登录（Ctrl+C 停止）"
+	@echo "打开 http://127.0.0.1:8000/ 用上面的账号登录（Ctrl+C 停止）"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
 	bash scripts/ensure_services.sh
 	bash scripts/ensure_chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py --small
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_TEST_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+
+# The full city-scale benchmark (100,000 teachers, 7.5 M ledger rows): several minutes; see bench/RESULTS.md.
+bench: install
+	bash scripts/ensure_services.sh
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py
+
+bench-small: install
+	bash scripts/ensure_services.sh
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py --small

@@ -262,7 +262,10 @@ def perf4(database_url: str, seconds: int) -> None:
     import urllib.parse
     import urllib.request
 
+    if shutil.which("wrk") is None:  # Debian's wrk: a load generator in C, run as a second process
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
     if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
     if shutil.which("wrk") is None:
         print("PERF-4 skipped: wrk is not installed (apt-get install wrk)")
