@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from bureau import scoping
+from bureau.admin_base import BureauEditsAdmin, EventInline, RecordAdmin
 from bureau.services import ApplicationError
 
 from . import services
@@ -14,30 +15,19 @@ from .models import (
 )
 
 
-class BureauEdits(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return scoping.role_of(request.user) == "bureau"
-
-    def has_change_permission(self, request, obj=None):
-        return scoping.role_of(request.user) == "bureau"
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Criterion)
-class CriterionAdmin(BureauEdits):
+class CriterionAdmin(BureauEditsAdmin):
     list_display = ["tier", "type", "min_title", "min_education", "max_age", "min_teaching_years", "require_lower_tier"]
     list_filter = ["tier", "type"]
 
 
 @admin.register(PlanTarget)
-class PlanTargetAdmin(BureauEdits):
+class PlanTargetAdmin(BureauEditsAdmin):
     list_display = ["tier", "type", "start_year", "end_year", "target"]
 
 
 @admin.register(EthicsVeto)
-class EthicsVetoAdmin(BureauEdits):
+class EthicsVetoAdmin(BureauEditsAdmin):
     list_display = ["teacher", "year", "reason", "recorded_by", "created_at"]
     raw_id_fields = ["teacher"]
     fields = ["teacher", "year", "reason"]
@@ -47,14 +37,8 @@ class EthicsVetoAdmin(BureauEdits):
         super().save_model(request, obj, form, change)
 
 
-class RosterEventInline(admin.TabularInline):
+class RosterEventInline(EventInline):
     model = RosterEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["action", "note", "actor", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RosterEntry)
@@ -149,14 +133,8 @@ class SelectionRoundAdmin(admin.ModelAdmin):
                                                                       actor=request.user))
 
 
-class ApplicationEventInline(admin.TabularInline):
+class ApplicationEventInline(EventInline):
     model = ApplicationEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["action", "note", "actor", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Application)
@@ -178,24 +156,15 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(BureauEdits):
+class ObjectionAdmin(BureauEditsAdmin):
     list_display = ["application", "text", "resolution", "recorded_by", "created_at"]
     raw_id_fields = ["application"]
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(RecordAdmin):
     list_display = ["entry", "year", "passed", "recorded_by", "created_at"]
     list_filter = ["year", "passed"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MentoringRecordInline(admin.TabularInline):

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from bureau import scoping
+from bureau.admin_base import RecordAdmin
 from bureau.services import ApplicationError, audit
 
 from .models import ComplianceReport, Exemption, HoursSubmission, LedgerEntry, Policy
@@ -97,7 +98,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(HoursSubmission)
-class HoursSubmissionAdmin(admin.ModelAdmin):
+class HoursSubmissionAdmin(RecordAdmin):
     list_display = ["teacher", "kind", "title", "studied_on", "hours", "state", "decided_by", "created_at"]
     list_filter = ["state", "kind"]
     search_fields = ["teacher__staff_no", "teacher__name", "title"]
@@ -105,15 +106,6 @@ class HoursSubmissionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Exemption)
@@ -145,17 +137,8 @@ class ExemptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplianceReport)
-class ComplianceReportAdmin(admin.ModelAdmin):
+class ComplianceReportAdmin(RecordAdmin):
     list_display = ["year", "kind", "status", "progress", "created_by", "created_at", "finished_at"]
     list_filter = ["kind", "status", "year"]
     readonly_fields = ["year", "kind", "status", "progress", "workbook", "error", "created_by", "created_at", "finished_at"]
     exclude = ["summary", "districts", "schools"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

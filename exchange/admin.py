@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from bureau import scoping
+from bureau.admin_base import EventInline, RecordAdmin
 
 from .models import ExchangePlan, Proposal, ProposalEvent
 
@@ -20,18 +21,12 @@ class ExchangePlanAdmin(admin.ModelAdmin):
         return False
 
 
-class ProposalEventInline(admin.TabularInline):
+class ProposalEventInline(EventInline):
     model = ProposalEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_status", "to_status", "actor", "note", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(RecordAdmin):
     list_display = ["plan", "teacher", "home_school", "receiving_school", "form", "status", "starts_on", "ends_on"]
     list_filter = ["plan", "status", "form", "home_school__district"]
     search_fields = ["teacher__staff_no", "teacher__name", "home_school__code", "receiving_school__code"]
@@ -40,12 +35,3 @@ class ProposalAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(home_school__in=scoping.visible_schools(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,6 +5,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from bureau import scoping
+from bureau.admin_base import EventInline
 from bureau.admin_imports import import_view
 from bureau.services import ApplicationError
 
@@ -75,14 +76,8 @@ class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
                            permissions=["training.add_result", "training.change_result"])
 
 
-class EnrolmentEventInline(admin.TabularInline):
+class EnrolmentEventInline(EventInline):
     model = EnrolmentEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_state", "to_state", "actor", "reason", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Enrolment)

@@ -1,10 +1,8 @@
 """Backbone selection (BB-2) in a real browser: a teacher short of credits sees why; a qualified one applies."""
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,19 +13,9 @@ from bureau.choices import Role
 from bureau.services import user_assign_role
 from credits.services import ledger_adjust
 from tests.factories import TeacherFactory, UserFactory
+from tests.browser.helpers import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "pw-for-tests"  # UserFactory's
-SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "/tmp"))
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.locator('input[name="username"]').press_sequentially(username)
-    page.locator('input[name="password"]').press_sequentially(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 @pytest.fixture

@@ -1,28 +1,16 @@
 """Exchange (EX-5, EX-8) in a real browser: the principal proposes an eligible teacher, the district approves."""
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from exchange.models import Proposal
 from exchange.services import plan_open
+from tests.browser.helpers import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "pw-for-tests"  # UserFactory's
-SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "/tmp"))
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.locator('input[name="username"]').press_sequentially(username)
-    page.locator('input[name="password"]').press_sequentially(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 @pytest.fixture

@@ -1,28 +1,16 @@
 """The CR-7 flag banner in a real browser: shown to the principal of a flagged school, absent for a compliant one."""
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from credits.services import ledger_adjust
+from tests.browser.helpers import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "pw-for-tests"  # UserFactory's
-SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "/tmp"))
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.locator('input[name="username"]').press_sequentially(username)
-    page.locator('input[name="password"]').press_sequentially(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 """A teacher in a real browser: 0 / 72 on the portal, applies for a project, its result is imported, the credits show."""
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -12,20 +10,11 @@ from playwright.sync_api import expect
 
 from tests.xlsx import write_xlsx
 from training.models import Enrolment, Project
+from tests.browser.helpers import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "pw-for-tests"  # UserFactory's
-SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "/tmp"))
 RESULT_HEADERS = ["项目编号", "工号", "姓名", "考核结果", "完成日期", "认定学时"]
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.locator('input[name="username"]').press_sequentially(username)
-    page.locator('input[name="password"]').press_sequentially(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 @pytest.fixture

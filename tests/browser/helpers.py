@@ -1,0 +1,17 @@
+"""What the browser tests share: logging in as a person does, and where screenshots go."""
+
+import os
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+PASSWORD = "pw-for-tests"  # tests.factories.UserFactory's
+SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "/tmp"))
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.locator('input[name="username"]').press_sequentially(username)
+    page.locator('input[name="password"]').press_sequentially(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
