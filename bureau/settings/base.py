@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_celery_beat",
+    "django_ratelimit",
     "bureau",
     "training",
     "credits",
@@ -151,6 +152,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Cache ------------------------------------------------------------------------------------
+# Shared Redis cache when REDIS_CACHE_URL is set (rate limits must be shared between web processes);
+# the in-process cache otherwise (quick start, tests).
+if env("REDIS_CACHE_URL", default=""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_CACHE_URL")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_VIEW = "bureau.views.rate_limited"
+
+# --- E-mail (notices) ----------------------------------------------------------------------------
+# Notices are always in the inbox; with EMAIL_HOST set they are also mailed to users with an address.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.locmem.EmailBackend"
+)
+NOTICE_EMAIL = bool(EMAIL_HOST)
 
 # --- Celery (see bureau/celery.py) ------------------------------------------------------------
 # No broker configured: tasks run in-process (quick start). Redis in production and CI.

@@ -11,6 +11,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_CACHE_URL", default="redis://127.0.0.1:6379/1"),
+    }
+}
+# django-ratelimit names only django-redis as supported; Django's own RedisCache gives it the shared,
+# atomic counters it needs, so its "not officially supported" warning is silenced on purpose.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
 WHITENOISE_USE_FINDERS = False
 WHITENOISE_AUTOREFRESH = False
 
