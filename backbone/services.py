@@ -15,6 +15,7 @@ from bureau.choices import Role
 from bureau.models import Profile
 from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError, audit, notice_send
+from training.certificates import certificate_for_title, revoke_title_certificates
 
 from . import rules
 from .models import (
@@ -172,6 +173,7 @@ def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[R
             round=round_,
         )
         RosterEvent.objects.create(entry=entry, action="awarded", actor=actor, note=str(round_))
+        certificate_for_title(entry=entry)
         application.status = ApplicationStatus.AWARDED
         application.save(update_fields=["status"])
         _event(application, "awarded", actor, entry.certificate_no)
@@ -194,6 +196,7 @@ def assessment_record(*, entry: RosterEntry, year: int, passed: bool, actor, not
         entry.status, entry.allowance = EntryStatus.REVOKED, False
         entry.save(update_fields=["status", "allowance"])
         RosterEvent.objects.create(entry=entry, action="revoked", actor=actor, note=f"{year}年度考核不合格")
+        revoke_title_certificates(entry=entry, reason=f"{year}年度考核不合格，称号撤销")
     return assessment
 
 

@@ -132,10 +132,23 @@ def user_assign_role(
 
 
 def notice_send(*, recipient, key: str, title: str, body: str = "", link: str = "") -> bool:
-    """Send a notice once: a second call with the same key for the same recipient does nothing."""
+    """Send a notice once: a second call with the same key for the same recipient does nothing.
+
+    With mail configured (NOTICE_EMAIL) and an address on the account, it is also mailed, after commit.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+
     from .models import Notice
 
     _, created = Notice.objects.get_or_create(
         recipient=recipient, key=key, defaults={"title": title, "body": body, "link": link}
     )
+    if created and settings.NOTICE_EMAIL and recipient.email:
+        transaction.on_commit(lambda: send_mail(title, body, None, [recipient.email], fail_silently=True))
     return created
+
+
+def notice_after_commit(**kwargs) -> None:
+    """Queue a notice for when the surrounding transaction commits (never for a change rolled back)."""
+    transaction.on_commit(lambda: notice_send(**kwargs))

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from training import certificate_views
+
 from . import notices, views
 
 admin.site.site_header = "教师发展平台 · 管理后台"
@@ -12,6 +14,9 @@ admin.site.index_title = "市教育局教师发展管理"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("verify/<str:code>/", certificate_views.verify, name="verify"),
+    path("portal/certificates/", certificate_views.my_certificates, name="my-certificates"),
+    path("certificates/<str:code>.pdf", certificate_views.certificate_pdf, name="certificate-pdf"),
     path("notices/", notices.inbox, name="notices"),
     path("notices/<int:pk>/read/", notices.mark_read, name="notice-read"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

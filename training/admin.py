@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from bureau import scoping
@@ -9,7 +10,7 @@ from bureau.admin_base import EventInline
 from bureau.admin_imports import import_view
 from bureau.services import ApplicationError
 
-from .imports import ProjectImporter, ResultImporter
+from .imports import ProjectImporter, ResultImporter, ShareImporter
 from .models import Attendance, Enrolment, EnrolmentEvent, Project, Result, Session, SurveyResponse
 from .selectors import project_statistics
 from .services import enrolment_transition, result_record
@@ -33,7 +34,8 @@ class SessionInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
-    list_display = ["code", "name", "level", "mode", "kind", "theme", "hours", "credits", "start_on", "capacity", "status"]
+    list_display = ["code", "name", "level", "mode", "kind", "theme", "hours", "credits", "start_on", "capacity", "status",
+                    "shares_link"]
     list_filter = ["status", "level", "mode", "kind", "theme"]
     search_fields = ["code", "name", "organiser"]
     date_hierarchy = "start_on"
@@ -41,6 +43,10 @@ class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
     inlines = [SessionInline]
     readonly_fields = ["statistics"]
     change_list_template = "admin/bureau/change_list_with_import.html"
+
+    @admin.display(description="名额分配")
+    def shares_link(self, obj):
+        return format_html('<a href="{}">分配</a>', reverse("training:shares", args=[obj.pk]))
 
     @admin.display(description="项目统计")
     def statistics(self, obj):
@@ -58,18 +64,24 @@ class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
         )
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"extra_imports": [("导入考核结果", reverse("admin:training_project_import_results"))]}
+        extra = {"extra_imports": [("导入考核结果", reverse("admin:training_project_import_results")),
+                                   ("导入名额分配", reverse("admin:training_project_import_quotas"))]}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def get_urls(self):
         return [
             path("import/", self.admin_site.admin_view(self.import_projects), name="training_project_import"),
             path("import-results/", self.admin_site.admin_view(self.import_results), name="training_project_import_results"),
+            path("import-quotas/", self.admin_site.admin_view(self.import_quotas), name="training_project_import_quotas"),
         ] + super().get_urls()
 
     def import_projects(self, request):
         return import_view(self, request, importer_class=ProjectImporter, title="导入培训项目",
                            permissions=["training.add_project", "training.change_project"])
+
+    def import_quotas(self, request):
+        return import_view(self, request, importer_class=ShareImporter, title="导入名额分配",
+                           permissions=["training.add_projectshare", "training.change_projectshare"])
 
     def import_results(self, request):
         return import_view(self, request, importer_class=ResultImporter, title="导入考核结果",

@@ -88,12 +88,11 @@ def _repost_project(project: Project, actor) -> None:
     """
     from django.db import transaction
 
-    from credits.tasks import post_result
-
     from .models import Result
+    from .tasks import repost_result
 
     for result_id in Result.objects.filter(enrolment__project=project).values_list("pk", flat=True):
-        transaction.on_commit(lambda result_id=result_id: post_result.delay(result_id))
+        transaction.on_commit(lambda result_id=result_id: repost_result.delay(result_id))
 
 
 def _grade(value: Any) -> str:
@@ -169,3 +168,100 @@ class ResultImporter(Importer):
                 report.updated += 1
             else:
                 report.unchanged += 1
+
+
+class ShareImporter(Importer):
+    """quotas.xlsx (名额分配): 项目编号, 单位代码 (a district code or a 学校代码), 名额."""
+
+    key = "_key"
+    key_label = "单位代码"
+    duplicate_reason = "与第{row}行重复（同一项目、同一单位）"
+    audit_action = "training.shares.imported"
+    object_type = "training.projectshare"
+    columns = [
+        Column("项目编号", partial(as_text, max_length=32)),
+        Column("单位代码", partial(as_text, max_length=32)),
+        Column("名额", as_int),
+    ]
+
+    def check_row(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        data["_key"] = (data["项目编号"], data["单位代码"])
+        return []
+
+    def check_references(self, rows: list[ParsedRow]) -> dict[int, list[tuple[str, str]]]:
+        from bureau.models import District, School
+
+        from .models import ProjectShare
+
+        problems: dict[int, list[tuple[str, str]]] = {}
+        self.projects = {p.code: p for p in Project.objects.filter(code__in={r.data["项目编号"] for r in rows})}
+        codes = {r.data["单位代码"] for r in rows}
+        self.districts = {d.code: d for d in District.objects.filter(code__in=codes)}
+        self.schools = {s.code: s for s in School.objects.filter(code__in=codes)}
+
+        def fail(row, column, reason):
+            problems.setdefault(row.number, []).append((column, reason))
+
+        final: dict[int, dict[tuple, int]] = {}
+        for row in rows:
+            project = self.projects.get(row.data["项目编号"])
+            if project is None:
+                fail(row, "项目编号", f"“{row.data['项目编号']}”项目不存在")
+                continue
+            unit = row.data["单位代码"]
+            if unit not in self.districts and unit not in self.schools:
+                fail(row, "单位代码", f"“{unit}”既不是区县代码也不是学校代码")
+                continue
+            if project.pk not in final:
+                final[project.pk] = {
+                    (("d", s.district_id) if s.district_id else ("s", s.school_id)): s.seats
+                    for s in ProjectShare.objects.filter(project=project)
+                }
+            key = ("d", self.districts[unit].pk) if unit in self.districts else ("s", self.schools[unit].pk)
+            final[project.pk][key] = row.data["名额"]
+        school_district = {s.pk: s.district_id for s in School.objects.filter(
+            pk__in={k[1] for shares in final.values() for k in shares if k[0] == "s"})}
+        for row in rows:
+            project = self.projects.get(row.data["项目编号"])
+            unit = row.data["单位代码"]
+            if row.number in problems or project is None:
+                continue
+            shares = final[project.pk]
+            if unit in self.districts:
+                total = sum(v for k, v in shares.items() if k[0] == "d")
+                if project.capacity is not None and total > project.capacity:
+                    fail(row, "名额", f"各区县名额合计 {total} 超过项目名额 {project.capacity}")
+            else:
+                district_id = school_district[self.schools[unit].pk]
+                parent = shares.get(("d", district_id))
+                total = sum(v for k, v in shares.items() if k[0] == "s" and school_district.get(k[1]) == district_id)
+                if parent is None:
+                    fail(row, "单位代码", "所在区县尚未分到该项目的名额")
+                elif total > parent:
+                    fail(row, "名额", f"本区县各校名额合计 {total} 超过区县名额 {parent}")
+        return problems
+
+    def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
+        from bureau.importing import SpreadsheetError
+        from bureau.services import ApplicationError
+
+        from .models import ProjectShare
+        from .shares import share_set
+
+        ordered = sorted(rows, key=lambda r: r.data["单位代码"] not in self.districts)  # districts first
+        for row in ordered:
+            project = self.projects[row.data["项目编号"]]
+            unit = row.data["单位代码"]
+            target = {"district": self.districts[unit]} if unit in self.districts else {"school": self.schools[unit]}
+            existing = ProjectShare.objects.filter(project=project, **target).values_list("seats", flat=True).first()
+            if existing == row.data["名额"]:
+                report.unchanged += 1
+                continue
+            try:
+                share_set(project=project, seats=row.data["名额"], actor=self.actor, **target)
+            except ApplicationError as exc:
+                raise SpreadsheetError(f"第{row.number}行 名额: {exc}") from None
+            if existing is None:
+                report.created += 1
+            else:
+                report.updated += 1

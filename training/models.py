@@ -56,6 +56,12 @@ class Project(models.Model):
     enrol_opens_on = models.DateField("报名开始", null=True, blank=True)
     enrol_closes_on = models.DateField("报名截止", null=True, blank=True)
     status = models.CharField("状态", max_length=12, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT)
+    shares_release_on = models.DateField(
+        "名额释放日期", null=True, blank=True, help_text="自该日起，各单位未用完的名额回到公共名额池，所有符合条件的学校均可使用"
+    )
+    issues_certificates = models.BooleanField(
+        "发放培训证书", null=True, blank=True, help_text="留空：国培、省培、市培、县培发放，校本、师本不发放"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -214,3 +220,78 @@ class SurveyResponse(models.Model):
             models.UniqueConstraint(fields=["project", "teacher", "kind"], name="survey_once"),
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="survey_score_1_to_5"),
         ]
+
+
+class ProjectShare(models.Model):
+    """名额分配: a district's share of a project's capacity (set by the organiser), or a school's share of
+    its district's share (set by district staff). Shares never add up to more than the level above."""
+
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.CASCADE, related_name="shares")
+    district = models.ForeignKey(District, verbose_name="区县", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    school = models.ForeignKey("bureau.School", verbose_name="学校", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    seats = models.PositiveIntegerField("名额")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="分配人", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "名额分配"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(district__isnull=False, school__isnull=True) | Q(district__isnull=True, school__isnull=False),
+                name="share_one_unit",
+            ),
+            models.UniqueConstraint(fields=["project", "district"], condition=Q(district__isnull=False),
+                                    name="share_once_per_district"),
+            models.UniqueConstraint(fields=["project", "school"], condition=Q(school__isnull=False),
+                                    name="share_once_per_school"),
+        ]
+
+    def __str__(self):
+        return f"{self.project.code} {self.district or self.school} {self.seats}"
+
+
+class CertificateStatus(models.TextChoices):
+    VALID = "valid", "有效"
+    REVOKED = "revoked", "已撤销"
+
+
+class Certificate(models.Model):
+    """培训证书 (and backbone-title certificates): a random code anyone can verify; never deleted.
+
+    A certificate never shows stale hours: a changed result revokes it and, where still passing, a new one
+    is issued. At most one valid certificate per result (a partial unique index).
+    """
+
+    code = models.CharField("证书编号", max_length=16, unique=True)
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="certificates")
+    result = models.ForeignKey(Result, verbose_name="考核结果", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="certificates")
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="certificates")
+    roster_entry = models.ForeignKey("backbone.RosterEntry", verbose_name="骨干称号", on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="certificates")
+    title = models.CharField("证书名称", max_length=200)
+    hours = models.DecimalField("学时", max_digits=7, decimal_places=2, null=True, blank=True)
+    credits = models.DecimalField("学分", max_digits=7, decimal_places=2, null=True, blank=True)
+    completed_on = models.DateField("完成日期")
+    expires_on = models.DateField("有效期至", null=True, blank=True)
+    status = models.CharField("状态", max_length=8, choices=CertificateStatus.choices, default=CertificateStatus.VALID)
+    issued_at = models.DateTimeField("发放时间", auto_now_add=True)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoke_reason = models.CharField("撤销原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "证书"
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["result"], condition=Q(status="valid", result__isnull=False),
+                                    name="certificate_one_valid_per_result"),
+            models.UniqueConstraint(fields=["roster_entry"], condition=Q(status="valid", roster_entry__isnull=False),
+                                    name="certificate_one_valid_per_title"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"

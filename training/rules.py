@@ -51,3 +51,33 @@ def audience_miss(audience: Audience, *, stage: str, subject: str, title: str, d
     if audience.district_ids and district_id not in audience.district_ids:
         return "本项目不面向您所在区县"
     return None
+
+
+# --- 名额分配 (quota allocation) and certificates ------------------------------------------------------
+
+APPROVED_STATES = ("approved", "attending", "completed")
+CERTIFYING_LEVELS = ("国培", "省培", "市培", "县培")
+
+
+def shares_fit(*, parts: list[int], whole: int | None) -> bool:
+    """Shares never add up to more than the level above (no capacity: nothing to split against)."""
+    return whole is None or sum(parts) <= whole
+
+
+def released(*, release_on, today) -> bool:
+    """From the release date on, unused shares return to the common pool."""
+    return release_on is not None and today >= release_on
+
+
+def seat_free(*, used: int, share: int) -> bool:
+    return used < share
+
+
+def issues_certificates(*, level: str, setting: bool | None) -> bool:
+    """A project issues certificates when set so; by default 国培, 省培, 市培 and 县培 do, 校本 and 师本 not."""
+    return setting if setting is not None else level in CERTIFYING_LEVELS
+
+
+def masked_name(name: str) -> str:
+    """The public verification page shows the surname and a star: 张*."""
+    return (name[:1] + "*") if name else ""

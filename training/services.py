@@ -6,14 +6,17 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from bureau.choices import Role, Status
 from bureau.scoping import role_of, visible_teachers
-from bureau.services import ApplicationError, audit
+from bureau.services import ApplicationError, audit, notice_after_commit
 from credits.services import result_post
 
 from . import rules
 from .selectors import seats_taken
+from .certificates import certificate_sync
+from .shares import seat_guard
 from .models import Enrolment, EnrolmentEvent, EnrolmentState, Project, ProjectStatus, Result
 
 
@@ -78,7 +81,8 @@ def _may_act(actor, enrolment: Enrolment, action: str) -> bool:
 
 
 @transaction.atomic
-def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: str = "") -> Enrolment:
+def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: str = "",
+                         today: dt.date | None = None) -> Enrolment:
     """Move an enrolment along the chain applied → school approved → approved → attending → completed."""
     if action not in rules.TRANSITIONS:
         raise ApplicationError(f"未知操作：{action}")
@@ -92,12 +96,22 @@ def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: st
         raise ApplicationError("您无权执行该操作。")
     if action == "reject" and not reason.strip():
         raise ApplicationError("审核不通过请填写原因。")
+    if action == "approve":
+        # 名额分配: the project row is locked while the unit's approved seats are counted.
+        project = Project.objects.select_for_update().get(pk=enrolment.project_id)
+        seat_guard(project=project, teacher=enrolment.teacher, today=today or timezone.localdate())
     EnrolmentEvent.objects.create(
         enrolment=enrolment, from_state=enrolment.state, to_state=target, actor=actor, reason=reason.strip()[:200]
     )
     enrolment.state = target
     enrolment.save(update_fields=["state", "updated_at"])
     audit(action=f"training.enrolment.{action}", actor=actor, obj=enrolment)
+    if action in ("approve", "reject") and enrolment.teacher.user_id:
+        decided = "已录取" if action == "approve" else f"未通过（{reason.strip()}）"
+        notice_after_commit(
+            recipient=enrolment.teacher.user, key=f"training.enrolment:{enrolment.pk}:{action}",
+            title=f"报名结果：{enrolment.project.name} {decided}", link="/portal/projects/",
+        )
     return enrolment
 
 
@@ -143,6 +157,7 @@ def result_record(
         enrolment.state = EnrolmentState.COMPLETED
         enrolment.save(update_fields=["state", "updated_at"])
     posted = result_post(result_id=result.pk, actor=actor)
+    certificate_sync(result_id=result.pk, actor=actor)
     if changed:
         audit(action="training.result.recorded", actor=actor, obj=result, grade=grade)
     return result, changed or bool(posted)

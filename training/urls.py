@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import share_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("school/enrolments/", views.school_enrolments, name="school-enrolments"),
     path("school/enrolments/<int:pk>/decide/", views.school_enrolment_decide, name="school-enrolment-decide"),
     path("school/nominate/", views.school_nominate, name="school-nominate"),
+    path("projects/<int:pk>/shares/", share_views.shares, name="shares"),
 ]

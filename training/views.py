@@ -77,10 +77,18 @@ def school_enrolments(request):
         .select_related("teacher", "project")
         .order_by("-updated_at")[:30]
     )
+    from bureau.models import School
+
+    from .shares import school_seats
+
+    school = School.objects.get(pk=request.user.profile.school_id)
+    projects = list(_open_projects())
+    for project in projects:
+        project.school_seats = school_seats(project=project, school=school, today=timezone.localdate())
     return render(
         request,
         "training/school_enrolments.html",
-        {"pending": pending, "recent": recent, "projects": _open_projects(), "teachers": teachers.order_by("staff_no")},
+        {"pending": pending, "recent": recent, "projects": projects, "teachers": teachers.order_by("staff_no")},
     )
 
 

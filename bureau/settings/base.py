@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the acting user on django-simple-history rows made from admin requests.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a django-ratelimit refusal into RATELIMIT_VIEW's 429 (instead of a 403).
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "bureau.urls"
@@ -74,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "bureau.context_processors.notices",
             ],
         },
     },

@@ -185,3 +185,22 @@ def test_bb6_mentor_needs_a_higher_title(staff):
     assert services.mentoring_pair(mentor=mentor, mentee=mentee, started_on=dt.date(2026, 9, 1), actor=staff)
     with pytest.raises(ApplicationError, match="高于徒弟"):
         services.mentoring_pair(mentor=mentor, mentee=peer, started_on=dt.date(2026, 9, 1), actor=staff)
+
+
+def test_awarded_titles_get_verifiable_certificates_with_expiry_and_revocation(round_world, client):
+    from training.models import Certificate
+
+    w = round_world
+    applications = [services.application_apply(round_=w["round"], actor=user) for _, user in w["people"][:3]]
+    for application in applications:
+        services.application_recommend(application=application, recommend=True, actor=w["principal"])
+    services.round_start_notice(round_=w["round"], starts_on=dt.date(2026, 11, 23), actor=w["bureau"])
+    services.round_start_review(round_=w["round"], today=dt.date(2026, 12, 1), actor=w["bureau"])
+    services.review_select(round_=w["round"], scores={a.pk: D(90 - i) for i, a in enumerate(applications)}, actor=w["bureau"])
+    entries = services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 20), actor=w["bureau"])
+    certificate = Certificate.objects.get(roster_entry=entries[0])
+    assert (certificate.title, certificate.expires_on, certificate.status) == ("县级学科带头人", dt.date(2031, 12, 20), "valid")
+    assert "2031-12-20" in client.get(f"/verify/{certificate.code}/").content.decode()
+    services.assessment_record(entry=entries[0], year=2027, passed=False, actor=w["bureau"])
+    certificate.refresh_from_db()
+    assert certificate.status == "revoked"

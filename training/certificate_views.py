@@ -1,0 +1,46 @@
+"""Certificate pages: the public verification (no login, rate-limited), the teacher's list and PDFs."""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django_ratelimit.decorators import ratelimit
+
+from bureau.choices import Role
+from bureau.permissions import role_required
+from bureau.scoping import own_teacher, visible_teachers
+
+from . import rules
+from .certificates import render_pdf
+from .models import Certificate
+
+
+@ratelimit(key="ip", rate="30/m", block=True)
+def verify(request, code: str):
+    """/verify/<code>/: anyone may check a certificate; personal data stays masked."""
+    certificate = (
+        Certificate.objects.select_related("teacher", "project").filter(code=code.strip().upper()).first()
+    )
+    if certificate is None:
+        raise Http404("证书编号不存在")
+    expired = certificate.expires_on is not None and certificate.expires_on < timezone.localdate()
+    return render(request, "training/verify.html", {
+        "certificate": certificate, "masked_name": rules.masked_name(certificate.teacher.name), "expired": expired,
+    })
+
+
+@role_required(Role.TEACHER)
+def my_certificates(request):
+    certificates = Certificate.objects.filter(teacher=own_teacher(request.user)).select_related("project")
+    return render(request, "training/certificates.html", {"certificates": certificates})
+
+
+@role_required(Role.TEACHER, Role.PRINCIPAL, Role.DISTRICT, Role.BUREAU, Role.AUDITOR)
+def certificate_pdf(request, code: str):
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("teacher", "project"), code=code, teacher__in=visible_teachers(request.user)
+    )
+    url = request.build_absolute_uri(reverse("verify", args=[certificate.code]))
+    response = HttpResponse(render_pdf(certificate, verify_url=url), content_type="application/pdf")
+    response["Content-Disposition"] = f"attachment; filename=certificate-{certificate.code}.pdf"
+    return response
