@@ -135,11 +135,29 @@ class PostingInline(admin.TabularInline):
         return False
 
 
+def _gb11643_validator(form):
+    """The admin checks a typed 身份证号 like the import does (GB 11643 check digit)."""
+    from django.core.exceptions import ValidationError
+
+    from .rules import IdNumberError, check_id_number
+
+    def validate(value):
+        if value:
+            try:
+                check_id_number(value, birth_date=None, male=None)
+            except IdNumberError as exc:
+                raise ValidationError(f"身份证号{exc}") from None
+
+    return validate
+
+
 @admin.register(Teacher)
 class TeacherAdmin(ScopedHistoryAdmin):
     scope = staticmethod(scoping.visible_teachers)
     list_display = ["staff_no", "name", "gender", "school", "subject", "title", "status", "masked_id_number"]
-    list_filter = ["school__district", "school__stage", "title", "status", "employment_type", "is_class_teacher"]
+    # Related-only: the district filter offers only districts that hold rows the user can see.
+    list_filter = [("school__district", admin.RelatedOnlyFieldListFilter), "school__stage", "title", "status",
+                   "employment_type", "is_class_teacher"]
     search_fields = ["staff_no", "name", "school__name", "school__code"]
     list_select_related = ["school"]
     list_per_page = 50
@@ -175,7 +193,18 @@ class TeacherAdmin(ScopedHistoryAdmin):
             fields[fields.index("id_number")] = "masked_id_number"
         return fields
 
-    readonly_fields = ["masked_id_number"]
+    def get_readonly_fields(self, request, obj=None):
+        # The login account is tied through the role service (bureau staff); others only see it.
+        readonly = ["masked_id_number"]
+        if scoping.role_of(request.user) != "bureau":
+            readonly.append("user")
+        return readonly
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "id_number" in form.base_fields:
+            form.base_fields["id_number"].validators.append(_gb11643_validator(form))
+        return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "school":

@@ -102,6 +102,25 @@ def test_full_id_clerk_can_correct_id_number(client, users, org, t1_id, full_id_
     assert Teacher.objects.get(pk=org["T1"].pk).id_number == corrected
 
 
+def test_admin_refuses_an_id_number_with_a_wrong_check_digit(client, users, org, t1_id, full_id_clerk):
+    client.force_login(full_id_clerk)
+    url = page_url("teacher change T1", org)
+    data = change_form_data(client.get(url))
+    good = make_id_number(T1_BIRTH, male=False, serial=8)
+    data["id_number"] = good[:-1] + ("1" if good[-1] != "1" else "2")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "校验位错误" in str(response.context["adminform"].form.errors["id_number"])
+    assert Teacher.objects.get(pk=org["T1"].pk).id_number == t1_id
+
+
+def test_only_bureau_ties_a_login_account_in_the_teacher_form(client, users, org):
+    district_form = login_as(client, users, "district").get(page_url("teacher change T1", org)).context["adminform"].form
+    assert "user" not in district_form.fields
+    client.force_login(users["bureau"])
+    assert "user" in client.get(page_url("teacher change T1", org)).context["adminform"].form.fields
+
+
 # --- admin edits go through services ----------------------------------------------------------------
 
 
