@@ -312,3 +312,31 @@ class ComplianceRun:
 
 def _dec(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def school_figures(year: int, school) -> tuple[SchoolRow, Summary, list[TeacherRow]]:
+    """One school's year in a single query and no temporary table: for the school pages, where the
+    rows are one school's teachers. The decisions are credits.rules', as in the city-wide run."""
+    policy = policy_for(year)
+    sql, params = per_teacher_sql(year, policy, Scope(school_id=school.pk))
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY t.staff_no", params)
+        fetched = cursor.fetchall()
+    teachers, subject, compliant, participated, results, passed = [], 0, 0, 0, 0, 0
+    for (_id, staff_no, name, _school, code, _district, is_subject, annual_credits, annual_hours, ethics, school_hours,
+         cycle_hours, positive_rows, result_count, passed_count) in fetched:
+        credits_ = _dec(annual_credits)
+        ok = bool(is_subject) and rules.is_compliant(annual_credits=credits_, requirement=policy.annual_credits)
+        teachers.append(TeacherRow(staff_no, name, code, credits_, _dec(annual_hours), _dec(ethics), _dec(school_hours),
+                                   _dec(cycle_hours), bool(is_subject), ok))
+        subject += bool(is_subject)
+        compliant += ok
+        participated += bool(is_subject) and (positive_rows > 0 or result_count > 0)
+        results += result_count
+        passed += passed_count
+    row = SchoolRow(school.pk, school.code, school.name, school.district_id, school.district.name, subject, compliant,
+                    participated, results, passed)
+    row.flagged = rules.school_flagged(short=row.short, subject=row.subject, threshold=policy.flag_threshold)
+    summary = Summary(year=year, subject=subject, compliant=compliant, participated=participated, results=results,
+                      passed=passed, flagged=int(row.flagged), policy=policy)
+    return row, summary, teachers

@@ -21,7 +21,7 @@ from bureau.scoping import profile_of, role_of, visible_districts, visible_schoo
 from bureau.services import ApplicationError
 
 from . import reports, rules
-from .compliance import ComplianceRun, Scope
+from .compliance import ComplianceRun, Scope, school_figures
 from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
 from .selectors import teacher_year
@@ -51,21 +51,17 @@ def _targets(summary, policy) -> list[dict]:
 
 
 def _school_context(school: School, year: int) -> dict:
-    with ComplianceRun(year, scope=Scope(school_id=school.pk)) as run:
-        summary = run.summary()
-        (row,) = run.schools()
-        requirement = run.policy.annual_credits
-        short = [
-            {"staff_no": t.staff_no, "name": t.name, "credits": t.annual_credits, "gap": requirement - t.annual_credits,
-             "cycle_hours": t.cycle_hours}
-            for t in run.teachers(only_short=True)
-        ]
-        policy = run.policy
+    row, summary, teachers = school_figures(year, school)
+    policy = summary.policy
+    short = [
+        {"staff_no": t.staff_no, "name": t.name, "credits": t.annual_credits, "gap": policy.annual_credits - t.annual_credits,
+         "cycle_hours": t.cycle_hours}
+        for t in teachers if t.subject and not t.compliant
+    ]
     cycle_start = rules.cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
     trend = []
     for y in range(cycle_start, year + 1):
-        with ComplianceRun(y, scope=Scope(school_id=school.pk)) as past:
-            s = past.summary()
+        s = summary if y == year else school_figures(y, school)[1]
         trend.append({"year": y, "compliance": s.compliance_rate, "participation": s.participation_rate,
                       "pass": s.pass_rate})
     short.sort(key=lambda t: (-t["gap"], t["staff_no"]))
@@ -83,13 +79,13 @@ def _school_context(school: School, year: int) -> dict:
 
 @role_required(Role.PRINCIPAL)
 def school_dashboard(request):
-    school = get_object_or_404(School, pk=profile_of(request.user).school_id)
+    school = get_object_or_404(School.objects.select_related("district"), pk=profile_of(request.user).school_id)
     return render(request, "credits/school_dashboard.html", _school_context(school, _year(request)))
 
 
 @role_required(*STAFF)
 def staff_school_dashboard(request, pk: int):
-    school = get_object_or_404(visible_schools(request.user), pk=pk)
+    school = get_object_or_404(visible_schools(request.user).select_related("district"), pk=pk)
     return render(request, "credits/school_dashboard.html", _school_context(school, _year(request)))
 
 

@@ -192,3 +192,20 @@ def test_workbook_matches_the_figures_cell_by_cell(bureau_user, tmp_path):
     assert book["教师"].freeze_panes == "A2"
     districts = [tuple(r) for r in book["区县"].iter_rows(values_only=True)]
     assert ("城东区", 2, 5, 4, 0.8, 1) in districts
+
+
+def test_school_figures_agree_with_the_city_wide_run(bureau_user):
+    from credits.compliance import school_figures
+
+    school = school_with(2, 5, bureau_user, "A")
+    TeacherFactory(school=school, staff_no="A-NEW", employed_on=dt.date(YEAR, 3, 1), joined_school_on=dt.date(YEAR, 3, 1))
+    school_with(3, 1, bureau_user, "B")
+    row, summary, teachers = school_figures(YEAR, school)
+    with ComplianceRun(YEAR) as run:
+        city_row = school_row(run, "A")
+        city_teachers = [t for t in run.teachers() if t.school_code == "A"]
+    assert (row.subject, row.compliant, row.short, row.flagged) == (city_row.subject, city_row.compliant, city_row.short,
+                                                                    city_row.flagged) == (7, 5, 2, True)
+    assert [(t.staff_no, t.verdict, t.annual_credits) for t in teachers] == [
+        (t.staff_no, t.verdict, t.annual_credits) for t in city_teachers]
+    assert summary.compliance_rate == pytest.approx(5 / 7)
