@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("credits.urls")),
+    path("", include("credits.claims_urls")),
     path("", include("training.urls")),
     path("", include("exchange.urls")),
     path("", include("backbone.urls")),

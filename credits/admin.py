@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from bureau import scoping
-from bureau.admin_base import RecordAdmin
+from bureau.admin_base import EventInline, RecordAdmin
 from bureau.services import ApplicationError, audit
 
-from .models import ComplianceReport, Exemption, HoursSubmission, LedgerEntry, Policy
+from .models import Claim, ClaimEvent, ComplianceReport, Exemption, HoursSubmission, LedgerEntry, Policy
 from .services import ledger_adjust, ledger_reverse
 
 
@@ -142,3 +142,21 @@ class ComplianceReportAdmin(RecordAdmin):
     list_filter = ["kind", "status", "year"]
     readonly_fields = ["year", "kind", "status", "progress", "workbook", "error", "created_by", "created_at", "finished_at"]
     exclude = ["summary", "districts", "schools"]
+
+
+class ClaimEventInline(EventInline):
+    model = ClaimEvent
+
+
+@admin.register(Claim)
+class ClaimAdmin(RecordAdmin):
+    """学时认定 claims: decided on the review pages (through credits.claims); the admin shows them."""
+
+    list_display = ["teacher", "title", "hours", "state", "submitted_at", "decided_at"]
+    list_filter = ["state"]
+    search_fields = ["teacher__staff_no", "teacher__name", "title", "organiser"]
+    list_select_related = ["teacher"]
+    inlines = [ClaimEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))

@@ -249,3 +249,110 @@ class ComplianceReport(models.Model):
 
     def __str__(self):
         return f"{self.year} {self.get_kind_display()} {self.get_status_display()}"
+
+
+class ClaimState(models.TextChoices):
+    SCHOOL_REVIEW = "school_review", "学校审核中"
+    DISTRICT_REVIEW = "district_review", "区县审核中"
+    RETURNED = "returned", "退回修改"
+    APPROVED = "approved", "已认定"
+    REJECTED = "rejected", "未通过"
+    WITHDRAWN = "withdrawn", "已撤销认定"
+
+
+# A claim in one of these states waits for a reviewer's decision (what the turnaround report watches).
+CLAIM_OPEN_STATES = (ClaimState.SCHOOL_REVIEW, ClaimState.DISTRICT_REVIEW)
+
+
+class Claim(models.Model):
+    """学时认定: a teacher's claim for hours of training outside the system, with evidence (SPEC §4).
+
+    The school reviews, then the district (or the bureau); an approved claim posts one ledger row of
+    source external certificate under source_key ``claim:<id>``. The transitions live in credits/claims.py.
+    `school` is the school that reviews: the teacher's school when the claim was (re)submitted.
+    """
+
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="claims")
+    school = models.ForeignKey("bureau.School", verbose_name="审核学校", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("培训名称", max_length=200)
+    organiser = models.CharField("主办单位", max_length=200)
+    started_on = models.DateField("开始日期")
+    ended_on = models.DateField("结束日期")
+    hours = models.DecimalField("学时", max_digits=6, decimal_places=2)
+    mode = models.CharField("培训方式", max_length=8, choices=Mode.choices)
+    theme = models.CharField("主题", max_length=8, choices=Theme.choices)
+    state = models.CharField("状态", max_length=16, choices=ClaimState.choices, default=ClaimState.SCHOOL_REVIEW)
+    state_since = models.DateTimeField("进入当前环节时间")
+    submitted_at = models.DateTimeField("提交时间")
+    decided_at = models.DateTimeField("办结时间", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="办结人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学时认定"
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["state", "school"]), models.Index(fields=["decided_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="claim_hours_positive"),
+            models.CheckConstraint(condition=Q(ended_on__gte=models.F("started_on")), name="claim_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.teacher} {self.title} {self.hours}"
+
+    @property
+    def holder(self) -> str:
+        """Who holds the claim now, in words (uses school, its district and the teacher: select_related them)."""
+        if self.state == ClaimState.SCHOOL_REVIEW:
+            return f"学校审核中（{self.school.name}）"
+        if self.state == ClaimState.DISTRICT_REVIEW:
+            return f"区县审核中（{self.school.district.name}）"
+        if self.state == ClaimState.RETURNED:
+            return f"退回教师修改（{self.teacher.name}）"
+        return f"已办结（{self.get_state_display()}）"
+
+
+def evidence_upload_to(instance, filename):
+    return f"evidence/{instance.claim_id}/{filename}"
+
+
+class ClaimEvidence(models.Model):
+    """One evidence file of a claim, kept through the storage API (SCALE-1); the type is read from the content."""
+
+    claim = models.ForeignKey(Claim, verbose_name="认定申请", on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField("文件", upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=40)
+    size = models.PositiveIntegerField("大小（字节）")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "认定佐证材料"
+        ordering = ["claim", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ClaimEvent(models.Model):
+    """One step of a claim: who moved it from which state to which, and why."""
+
+    claim = models.ForeignKey(Claim, verbose_name="认定申请", on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("操作", max_length=24)
+    from_state = models.CharField("原状态", max_length=16, choices=ClaimState.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=ClaimState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField("意见", max_length=200, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "认定办理记录"
+        ordering = ["claim", "created_at", "id"]
+
+    def __str__(self):
+        return f"{self.claim_id} {self.from_state or '—'} → {self.to_state}"
