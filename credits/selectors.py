@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -17,10 +18,27 @@ ZERO = Decimal("0")
 SCHOOL_BASED = Q(source=Source.SCHOOL_BASED) | Q(mode=Mode.SCHOOL_BASED)
 
 
+POLICY_CACHE_KEY = "credits.policies"
+
+
+def _policies() -> list[tuple[int, rules.PolicyValues]]:
+    """Every policy version, cached (a handful of rows read on every page); saving or deleting a
+    policy clears the cache (credits.apps)."""
+    cached = cache.get(POLICY_CACHE_KEY)
+    if cached is None:
+        cached = [(p.year, p.values()) for p in Policy.objects.order_by("year")]
+        cache.set(POLICY_CACHE_KEY, cached, 600)
+    return cached
+
+
+def forget_policies(**kwargs) -> None:
+    cache.delete(POLICY_CACHE_KEY)
+
+
 def policy_for(year: int) -> rules.PolicyValues:
     """CR-3: the policy row with the greatest start year ≤ year; the defaults when there is none."""
-    policy = Policy.objects.filter(year__lte=year).order_by("-year").first()
-    return policy.values() if policy else rules.PolicyValues()
+    applicable = [values for start, values in _policies() if start <= year]
+    return applicable[-1] if applicable else rules.PolicyValues()
 
 
 @dataclass(frozen=True)

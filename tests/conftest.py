@@ -1,8 +1,17 @@
 import pytest
+from django.core.cache import cache
 
 from bureau.choices import Role
 from bureau.services import user_assign_role
 from tests.factories import DistrictFactory, SchoolFactory, TeacherFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The database is rolled back after each test; the cache (policies, rate limits) must be too."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
