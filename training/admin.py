@@ -13,7 +13,7 @@ from bureau.services import ApplicationError
 from .imports import ProjectImporter, ResultImporter, ShareImporter
 from .models import Attendance, Enrolment, EnrolmentEvent, Project, Result, Session, SurveyResponse
 from .selectors import project_statistics
-from .services import enrolment_transition, result_record
+from .services import enrolment_transition, project_transition, result_record
 
 
 class ReadOnlyForNonWriters:
@@ -41,7 +41,35 @@ class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
     date_hierarchy = "start_on"
     filter_horizontal = ["target_districts"]
     inlines = [SessionInline]
-    readonly_fields = ["statistics"]
+    readonly_fields = ["statistics", "status"]
+    actions = ["publish", "open_enrolment", "start", "finish", "archive"]
+
+    def _transition(self, request, queryset, action):
+        for project in queryset:
+            try:
+                project_transition(project=project, action=action, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{project.code}：{exc}", messages.WARNING)
+
+    @admin.action(description="发布所选项目", permissions=["change"])
+    def publish(self, request, queryset):
+        self._transition(request, queryset, "publish")
+
+    @admin.action(description="所选项目开始报名", permissions=["change"])
+    def open_enrolment(self, request, queryset):
+        self._transition(request, queryset, "open_enrolment")
+
+    @admin.action(description="所选项目开班", permissions=["change"])
+    def start(self, request, queryset):
+        self._transition(request, queryset, "start")
+
+    @admin.action(description="结束所选项目", permissions=["change"])
+    def finish(self, request, queryset):
+        self._transition(request, queryset, "finish")
+
+    @admin.action(description="归档所选项目", permissions=["change"])
+    def archive(self, request, queryset):
+        self._transition(request, queryset, "archive")
     change_list_template = "admin/bureau/change_list_with_import.html"
 
     @admin.display(description="名额分配")

@@ -81,3 +81,22 @@ def issues_certificates(*, level: str, setting: bool | None) -> bool:
 def masked_name(name: str) -> str:
     """The public verification page shows the surname and a star: 张*."""
     return (name[:1] + "*") if name else ""
+
+
+# Project life cycle (SPEC §3): draft → published → enrolling → running → finished → archived.
+PROJECT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "publish": (frozenset({"draft"}), "published"),
+    "open_enrolment": (frozenset({"published"}), "enrolling"),
+    "start": (frozenset({"published", "enrolling"}), "running"),
+    "finish": (frozenset({"running"}), "finished"),
+    "archive": (frozenset({"finished"}), "archived"),
+}
+
+PROJECT_ACTION_LABELS = {
+    "publish": "发布", "open_enrolment": "开始报名", "start": "开班", "finish": "结束", "archive": "归档",
+}
+
+
+def project_next_status(current: str, action: str) -> str | None:
+    allowed, target = PROJECT_TRANSITIONS[action]
+    return target if current in allowed else None

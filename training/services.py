@@ -161,3 +161,20 @@ def result_record(
     if changed:
         audit(action="training.result.recorded", actor=actor, obj=result, grade=grade)
     return result, changed or bool(posted)
+
+
+@transaction.atomic
+def project_transition(*, project: Project, action: str, actor) -> Project:
+    """Move a project along its life cycle; only bureau staff (the organiser) do this."""
+    if role_of(actor) != Role.BUREAU:
+        raise ApplicationError("只有市教育局（主办单位）可以变更项目状态。")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    target = rules.project_next_status(project.status, action)
+    if target is None:
+        raise ApplicationError(
+            f"项目当前为“{project.get_status_display()}”，不能执行“{rules.PROJECT_ACTION_LABELS[action]}”。"
+        )
+    previous, project.status = project.status, target
+    project.save(update_fields=["status", "updated_at"])
+    audit(action=f"training.project.{action}", actor=actor, obj=project, from_status=previous, to_status=target)
+    return project

@@ -145,3 +145,26 @@ def test_capacity_never_exceeded_when_many_apply_at_once():
         thread.join()
     assert sorted(outcomes) == ["full"] * 5 + ["ok"] * 3
     assert Enrolment.objects.filter(project=project).count() == 3
+
+
+PROJECT_STATES = {"draft", "published", "enrolling", "running", "finished", "archived"}
+
+
+@pytest.mark.parametrize("action", sorted(rules.PROJECT_TRANSITIONS))
+def test_project_life_cycle_refuses_every_other_from_state(action):
+    allowed, target = rules.PROJECT_TRANSITIONS[action]
+    for state in PROJECT_STATES:
+        assert (rules.project_next_status(state, action) == target) == (state in allowed)
+
+
+def test_project_life_cycle_through_the_service(users):
+    from training.services import project_transition
+
+    project = make_project(status="draft")
+    for action in ("publish", "open_enrolment", "start", "finish", "archive"):
+        project = project_transition(project=project, action=action, actor=users["bureau"])
+    assert project.status == "archived"
+    with pytest.raises(ApplicationError, match="不能执行“发布”"):
+        project_transition(project=project, action="publish", actor=users["bureau"])
+    with pytest.raises(ApplicationError, match="只有市教育局"):
+        project_transition(project=make_project(code="P2", status="draft"), action="publish", actor=users["district"])
