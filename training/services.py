@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bureau.choices import Role, Status
-from bureau.scoping import role_of, visible_teachers
+from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError, audit, notice_after_commit
 from credits.services import result_post
 
@@ -178,3 +178,24 @@ def project_transition(*, project: Project, action: str, actor) -> Project:
     project.save(update_fields=["status", "updated_at"])
     audit(action=f"training.project.{action}", actor=actor, obj=project, from_status=previous, to_status=target)
     return project
+
+
+@transaction.atomic
+def survey_answer(*, project: Project, kind: str, score: int, comment: str, actor) -> "SurveyResponse":
+    """A teacher answers the needs survey (before, while enrolled) or the satisfaction survey (after
+    completing) once per project."""
+    from .models import SurveyKind, SurveyResponse
+
+    teacher = own_teacher(actor)
+    if teacher is None or role_of(actor) != Role.TEACHER:
+        raise ApplicationError("只有参训教师本人可以填写问卷。")
+    enrolment = Enrolment.objects.filter(project=project, teacher=teacher).first()
+    if enrolment is None:
+        raise ApplicationError("报名该项目后才能填写问卷。")
+    if kind == SurveyKind.SATISFACTION and enrolment.state != EnrolmentState.COMPLETED:
+        raise ApplicationError("结业后才能填写满意度调查。")
+    if not 1 <= score <= 5:
+        raise ApplicationError("评分应为 1 到 5 分。")
+    if SurveyResponse.objects.filter(project=project, teacher=teacher, kind=kind).exists():
+        raise ApplicationError("已填写过该问卷。")
+    return SurveyResponse.objects.create(project=project, teacher=teacher, kind=kind, score=score, comment=comment[:2000])

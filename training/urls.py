@@ -7,6 +7,7 @@ urlpatterns = [
     path("portal/projects/", views.projects, name="projects"),
     path("portal/projects/<int:pk>/apply/", views.apply, name="apply"),
     path("portal/enrolments/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("portal/projects/<int:pk>/survey/<str:kind>/", views.survey, name="survey"),
     path("school/enrolments/", views.school_enrolments, name="school-enrolments"),
     path("school/enrolments/<int:pk>/decide/", views.school_enrolment_decide, name="school-enrolment-decide"),
     path("school/nominate/", views.school_nominate, name="school-nominate"),

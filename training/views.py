@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -118,3 +119,22 @@ def school_nominate(request):
     else:
         messages.success(request, f"已选派 {teacher.name} 参加“{project.name}”。")
     return redirect("training:school-enrolments")
+
+
+@require_POST
+@role_required(Role.TEACHER)
+def survey(request, pk: int, kind: str):
+    from .models import SurveyKind
+    from .services import survey_answer
+
+    project = get_object_or_404(Project, pk=pk)
+    if kind not in SurveyKind.values:
+        raise Http404
+    try:
+        score = int(request.POST.get("score", "0"))
+        survey_answer(project=project, kind=kind, score=score, comment=request.POST.get("comment", ""), actor=request.user)
+    except (ValueError, ApplicationError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, ApplicationError) else "评分应为 1 到 5 分。")
+    else:
+        messages.success(request, "感谢您的反馈。")
+    return redirect("training:projects")

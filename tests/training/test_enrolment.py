@@ -168,3 +168,28 @@ def test_project_life_cycle_through_the_service(users):
         project_transition(project=project, action="publish", actor=users["bureau"])
     with pytest.raises(ApplicationError, match="只有市教育局"):
         project_transition(project=make_project(code="P2", status="draft"), action="publish", actor=users["district"])
+
+
+def test_surveys_once_per_teacher_and_satisfaction_only_after_completion(client, users, city):
+    from training.models import SurveyResponse
+    from training.selectors import project_statistics
+
+    project = make_project()
+    enrolment = enrolment_apply(project=project, teacher=city["teachers"][0], actor=users["teacher"], today=TODAY)
+    client.force_login(users["teacher"])
+    client.post(f"/portal/projects/{project.pk}/survey/needs/", {"score": "4", "comment": "希望多些课例"})
+    client.post(f"/portal/projects/{project.pk}/survey/needs/", {"score": "5"})
+    response = client.post(f"/portal/projects/{project.pk}/survey/satisfaction/", {"score": "5"}, follow=True)
+    assert "结业后才能填写满意度调查" in response.content.decode()
+    Enrolment.objects.filter(pk=enrolment.pk).update(state="completed")
+    client.post(f"/portal/projects/{project.pk}/survey/satisfaction/", {"score": "3"})
+    assert sorted(SurveyResponse.objects.values_list("kind", "score")) == [("needs", 4), ("satisfaction", 3)]
+    stats = project_statistics(project.pk)
+    assert (stats["survey_needs"], stats["survey_satisfaction"]) == (4, 3)
+
+
+@pytest.mark.parametrize("role", ["principal", "bureau", "auditor"])
+def test_only_teachers_answer_surveys(client, users, role):
+    project = make_project()
+    client.force_login(users[role])
+    assert client.post(f"/portal/projects/{project.pk}/survey/needs/", {"score": "4"}).status_code == 403
