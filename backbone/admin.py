@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils import timezone
 
 from bureau import scoping
@@ -191,6 +192,10 @@ class MentoringPairForm(forms.ModelForm):
 class MentoringPairAdmin(admin.ModelAdmin):
     form = MentoringPairForm
     list_display = ["mentor", "mentee", "started_on", "ended_on"]
+
+    def get_queryset(self, request):
+        visible = scoping.visible_teachers(request.user)
+        return super().get_queryset(request).filter(Q(mentor__in=visible) | Q(mentee__in=visible)).distinct()
     raw_id_fields = ["mentor", "mentee"]
     inlines = [MentoringRecordInline]
 

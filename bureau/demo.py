@@ -216,7 +216,7 @@ def _demo_users(*, districts, schools, teachers, password) -> list[tuple[str, st
     return logins
 
 
-def export_roster(directory) -> tuple[str, str]:
+def export_roster(directory, *, with_id_numbers: bool) -> tuple[str, str]:
     """Write the current roster as schools.xlsx and teachers.xlsx in the SPEC §7 format."""
     from pathlib import Path
 
@@ -237,7 +237,7 @@ def export_roster(directory) -> tuple[str, str]:
         "employed_on", "joined_school_on", "employment_type", "status", "is_class_teacher",
     ]
     teacher_rows = (
-        [*values[:-1], "是" if values[-1] else "否"]
+        [*values[:4], values[4] if with_id_numbers else None, *values[5:-1], "是" if values[-1] else "否"]
         for values in Teacher.objects.order_by("staff_no").values_list(*fields).iterator(chunk_size=5000)
     )
     write_workbook(

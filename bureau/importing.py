@@ -183,8 +183,9 @@ def run_import(
             )
             if dry_run or (errors and not skip_invalid):
                 transaction.set_rollback(True)
-    except IntegrityError:
-        logger.exception("import %s hit a constraint while writing", importer.audit_action)
+    except IntegrityError as exc:
+        # The database's message can quote the conflicting value (an ID-card number): log the kind only.
+        logger.warning("import %s hit a constraint while writing (%s)", importer.audit_action, type(exc).__name__)
         raise SpreadsheetError("写入时数据已被其他操作修改（或与现有数据冲突），未写入任何数据，请稍后重试。") from None
     report.written = not dry_run and not (errors and not skip_invalid)
     logger.info(

@@ -112,11 +112,12 @@ def _apply(instance, values: dict[str, Any]) -> bool:
 
 
 def _id_number(value: Any) -> str:
-    if isinstance(value, int | float):
+    """Text, or an exact integer (written by a program); a float lost digits in Excel and is refused."""
+    if isinstance(value, float):
         from .spreadsheets import CellError
 
         raise CellError("应以文本格式填写（数字格式会丢失末位），请将该列设为文本后重新填写")
-    return normalize_id_number(as_text(value))
+    return normalize_id_number(str(value) if isinstance(value, int) else as_text(value))
 
 
 class TeacherImporter(Importer):
@@ -137,7 +138,7 @@ class TeacherImporter(Importer):
         Column("入校日期", as_date),
         Column("编制类型", partial(as_choice, choices=EmploymentType.values)),
         Column("在职状态", partial(as_choice, choices=Status.values)),
-        Column("班主任", as_yes_no, required=False),
+        Column("班主任", as_yes_no, required=False, header_required=False),
     ]
 
     def check_row(self, data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -172,6 +173,9 @@ class TeacherImporter(Importer):
         numbers = [r.data["身份证号"] for r in rows if r.data["身份证号"]]
         for chunk in _chunks(numbers):
             owners.update(Teacher.objects.filter(id_number__in=chunk).values_list("id_number", "staff_no"))
+        self.visible_owners = set(owners.values())
+        if self.actor is not None:
+            self.visible_owners = visible_teachers_keys(self.actor, list(owners.values()))
         for row in rows:
             d = row.data
             if d["学校代码"] not in self.schools:
@@ -185,7 +189,9 @@ class TeacherImporter(Importer):
                     id_rows[number] = row.number
                 owner = owners.get(number)
                 if owner and owner != d["工号"]:
-                    problems.setdefault(row.number, []).append(("身份证号", f"已登记在工号 {owner} 名下"))
+                    visible = owner in self.visible_owners
+                    reason = f"已登记在工号 {owner} 名下" if visible else "已被其他教师使用"
+                    problems.setdefault(row.number, []).append(("身份证号", reason))
         if self.actor and not problems:
             # Updating a teacher who is outside the actor's scope is refused too.
             keys = [r.data["工号"] for r in rows]

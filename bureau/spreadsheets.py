@@ -84,6 +84,7 @@ def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterabl
     if not workbook.worksheets:
         raise SpreadsheetError("文件中没有工作表。")
     sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()  # a stale <dimension> element must not cut rows or columns off
     row_iter = sheet.iter_rows(values_only=True)
     header_row = next(row_iter, None)
     if header_row is None or not any(v not in (None, "") for v in header_row):
@@ -175,7 +176,7 @@ def as_decimal(value: Any, *, minimum: decimal.Decimal | None = decimal.Decimal(
         raise CellError(f"“{value}”不是数字")
     if minimum is not None and number < minimum:
         raise CellError(f"不能小于 {minimum}")
-    return number.quantize(decimal.Decimal(1).scaleb(-places))
+    return number.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
 
 
 def as_choice(value: Any, choices: Iterable[str]) -> str:

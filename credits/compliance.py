@@ -81,12 +81,12 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
         LEFT JOIN credits_exemption e ON e.teacher_id = t.id AND e.year = %(year)s
         LEFT JOIN (
             SELECT teacher_id,
-                   SUM(CASE WHEN entry_date >= %(jan1)s THEN credits ELSE 0 END) AS annual_credits,
-                   SUM(CASE WHEN entry_date >= %(jan1)s THEN hours ELSE 0 END) AS annual_hours,
-                   SUM(CASE WHEN entry_date >= %(jan1)s AND theme = %(ethics)s THEN hours ELSE 0 END) AS ethics_hours,
-                   SUM(CASE WHEN entry_date >= %(jan1)s AND (source = %(school_based_source)s OR mode = %(school_based_mode)s)
-                            THEN hours ELSE 0 END) AS school_hours,
-                   SUM(hours) AS cycle_hours,
+                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s THEN credits ELSE 0 END), 2) AS annual_credits,
+                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s THEN hours ELSE 0 END), 2) AS annual_hours,
+                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s AND theme = %(ethics)s THEN hours ELSE 0 END), 2) AS ethics_hours,
+                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s AND (source = %(school_based_source)s OR mode = %(school_based_mode)s)
+                            THEN hours ELSE 0 END), 2) AS school_hours,
+                   ROUND(SUM(hours), 2) AS cycle_hours,
                    SUM(CASE WHEN entry_date >= %(jan1)s AND credits > 0 THEN 1 ELSE 0 END) AS positive_rows
             FROM credits_ledgerentry
             WHERE entry_date >= %(cycle_from)s AND entry_date <= %(dec31)s {ledger_scope}

@@ -54,7 +54,7 @@ def surplus_ids(pool: QuerySet[Teacher]) -> set[int]:
     """EX-2: per school and subject with a quota, the teachers beyond it, longest at the school first."""
     quota = SubjectQuota.objects.filter(school=OuterRef("school_id"), subject=OuterRef("subject")).values("quota")[:1]
     ranked = (
-        Teacher.objects.filter(status=Status.ACTIVE, school__stage__in=rules.EXCHANGE_STAGES)
+        pool
         .annotate(
             quota=Subquery(quota),
             headcount=Window(Count("pk"), partition_by=[F("school_id"), F("subject")]),
@@ -64,7 +64,7 @@ def surplus_ids(pool: QuerySet[Teacher]) -> set[int]:
         .filter(quota__isnull=False, headcount__gt=F("quota"))
         .filter(position__lte=F("headcount") - F("quota"))
     )
-    return set(ranked.values_list("pk", flat=True)) & set(pool.values_list("pk", flat=True))
+    return set(ranked.values_list("pk", flat=True))
 
 
 def eligible_teachers(year: int, rules_: rules.ExchangeRules, scope: QuerySet[Teacher] | None = None) -> list[EligibleTeacher]:

@@ -193,11 +193,17 @@ class AttendanceAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
     list_filter = ["present"]
     raw_id_fields = ["session", "enrolment"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(enrolment__teacher__in=scoping.visible_teachers(request.user))
+
 
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
     list_display = ["project", "kind", "score", "created_at"]
     list_filter = ["kind", "score"]
     raw_id_fields = ["project", "teacher"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
 
 

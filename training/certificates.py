@@ -81,7 +81,7 @@ REGISTER_HEADERS = ["证书编号", "项目编号", "工号", "姓名", "学时"
 
 def write_register(target, *, year: int | None = None) -> int:
     """The certificate register for auditors: one row per certificate ever issued (SPEC §7)."""
-    rows = Certificate.objects.order_by("issued_at", "id")
+    rows = Certificate.objects.filter(project__isnull=False).order_by("issued_at", "id")
     if year is not None:
         rows = rows.filter(completed_on__year=year)
     values = rows.values_list("code", "project__code", "teacher__staff_no", "teacher__name", "hours", "completed_on", "status")

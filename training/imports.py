@@ -120,8 +120,6 @@ class ResultImporter(Importer):
         problems = []
         if data["考核结果"] in ("优秀", "合格") and data["完成日期"] is None:
             problems.append(("完成日期", "考核结果为优秀或合格时不能为空"))
-        if data["完成日期"] and data["完成日期"] > self.today:
-            problems.append(("完成日期", f"不能晚于今天（{self.today:%Y-%m-%d}）"))
         if data["认定学时"] is not None and data["认定学时"] <= 0:
             problems.append(("认定学时", "应大于 0"))
         data["_key"] = (data["项目编号"], data["工号"])
@@ -136,15 +134,17 @@ class ResultImporter(Importer):
 
             teachers = visible_teachers(self.actor).select_related("school")
         self.teachers = {t.staff_no: t for t in teachers.filter(staff_no__in={r.data["工号"] for r in rows})}
+        from .models import Result
+
+        self.existing = set(
+            Result.objects.filter(enrolment__project__in=self.projects.values(), enrolment__teacher__in=self.teachers.values())
+            .values_list("enrolment__project_id", "enrolment__teacher_id")
+        )
         for row in rows:
             d = row.data
             project = self.projects.get(d["项目编号"])
             if project is None:
                 problems.setdefault(row.number, []).append(("项目编号", f"“{d['项目编号']}”项目不存在，请先导入项目"))
-            elif d["完成日期"] and d["完成日期"] < project.start_on:
-                problems.setdefault(row.number, []).append(
-                    ("完成日期", f"不能早于项目开始日期（{project.start_on:%Y-%m-%d}）")
-                )
             teacher = self.teachers.get(d["工号"])
             if teacher is None:
                 problems.setdefault(row.number, []).append(("工号", f"“{d['工号']}”教师不存在"))
@@ -164,7 +164,9 @@ class ResultImporter(Importer):
                 certified_hours=certified if certified is None else Decimal(certified),
                 actor=self.actor,
             )
-            if changed:
+            if (self.projects[d["项目编号"]].pk, self.teachers[d["工号"]].pk) not in self.existing:
+                report.created += 1
+            elif changed:
                 report.updated += 1
             else:
                 report.unchanged += 1

@@ -129,7 +129,7 @@ def test_school_change_without_new_join_date_starts_today(school):
         ({"身份证号": _wrong_check_digit()}, "第2行 身份证号: 校验位错误"),
         ({"身份证号": make_id_number(dt.date(1985, 3, 15), male=False)}, "第2行 身份证号: 与出生日期不符"),
         ({"身份证号": make_id_number(dt.date(1985, 3, 14), male=True)}, "第2行 身份证号: 与性别不符"),
-        ({"身份证号": 430681198503140020}, "第2行 身份证号: 应以文本格式填写"),
+        ({"身份证号": 430681198503140020.0}, "第2行 身份证号: 应以文本格式填写"),
     ],
 )
 def test_each_invalid_cell_is_reported_and_nothing_written(school, over, expected):
@@ -209,3 +209,33 @@ def test_wrong_headers_are_one_clear_error(school):
 def test_header_only_file_is_refused(school):
     with pytest.raises(SpreadsheetError, match="只有表头"):
         run([])
+
+
+def test_an_exact_integer_id_number_is_read_a_float_is_refused():
+    """A cell whose stored value has all 18 digits reads as an int; Excel's doubles (floats) lost some."""
+    from bureau.imports import _id_number
+    from bureau.spreadsheets import CellError
+
+    number = make_id_number(dt.date(1985, 3, 14), male=False)
+    assert _id_number(int(number)) == number
+    with pytest.raises(CellError, match="文本格式"):
+        _id_number(float(number))
+
+
+def test_class_teacher_column_may_be_absent(school):
+    headers = [h for h in TEACHER_HEADERS if h != "班主任"]
+    report = run([row()[:-1]], headers=headers)
+    assert report.errors == [] and not Teacher.objects.get().is_class_teacher
+
+
+def test_id_number_owner_outside_the_scope_is_not_named(users, city):
+    from bureau.models import School
+
+    number = make_id_number(dt.date(1985, 3, 14), male=False)
+    city["teachers"][2].__class__.objects.filter(pk=city["teachers"][2].pk).update(id_number=number)
+    SchoolFactory(code="S9", district=city["districts"][0]) if not School.objects.filter(code="S9").exists() else None
+    report = run([row(工号="NEW1", 学校代码="S1", 身份证号=number)], actor=users["district"])
+    assert "第2行 身份证号: 已被其他教师使用" in errors_of(report)
+    assert "T3" not in " ".join(errors_of(report))
+    report = run([row(工号="NEW1", 学校代码="S1", 身份证号=number)], actor=users["bureau"])
+    assert "第2行 身份证号: 已登记在工号 T3 名下" in errors_of(report)

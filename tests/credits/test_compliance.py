@@ -209,3 +209,26 @@ def test_school_figures_agree_with_the_city_wide_run(bureau_user):
     assert [(t.staff_no, t.verdict, t.annual_credits) for t in teachers] == [
         (t.staff_no, t.verdict, t.annual_credits) for t in city_teachers]
     assert summary.compliance_rate == pytest.approx(5 / 7)
+
+
+def test_cr5_decimal_credits_adding_up_to_exactly_72_are_compliant(bureau_user):
+    teacher = TeacherFactory(staff_no="T1")
+    for credits in ("28.4", "38.3", "5.3"):
+        give(teacher, D(credits), bureau_user)
+    with ComplianceRun(YEAR) as run:
+        row = next(run.teachers())
+    assert (row.annual_credits, row.verdict) == (D("72.00"), "是")
+
+
+def test_compliance_report_of_a_closed_year_is_the_frozen_workbook(bureau_user, tmp_path, settings):
+    from credits.reports import report_build, report_start
+
+    settings.MEDIA_ROOT = tmp_path
+    teacher = TeacherFactory(staff_no="T1")
+    report_build(report_id=report_start(year=YEAR, kind="closed", actor=bureau_user).pk)
+    give(teacher, 72, bureau_user)  # after the close
+    frozen, live = tmp_path / "frozen.xlsx", tmp_path / "live.xlsx"
+    call_command("compliance_report", "--year", str(YEAR), "--output", str(frozen))
+    call_command("compliance_report", "--year", str(YEAR), "--output", str(live), "--live")
+    assert load_workbook(frozen)["汇总"]["B4"].value == 0
+    assert load_workbook(live)["汇总"]["B4"].value == 1

@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--export", metavar="DIR", help="另将名册写出为 DIR/schools.xlsx 与 DIR/teachers.xlsx")
 
     def handle(self, *args, teachers, seed, password, export, **options):
+        seeded = False
         if School.objects.exists():
             self.stdout.write("数据库中已有学校数据，跳过生成演示城市。")
         else:
@@ -22,6 +23,7 @@ class Command(BaseCommand):
 
             today = timezone.localdate()
             result = build_demo_city(teachers=teachers, seed=seed, today=today, password=password)
+            seeded = True
             training = build_demo_training(seed=seed, today=today)
             self.stdout.write(
                 f"已生成演示城市：{result.districts} 个区县，{result.schools} 所学校，{result.teachers} 名教师；"
@@ -36,5 +38,7 @@ class Command(BaseCommand):
             for label, username, pwd in result.logins:
                 self.stdout.write(f"  {label:<8} 用户名 {username:<10} 密码 {pwd}")
         if export:
-            paths = export_roster(export)
+            # SEC-3: full ID-card numbers only for the demo city just made; an existing roster is
+            # written with the column left blank (a blank cell never erases a number on re-import).
+            paths = export_roster(export, with_id_numbers=seeded)
             self.stdout.write(f"名册已写出：{paths[0]}，{paths[1]}")
