@@ -17,7 +17,9 @@ from bureau.models import Teacher
 from credits import rules
 from credits.models import LedgerEntry, Source
 
-from .models import Enrolment, EnrolmentState, Project, ProjectStatus, Result
+from .certificates import new_code
+from .models import Certificate, Enrolment, EnrolmentState, Project, ProjectStatus, Result
+from .rules import issues_certificates
 
 PROJECTS = [
     # (name, level, mode, kind, theme, hours, credits or None)
@@ -115,4 +117,13 @@ def build_demo_training(*, seed: int, today: dt.date) -> dict:
             )
     Result.objects.bulk_create(results, batch_size=5000)
     LedgerEntry.objects.bulk_create(ledger, batch_size=5000)
+    certificates = []
+    for result, (project, teacher_id, grade) in zip(results, pending):
+        if result.completed_on and grade in ("优秀", "合格") and issues_certificates(level=project.level,
+                                                                                   setting=project.issues_certificates):
+            credits = rules.project_credits(hours=project.hours, credits=project.credits, credits_per_hour=Decimal(1))
+            certificates.append(Certificate(code=new_code(), teacher_id=teacher_id, result=result, project=project,
+                                            title=project.name, hours=project.hours, credits=credits,
+                                            completed_on=result.completed_on))
+    Certificate.objects.bulk_create(certificates, batch_size=5000)
     return {"projects": len(projects), "results": len(results), "ledger": len(ledger)}
