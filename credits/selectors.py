@@ -33,6 +33,24 @@ def _policies() -> list[tuple[int, rules.PolicyValues]]:
 
 def forget_policies(**kwargs) -> None:
     cache.delete(POLICY_CACHE_KEY)
+    _bump("credits.policy.v")
+
+
+def _bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
+def ledger_appended(*, teacher_id: int) -> None:
+    """A row was appended to a teacher's ledger: cached figures of that teacher are out of date."""
+    _bump(f"credits.ledger.v.{teacher_id}")
+
+
+def on_ledger_saved(sender, instance, created, **kwargs) -> None:
+    if created:
+        ledger_appended(teacher_id=instance.teacher_id)
 
 
 def policy_for(year: int) -> rules.PolicyValues:
@@ -72,3 +90,17 @@ def teacher_year(teacher_id: int, year: int) -> TeacherYear:
         cycle_hours=Coalesce(Sum("hours"), ZERO),
     )
     return TeacherYear(year=year, cycle_start=start, policy=policy, **totals)
+
+
+def teacher_year_cached(teacher_id: int, year: int) -> TeacherYear:
+    """teacher_year for the pages, cached until the teacher's ledger or the policy changes (the version
+    keys are bumped on every appended row and policy edit), at most five minutes (rows bulk-loaded
+    outside the services are picked up then)."""
+    versions = cache.get_many([f"credits.ledger.v.{teacher_id}", "credits.policy.v"])
+    key = (f"credits.teacher_year.{teacher_id}.{year}.{versions.get(f'credits.ledger.v.{teacher_id}', 0)}."
+           f"{versions.get('credits.policy.v', 0)}")
+    figures = cache.get(key)
+    if figures is None:
+        figures = teacher_year(teacher_id, year)
+        cache.set(key, figures, 300)
+    return figures

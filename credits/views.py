@@ -19,7 +19,7 @@ from bureau.services import ApplicationError
 from .exports import write_transcript
 from .forms import DecisionForm, HoursSubmissionForm
 from .models import HoursSubmission, LedgerEntry, SubmissionState
-from .selectors import teacher_year
+from .selectors import teacher_year_cached
 from .services import hours_decide, hours_submit
 
 
@@ -40,7 +40,7 @@ def _teacher_or_403(request):
 def portal_home(request):
     teacher = _teacher_or_403(request)
     year = int(request.GET.get("year") or timezone.localdate().year)
-    figures = teacher_year(teacher.pk, year)
+    figures = teacher_year_cached(teacher.pk, year)
     policy = figures.policy
     context = {
         "teacher": teacher,

@@ -196,3 +196,16 @@ def test_cr6_cycle_hours_run_from_cycle_start_through_year(users, city):
     assert (year.cycle_start, year.cycle_hours, year.annual_credits) == (2026, D("15"), D("15"))
     assert teacher_year(teacher.pk, 2025).cycle_hours == D("100")
     assert teacher_year(teacher.pk, 2027).cycle_hours == D("22")
+
+
+def test_cached_figures_follow_every_appended_row_and_policy_edit(users, city):
+    from credits.selectors import teacher_year_cached
+
+    teacher = city["teachers"][0]
+    assert teacher_year_cached(teacher.pk, 2026).annual_credits == 0
+    ledger_adjust(teacher_id=teacher.pk, entry_date=dt.date(2026, 5, 1), hours=D("8"), credits=D("8"), reason="补录",
+                  actor=users["bureau"])
+    figures = teacher_year_cached(teacher.pk, 2026)
+    assert figures.annual_credits == D("8") and figures.policy.annual_credits == D("72")
+    Policy.objects.create(year=2026, annual_credits=D("60"))
+    assert teacher_year_cached(teacher.pk, 2026).policy.annual_credits == D("60")
