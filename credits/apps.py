@@ -8,10 +8,17 @@ class CreditsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from .models import LedgerEntry, Policy
-        from .selectors import forget_policies, on_ledger_saved
+        from bureau.models import Teacher
+        from training.models import Result
+
+        from .models import Exemption, LedgerEntry, Policy
+        from .selectors import forget_policies, on_exemption_saved, on_ledger_saved, on_result_saved, on_teacher_saved
 
         # Cache invalidation only (no workflow): the cached policy list must follow every edit.
         post_save.connect(forget_policies, sender=Policy, dispatch_uid="credits.policy.saved")
         post_delete.connect(forget_policies, sender=Policy, dispatch_uid="credits.policy.deleted")
         post_save.connect(on_ledger_saved, sender=LedgerEntry, dispatch_uid="credits.ledger.appended")
+        post_save.connect(on_teacher_saved, sender=Teacher, dispatch_uid="credits.teacher.saved")
+        post_save.connect(on_result_saved, sender=Result, dispatch_uid="credits.result.saved")
+        post_save.connect(on_exemption_saved, sender=Exemption, dispatch_uid="credits.exemption.saved")
+        post_delete.connect(on_exemption_saved, sender=Exemption, dispatch_uid="credits.exemption.deleted")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,7 +25,7 @@ from . import reports, rules
 from .compliance import ComplianceRun, Scope, school_figures
 from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
-from .selectors import teacher_year
+from .selectors import school_version, teacher_year
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAFF = (Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
@@ -51,6 +52,18 @@ def _targets(summary, policy) -> list[dict]:
 
 
 def _school_context(school: School, year: int) -> dict:
+    """Cached for a minute at most, and dropped at once when a ledger row, result, teacher or exemption of
+    the school changes (version keys bumped by credits.apps' receivers); bulk roster loads show within
+    the minute."""
+    key = f"credits.school_context.{school.pk}.{year}.{school_version(school.pk)}"
+    context = cache.get(key)
+    if context is None:
+        context = _school_figures_context(school, year)
+        cache.set(key, context, 60)
+    return {**context, "school": school}
+
+
+def _school_figures_context(school: School, year: int) -> dict:
     row, summary, teachers = school_figures(year, school)
     policy = summary.policy
     short = [
@@ -66,7 +79,6 @@ def _school_context(school: School, year: int) -> dict:
                       "pass": s.pass_rate})
     short.sort(key=lambda t: (-t["gap"], t["staff_no"]))
     return {
-        "school": school,
         "year": year,
         "summary": summary,
         "row": row,

@@ -11,6 +11,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from . import rules
+from bureau.models import Teacher
+
 from .models import LedgerEntry, Mode, Policy, Source, Theme
 
 ZERO = Decimal("0")
@@ -48,9 +50,40 @@ def ledger_appended(*, teacher_id: int) -> None:
     _bump(f"credits.ledger.v.{teacher_id}")
 
 
+def school_changed(*, school_id: int | None) -> None:
+    """Something a school's figures read changed (a ledger row, a result, a teacher, an exemption)."""
+    if school_id is not None:
+        _bump(f"credits.school.v.{school_id}")
+
+
+def _school_of(teacher_id: int) -> int | None:
+    return Teacher.objects.filter(pk=teacher_id).values_list("school_id", flat=True).first()
+
+
 def on_ledger_saved(sender, instance, created, **kwargs) -> None:
     if created:
         ledger_appended(teacher_id=instance.teacher_id)
+        school_changed(school_id=_school_of(instance.teacher_id))
+
+
+def on_teacher_saved(sender, instance, **kwargs) -> None:
+    school_changed(school_id=instance.school_id)
+
+
+def on_exemption_saved(sender, instance, **kwargs) -> None:
+    school_changed(school_id=_school_of(instance.teacher_id))
+
+
+def on_result_saved(sender, instance, **kwargs) -> None:
+    from training.models import Enrolment
+
+    teacher_id = Enrolment.objects.filter(pk=instance.enrolment_id).values_list("teacher_id", flat=True).first()
+    school_changed(school_id=_school_of(teacher_id) if teacher_id else None)
+
+
+def school_version(school_id: int) -> str:
+    versions = cache.get_many([f"credits.school.v.{school_id}", "credits.policy.v"])
+    return f"{versions.get(f'credits.school.v.{school_id}', 0)}.{versions.get('credits.policy.v', 0)}"
 
 
 def policy_for(year: int) -> rules.PolicyValues:

@@ -123,3 +123,12 @@ def test_ledger_export_is_scoped_and_filterable(client, users, city):
     assert sorted(r[1] for r in rows) == ["T2", "T3"]
     formula_cell = next(c for c in sheet["L"] if isinstance(c.value, str) and c.value.startswith("="))
     assert formula_cell.data_type == "s"
+
+
+@pytest.mark.time_machine(dt.datetime(2026, 11, 23, 10, 0))
+def test_cached_dashboard_follows_a_new_ledger_row_at_once(client, users, city):
+    client.force_login(users["principal"])
+    assert 'id="flag-banner"' in client.get(reverse("credits:school-dashboard")).content.decode()
+    ledger_adjust(teacher_id=city["teachers"][0].pk, entry_date=dt.date(2026, 4, 1), hours=D(72), credits=D(72),
+                  reason="补录", actor=users["bureau"])
+    assert 'id="flag-banner"' not in client.get(reverse("credits:school-dashboard")).content.decode()
