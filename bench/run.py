@@ -318,6 +318,10 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                  "postgres://postgres@127.0.0.1:5432/bureau_bench"))
     parser.add_argument("--skip-load", action="store_true", help="skip PERF-4 (no gunicorn, no wrk)")
+    parser.add_argument("--only", choices=["PERF-1", "PERF-2", "PERF-3", "PERF-4"], action="append",
+                        help="run only these bars (repeatable)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the city already in the database when it has the asked number of teachers")
     args = parser.parse_args()
     teachers = args.teachers or (5_000 if args.small else 100_000)
     schools = args.schools or max(10, teachers * 15 // 1000)
@@ -329,18 +333,29 @@ def main() -> int:
 
     from bench.citygen import generate
 
-    made = generate(connection, teachers=teachers, schools=schools, years=(2022, 2023, 2024, 2025, 2026),
-                    rows_per_year=args.rows_per_year)
-    print(f"city: {made['teachers']} teachers, {made['schools']} schools, {made['ledger']} ledger rows "
-          f"({time.perf_counter() - started:.1f}s)", flush=True)
-    rows = perf1(2026, runs)
-    perf2(rows, runs)
-    perf3(teachers)
-    bench_users()
-    counts = query_counts()
-    print(f"PERF-4 queries portal={counts['portal']} dashboard={counts['dashboard']} teachers={teachers}", flush=True)
-    if not args.skip_load:
-        perf4(args.database_url, 5 if args.small else 20)
+    bars = set(args.only or ["PERF-1", "PERF-2", "PERF-3", "PERF-4"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bureau_teacher")
+        present = cursor.fetchone()[0]
+    if args.reuse and present == teachers:
+        print(f"city: reusing the {present} teachers already in the database", flush=True)
+    else:
+        made = generate(connection, teachers=teachers, schools=schools, years=(2022, 2023, 2024, 2025, 2026),
+                        rows_per_year=args.rows_per_year)
+        print(f"city: {made['teachers']} teachers, {made['schools']} schools, {made['ledger']} ledger rows "
+              f"({time.perf_counter() - started:.1f}s)", flush=True)
+    if bars & {"PERF-1", "PERF-2"}:
+        rows = perf1(2026, runs)  # PERF-2 writes the rows PERF-1 computed
+        if "PERF-2" in bars:
+            perf2(rows, runs)
+    if "PERF-3" in bars:
+        perf3(teachers)
+    if "PERF-4" in bars:
+        bench_users()
+        counts = query_counts()
+        print(f"PERF-4 queries portal={counts['portal']} dashboard={counts['dashboard']} teachers={teachers}", flush=True)
+        if not args.skip_load:
+            perf4(args.database_url, 5 if args.small else 20)
     print(f"done in {time.perf_counter() - started:.1f}s", flush=True)
     return 0
 

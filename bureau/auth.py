@@ -1,16 +1,69 @@
-"""Authentication backend that loads the user with the role and the teacher record in one query:
-every page asks for them (scoping), so the per-page query count drops by two or three."""
+"""Authentication backend that loads the signed-in user with the role (and a principal's school), the
+teacher record and the teacher's school in one query (every page asks for them: scoping, the menu),
+and keeps that user in the cache between requests.
+
+The cached user is keyed by two version counters (bureau.versions): one per user, bumped whenever the
+user, the profile (role, scope), the teacher record or the groups change, and one for all users, bumped
+when a school or a district is saved or teachers are imported in bulk. A deactivated user, a changed role or a changed
+password therefore takes effect on the very next request. The entry also expires after ten minutes.
+"""
 
 from django.contrib.auth.backends import ModelBackend
+
+from . import versions
+
+USER_TTL = 600
+ALL_USERS = "auth.users.v"
+
+
+def user_version_key(user_id) -> str:
+    return f"auth.user.v.{user_id}"
+
+
+def user_changed(user_id) -> None:
+    if user_id is not None:
+        versions.bump(user_version_key(user_id))
+
+
+def all_users_changed() -> None:
+    versions.bump(ALL_USERS)
 
 
 class RoleAwareBackend(ModelBackend):
     def get_user(self, user_id):
-        user = self._user_model_queryset().filter(pk=user_id).first()
+        user = versions.cached(
+            f"auth.user.{user_id}", [user_version_key(user_id), ALL_USERS],
+            lambda: self._user_model_queryset().filter(pk=user_id).first(), USER_TTL,
+        )
         return user if user is not None and self.user_can_authenticate(user) else None
 
     @staticmethod
     def _user_model_queryset():
         from django.contrib.auth import get_user_model
 
-        return get_user_model()._default_manager.select_related("profile", "teacher__school")
+        return get_user_model()._default_manager.select_related("profile__school__district", "teacher__school")
+
+
+# Signal receivers (connected in bureau.apps): cache invalidation only.
+
+
+def on_user_saved(sender, instance, **kwargs) -> None:
+    user_changed(instance.pk)
+
+
+def on_user_part_saved(sender, instance, **kwargs) -> None:
+    """A Profile or a Teacher: the user it belongs to."""
+    user_changed(getattr(instance, "user_id", None))
+
+
+def on_groups_changed(sender, instance, **kwargs) -> None:
+    from django.contrib.auth import get_user_model
+
+    if isinstance(instance, get_user_model()):
+        user_changed(instance.pk)
+    else:  # a group's members changed from the group's side
+        all_users_changed()
+
+
+def on_school_saved(sender, instance, **kwargs) -> None:
+    all_users_changed()

@@ -247,6 +247,8 @@ class Notice(models.Model):
         verbose_name = verbose_name_plural = "通知"
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notice_once_per_key")]
+        # The unread count in every page's header.
+        indexes = [models.Index(fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notice_unread")]
 
     def __str__(self):
         return self.title

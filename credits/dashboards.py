@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 
 
-from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bureau import versions
 from bureau.choices import Role
 from bureau.models import District, School
 from bureau.permissions import role_required
@@ -25,18 +26,11 @@ from . import reports, rules
 from .compliance import ComplianceRun, Scope, school_figures
 from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
-from .selectors import school_version, teacher_year
+from .selectors import school_version_keys, teacher_year
+from .views import year_param as _year
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAFF = (Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
-
-
-def _year(request) -> int:
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
-    return min(max(year, 2000), 2100)
 
 
 def _targets(summary, policy) -> list[dict]:
@@ -52,14 +46,19 @@ def _targets(summary, policy) -> list[dict]:
 
 
 def _school_context(school: School, year: int) -> dict:
-    """Cached for a minute at most, and dropped at once when a ledger row, result, teacher or exemption of
-    the school changes (version keys bumped by credits.apps' receivers); bulk roster loads show within
-    the minute."""
-    key = f"credits.school_context.{school.pk}.{year}.{school_version(school.pk)}"
-    context = cache.get(key)
-    if context is None:
+    """The figures and their rendered table (the part of the page that grows with the school), cached
+    for a minute at most and replaced at once when a ledger row, result, teacher or exemption of the
+    school changes or the school is edited (version keys bumped by credits.apps' receivers); bulk
+    roster loads show within the minute. Nothing in it depends on who is looking."""
+
+    def compute():
         context = _school_figures_context(school, year)
-        cache.set(key, context, 60)
+        # render_to_string gives a SafeString, and it stays one through the cache's pickling.
+        return {**context, "figures_html": render_to_string("credits/_school_figures.html", {**context, "school": school})}
+
+    context = versions.cached(
+        f"credits.school_context.{school.pk}.{year}", school_version_keys(school.pk), compute, 60
+    )
     return {**context, "school": school}
 
 
@@ -91,7 +90,9 @@ def _school_figures_context(school: School, year: int) -> dict:
 
 @role_required(Role.PRINCIPAL)
 def school_dashboard(request):
-    school = get_object_or_404(School.objects.select_related("district"), pk=profile_of(request.user).school_id)
+    school = profile_of(request.user).school  # loaded with the signed-in user (bureau.auth)
+    if school is None:
+        raise Http404
     return render(request, "credits/school_dashboard.html", _school_context(school, _year(request)))
 
 

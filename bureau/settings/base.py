@@ -164,7 +164,7 @@ SPECTACULAR_SETTINGS = {
 # Shared Redis cache when REDIS_CACHE_URL is set (rate limits must be shared between web processes);
 # the in-process cache otherwise (quick start, tests).
 if env("REDIS_CACHE_URL", default=""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_CACHE_URL")}}
+    CACHES = {"default": {"BACKEND": "bureau.cache.SharedClientRedisCache", "LOCATION": env("REDIS_CACHE_URL")}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
