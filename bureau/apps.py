@@ -11,7 +11,8 @@ class BureauConfig(AppConfig):
 
         from . import roles
         from .auth import on_groups_changed, on_school_saved, on_user_part_saved, on_user_saved
-        from .models import District, Profile, School, Teacher
+        from .context_processors import on_notice_saved
+        from .models import District, Notice, Profile, School, Teacher
 
         # Keeps one auth Group per role with the permissions roles.py lists (data, not a workflow).
         post_migrate.connect(roles.sync_role_groups_after_migrate)
@@ -26,4 +27,7 @@ class BureauConfig(AppConfig):
             for model in (School, District):
                 signal.connect(on_school_saved, sender=model,
                                dispatch_uid=f"bureau.auth.{model.__name__}.{signal is post_save}")
+        # The header's unread count (bureau.context_processors) follows every notice sent, read or deleted.
+        for signal in (post_save, post_delete):
+            signal.connect(on_notice_saved, sender=Notice, dispatch_uid=f"bureau.notice.{signal is post_save}")
         m2m_changed.connect(on_groups_changed, sender=User.groups.through, dispatch_uid="bureau.auth.groups")

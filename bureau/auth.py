@@ -20,6 +20,11 @@ def user_version_key(user_id) -> str:
     return f"auth.user.v.{user_id}"
 
 
+def user_version_keys(user_id) -> list[str]:
+    """What a cached signed-in user (and anything shown from it: name, menu, teacher record) depends on."""
+    return [user_version_key(user_id), ALL_USERS]
+
+
 def user_changed(user_id) -> None:
     if user_id is not None:
         versions.bump(user_version_key(user_id))
@@ -32,7 +37,7 @@ def all_users_changed() -> None:
 class RoleAwareBackend(ModelBackend):
     def get_user(self, user_id):
         user = versions.cached(
-            f"auth.user.{user_id}", [user_version_key(user_id), ALL_USERS],
+            f"auth.user.{user_id}", user_version_keys(user_id),
             lambda: self._user_model_queryset().filter(pk=user_id).first(), USER_TTL,
         )
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -1,5 +1,6 @@
 from django.db import connection
 
+from . import versions
 from .models import Notice
 
 # Written out because this runs on every page: the ORM spent three times as long building the
@@ -7,14 +8,29 @@ from .models import Notice
 UNREAD_SQL = f'SELECT count(*) FROM "{Notice._meta.db_table}" WHERE recipient_id = %s AND read_at IS NULL'
 
 
-def unread_notices(user_id: int) -> int:
+def notice_version_key(user_id) -> str:
+    return f"bureau.notice.v.{user_id}"
+
+
+def _count_unread(user_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(UNREAD_SQL, [user_id])
         return cursor.fetchone()[0]
 
 
+def unread_notices(user_id: int) -> int:
+    """The header's unread count, cached until a notice of the user is sent, read or deleted."""
+    return versions.cached(
+        f"bureau.unread.{user_id}", [notice_version_key(user_id)], lambda: _count_unread(user_id), 600
+    )
+
+
+def on_notice_saved(sender, instance, **kwargs) -> None:
+    versions.bump(notice_version_key(instance.recipient_id))
+
+
 def notices(request):
-    """The unread count in the page header, counted only when a page shows it."""
+    """The unread count in the page header, looked up only when a page shows it."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

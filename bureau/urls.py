@@ -20,7 +20,7 @@ urlpatterns = [
     path("notices/", notices.inbox, name="notices"),
     path("notices/<int:pk>/read/", notices.mark_read, name="notice-read"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("credits.urls")),
     path("", include("credits.claims_urls")),

@@ -44,8 +44,8 @@ def cached(key: str, version_keys: Sequence[str], compute: Callable[[], T | None
     """`compute()`, cached under `key` until one of `version_keys` is bumped (or `timeout` seconds).
 
     The entry carries the versions it was computed under, so one cache round trip fetches the entry and
-    the current versions together; an entry whose versions differ is ignored and replaced. A None result
-    is not cached.
+    the current versions together; an entry whose versions differ is ignored and replaced. A None
+    result is not cached.
     """
     found = cache.get_many([key, *version_keys])
     stamp = tuple(found.get(k, 0) for k in version_keys)

@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -30,3 +31,15 @@ def healthz(request):
 def rate_limited(request, exception):
     """django-ratelimit's answer: 429 with a Chinese message."""
     return HttpResponse("请求过于频繁，请稍后再试。", status=429, content_type="text/plain; charset=utf-8")
+
+
+class LogoutView(auth_views.LogoutView):
+    """退出: GET asks for confirmation, POST signs out. The menu links here instead of carrying a form,
+    so ordinary pages hold no CSRF token and a signed-in user's page can be cached (bureau.pages)."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect("login")
+        return render(request, "registration/logout_confirm.html")

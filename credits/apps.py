@@ -11,7 +11,7 @@ class CreditsConfig(AppConfig):
         from bureau.models import School, Teacher
         from training.models import Result
 
-        from .models import Exemption, LedgerEntry, Policy
+        from .models import Exemption, HoursSubmission, LedgerEntry, Policy
         from bureau.signals import teachers_bulk_changed
 
         from .selectors import (
@@ -20,6 +20,7 @@ class CreditsConfig(AppConfig):
             on_ledger_saved,
             on_result_saved,
             on_school_saved,
+            on_submission_saved,
             on_teacher_saved,
             on_teachers_bulk_changed,
         )
@@ -33,4 +34,6 @@ class CreditsConfig(AppConfig):
         post_save.connect(on_result_saved, sender=Result, dispatch_uid="credits.result.saved")
         post_save.connect(on_exemption_saved, sender=Exemption, dispatch_uid="credits.exemption.saved")
         post_delete.connect(on_exemption_saved, sender=Exemption, dispatch_uid="credits.exemption.deleted")
+        post_save.connect(on_submission_saved, sender=HoursSubmission, dispatch_uid="credits.submission.saved")
+        post_delete.connect(on_submission_saved, sender=HoursSubmission, dispatch_uid="credits.submission.deleted")
         teachers_bulk_changed.connect(on_teachers_bulk_changed, dispatch_uid="credits.teachers.bulk")

@@ -11,12 +11,12 @@ import io
 
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau import versions
 from bureau.choices import Role
+from bureau.pages import render_cached
 from bureau.models import District, School
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
@@ -45,21 +45,23 @@ def _targets(summary, policy) -> list[dict]:
     ]
 
 
-def _school_context(school: School, year: int) -> dict:
-    """The figures and their rendered table (the part of the page that grows with the school), cached
-    for a minute at most and replaced at once when a ledger row, result, teacher or exemption of the
-    school changes or the school is edited (version keys bumped by credits.apps' receivers); bulk
-    roster loads show within the minute. Nothing in it depends on who is looking."""
+def _school_page(request, school: School, year: int):
+    """Cached per user until the school's figures (a ledger row, result, teacher or exemption of the
+    school, the school itself, the policy: version keys bumped by credits.apps' receivers), the notices
+    or the user change, at most a minute (bulk roster loads show within the minute). The figures
+    themselves are shared by everyone who looks at the school."""
 
-    def compute():
-        context = _school_figures_context(school, year)
-        # render_to_string gives a SafeString, and it stays one through the cache's pickling.
-        return {**context, "figures_html": render_to_string("credits/_school_figures.html", {**context, "school": school})}
+    def context():
+        figures = versions.cached(
+            f"credits.school_context.{school.pk}.{year}", school_version_keys(school.pk),
+            lambda: _school_figures_context(school, year), 60,
+        )
+        return {**figures, "school": school}
 
-    context = versions.cached(
-        f"credits.school_context.{school.pk}.{year}", school_version_keys(school.pk), compute, 60
+    return render_cached(
+        request, "credits/school_dashboard.html", key=f"school.{school.pk}.{year}",
+        version_keys=school_version_keys(school.pk), context=context, timeout=60,
     )
-    return {**context, "school": school}
 
 
 def _school_figures_context(school: School, year: int) -> dict:
@@ -93,13 +95,13 @@ def school_dashboard(request):
     school = profile_of(request.user).school  # loaded with the signed-in user (bureau.auth)
     if school is None:
         raise Http404
-    return render(request, "credits/school_dashboard.html", _school_context(school, _year(request)))
+    return _school_page(request, school, _year(request))
 
 
 @role_required(*STAFF)
 def staff_school_dashboard(request, pk: int):
     school = get_object_or_404(visible_schools(request.user).select_related("district"), pk=pk)
-    return render(request, "credits/school_dashboard.html", _school_context(school, _year(request)))
+    return _school_page(request, school, _year(request))
 
 
 @role_required(*STAFF)

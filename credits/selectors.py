@@ -153,3 +153,12 @@ def pending_submissions(teacher_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(PENDING_SQL, [teacher_id, SubmissionState.SUBMITTED])
         return cursor.fetchone()[0]
+
+
+def submissions_version_key(teacher_id: int) -> str:
+    """Bumped by every saved or deleted hours submission of the teacher (credits.apps)."""
+    return f"credits.submissions.v.{teacher_id}"
+
+
+def on_submission_saved(sender, instance, **kwargs) -> None:
+    versions.bump(submissions_version_key(instance.teacher_id))

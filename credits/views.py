@@ -8,12 +8,11 @@ from collections import defaultdict
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bureau import versions
 from bureau.choices import Role
+from bureau.pages import render_cached
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
@@ -21,7 +20,7 @@ from bureau.services import ApplicationError
 from .exports import write_transcript
 from .forms import DecisionForm, HoursSubmissionForm
 from .models import HoursSubmission, LedgerEntry, SubmissionState
-from .selectors import pending_submissions, teacher_version_keys, teacher_year
+from .selectors import pending_submissions, submissions_version_key, teacher_version_keys, teacher_year
 from .services import hours_decide, hours_submit
 
 
@@ -38,28 +37,6 @@ def _percent(part, whole) -> int:
     return 0 if not whole else max(0, min(100, int(part * 100 / whole)))
 
 
-def _portal_figures_context(teacher_id: int, year: int) -> dict:
-    figures = teacher_year(teacher_id, year)
-    policy = figures.policy
-    return {
-        "figures": figures,
-        "credits_percent": _percent(figures.annual_credits, policy.annual_credits),
-        "cycle_percent": _percent(figures.cycle_hours, policy.cycle_hours),
-        "cycle_end": figures.cycle_start + policy.cycle_years - 1,
-        "ethics_percent": _percent(figures.ethics_hours, policy.min_ethics_hours),
-        "school_based_percent": _percent(figures.school_based_hours, policy.min_school_based_hours),
-    }
-
-
-def portal_figures_html(teacher_id: int, year: int) -> str:
-    """The portal's progress bars, rendered once per version of the teacher's ledger and the policy
-    (the same version keys as teacher_year_cached): a visit costs one cache round trip, no rendering."""
-    return versions.cached(
-        f"credits.portal_figures.{teacher_id}.{year}", teacher_version_keys(teacher_id),
-        lambda: render_to_string("credits/_portal_figures.html", _portal_figures_context(teacher_id, year)), 300,
-    )
-
-
 def _teacher_or_403(request):
     teacher = own_teacher(request.user)
     if teacher is None:
@@ -73,13 +50,27 @@ def _teacher_or_403(request):
 def portal_home(request):
     teacher = _teacher_or_403(request)
     year = year_param(request)
-    context = {
-        "teacher": teacher,
-        "year": year,
-        "figures_html": portal_figures_html(teacher.pk, year),
-        "pending": pending_submissions(teacher.pk),
-    }
-    return render(request, "credits/portal_home.html", context)
+
+    def context():
+        figures = teacher_year(teacher.pk, year)
+        policy = figures.policy
+        return {
+            "teacher": teacher,
+            "year": year,
+            "figures": figures,
+            "credits_percent": _percent(figures.annual_credits, policy.annual_credits),
+            "cycle_percent": _percent(figures.cycle_hours, policy.cycle_hours),
+            "cycle_end": figures.cycle_start + policy.cycle_years - 1,
+            "ethics_percent": _percent(figures.ethics_hours, policy.min_ethics_hours),
+            "school_based_percent": _percent(figures.school_based_hours, policy.min_school_based_hours),
+            "pending": pending_submissions(teacher.pk),
+        }
+
+    # Cached per user until the ledger, the policy, the submissions, the notices or the user change.
+    return render_cached(
+        request, "credits/portal_home.html", key=f"portal.{year}", context=context, timeout=300,
+        version_keys=[*teacher_version_keys(teacher.pk), submissions_version_key(teacher.pk)],
+    )
 
 
 @role_required(Role.TEACHER)

@@ -101,6 +101,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["bureau.auth.RoleAwareBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # --- Internationalisation ---------------------------------------------------------------------
 # The UI speaks Chinese; code and logs are English (SPEC §1).

@@ -14,4 +14,11 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.locator('input[name="username"]').press_sequentially(username)
     page.locator('input[name="password"]').press_sequentially(password)
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    expect(page.get_by_role("link", name="退出")).to_be_visible()
+
+
+def log_out(page) -> None:
+    """退出 leads to a confirmation form; confirming signs out and returns to the login page."""
+    page.get_by_role("link", name="退出").click()
+    page.get_by_role("button", name="确认退出").click()
+    expect(page.get_by_role("button", name="登录")).to_be_visible()

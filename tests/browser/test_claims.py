@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from credits.models import Claim, LedgerEntry
-from tests.browser.helpers import SCREENSHOTS, log_in
+from tests.browser.helpers import SCREENSHOTS, log_in, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,6 @@ TITLE = "省级骨干教师数字化研修"
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-def log_out(page):
-    page.get_by_role("button", name="退出").click()
 
 
 def test_claim_with_pdf_is_approved_and_counts(page, users, city, media):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from exchange.models import Proposal
 from exchange.services import plan_open
-from tests.browser.helpers import SCREENSHOTS, log_in
+from tests.browser.helpers import SCREENSHOTS, log_in, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def test_principal_proposes_and_district_approves(page, users, city, plan):
     assert (proposal.status, proposal.form, proposal.receiving_school) == ("proposed", "cluster", s2)
 
     # The district approves it.
-    page.get_by_role("button", name="退出").click()
+    log_out(page)
     log_in(page, "district")
     page.get_by_role("navigation").get_by_role("link", name="交流轮岗").click()
     expect(page).to_have_url(re.compile(r"/exchange/$"))
