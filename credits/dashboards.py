@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from bureau import versions
 from bureau.choices import Role
-from bureau.pages import render_cached
+from bureau.pages import cached_page, render_cached
 from bureau.models import District, School
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
@@ -59,8 +59,8 @@ def _school_page(request, school: School, year: int):
         return {**figures, "school": school}
 
     return render_cached(
-        request, "credits/school_dashboard.html", key=f"school.{school.pk}.{year}",
-        version_keys=school_version_keys(school.pk), context=context, timeout=60,
+        request, "credits/school_dashboard.html", version_keys=school_version_keys(school.pk), context=context,
+        timeout=60,
     )
 
 
@@ -90,6 +90,7 @@ def _school_figures_context(school: School, year: int) -> dict:
     }
 
 
+@cached_page(key=lambda request: f"own-school.{_year(request)}")  # the school follows from the user
 @role_required(Role.PRINCIPAL)
 def school_dashboard(request):
     school = profile_of(request.user).school  # loaded with the signed-in user (bureau.auth)
@@ -98,6 +99,7 @@ def school_dashboard(request):
     return _school_page(request, school, _year(request))
 
 
+@cached_page(key=lambda request, pk: f"school.{pk}.{_year(request)}")
 @role_required(*STAFF)
 def staff_school_dashboard(request, pk: int):
     school = get_object_or_404(visible_schools(request.user).select_related("district"), pk=pk)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
-from bureau.pages import render_cached
+from bureau.pages import cached_page, render_cached
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
@@ -46,6 +46,7 @@ def _teacher_or_403(request):
     return teacher
 
 
+@cached_page(key=lambda request: f"portal.{year_param(request)}")
 @role_required(Role.TEACHER)
 def portal_home(request):
     teacher = _teacher_or_403(request)
@@ -68,7 +69,7 @@ def portal_home(request):
 
     # Cached per user until the ledger, the policy, the submissions, the notices or the user change.
     return render_cached(
-        request, "credits/portal_home.html", key=f"portal.{year}", context=context, timeout=300,
+        request, "credits/portal_home.html", context=context, timeout=300,
         version_keys=[*teacher_version_keys(teacher.pk), submissions_version_key(teacher.pk)],
     )
 

@@ -98,6 +98,31 @@ def test_changed_role_takes_effect_on_the_next_request(client, users, city):
     assert client.get(reverse("credits:school-dashboard")).status_code == 200
 
 
+def test_a_principal_made_teacher_no_longer_gets_the_cached_dashboard(client, users, city):
+    client.force_login(users["principal"])
+    assert client.get(reverse("credits:school-dashboard")).status_code == 200
+    assert client.get(reverse("credits:school-dashboard")).status_code == 200  # served from the cache
+    user_assign_role(user=users["principal"], role=Role.TEACHER, teacher=city["teachers"][1], actor=None)
+    assert client.get(reverse("credits:school-dashboard")).status_code == 403
+
+
+def test_a_page_cached_for_one_user_is_never_served_to_another(client, users, city):
+    """The cached page is looked up by the session's own user id."""
+    client.force_login(users["teacher"])
+    mine = client.get(reverse("credits:portal")).content.decode()
+    assert "张一的学分" in mine
+    client.force_login(users["principal"])
+    assert client.get(reverse("credits:portal")).status_code == 403
+
+
+def test_signed_out_session_gets_no_cached_page(client, users):
+    client.force_login(users["teacher"])
+    client.get(reverse("credits:portal"))
+    client.post(reverse("logout"))
+    response = client.get(reverse("credits:portal"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
 def test_renamed_school_shows_at_once(client, users, city):
     client.force_login(users["principal"])
     assert "东一小学" in client.get(reverse("credits:school-dashboard")).content.decode()
