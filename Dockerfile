@@ -8,4 +8,4 @@ RUN pip install --no-cache-dir . && useradd --create-home app
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "bureau.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "bureau.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

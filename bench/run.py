@@ -33,19 +33,23 @@ def line(name: str, ratio: float, limit: float, detail: str) -> None:
     print(text, flush=True)
 
 
-def median_time(fn, runs: int) -> float:
-    times = []
+def median_times(base, ours, runs: int) -> tuple[float, float]:
+    """Median seconds of `base` and of `ours`, run in turns so that the machine's drift (a shared VM
+    speeds up and slows down over a minute) weighs on both alike."""
+    base_times, our_times = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, times in ((base, base_times), (ours, our_times)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(base_times), statistics.median(our_times)
 
 
 def setup_django(database_url: str) -> None:
     import psycopg2
 
     os.environ["DATABASE_URL"] = database_url
+    os.environ["SECRET_KEY"] = BENCH_SECRET  # the sessions made here must be valid for the server
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bureau.settings.base")
     name = database_url.rsplit("/", 1)[1]
     admin = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
@@ -100,8 +104,7 @@ def perf1(year: int, runs: int) -> list:
                 pass
 
     baseline(), ours()  # warm the cache
-    base = median_time(baseline, runs)
-    our = median_time(ours, runs)
+    base, our = median_times(baseline, ours, runs)
     tracemalloc.start()
     with ComplianceRun(year) as run:
         rows = [(t.staff_no, t.name, t.school_code, float(t.annual_credits), float(t.annual_hours), float(t.ethics_hours),
@@ -137,8 +140,7 @@ def perf2(rows: list, runs: int) -> None:
     def ours(subset):
         write_workbook(io.BytesIO(), [SheetSpec("教师", TEACHER_HEADERS, iter(subset))])
 
-    base = median_time(lambda: bare(rows), runs)
-    our = median_time(lambda: ours(rows), runs)
+    base, our = median_times(lambda: bare(rows), lambda: ours(rows), runs)
     peaks = {}
     for size in (10_000, 100_000):
         subset = (rows * (size // max(1, len(rows)) + 1))[:size]
@@ -214,52 +216,85 @@ def perf3(count: int) -> None:
 
 # --- PERF-4 ---------------------------------------------------------------------------------------
 
+BENCH_SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+CLIENTS = 50  # concurrent connections, and as many different signed-in users per page
+
 WRK_SCRIPT = """
+cookies = {%(cookies)s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "%(path)s", {["Cookie"] = cookies[(n %% #cookies) + 1]})
+end
 done = function(summary, latency, requests)
-  io.write(string.format("p50=%.1f p95=%.1f p99=%.1f rps=%.1f errors=%d\\n",
+  io.write(string.format("p50=%%.1f p95=%%.1f p99=%%.1f rps=%%.1f errors=%%d\\n",
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     summary.requests / (summary.duration / 1e6), summary.errors.status + summary.errors.connect + summary.errors.timeout))
 end
 """
 
 
-def query_counts() -> dict:
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    client = Client()
-    counts = {}
-    for name, username, path in (("portal", "bench-teacher", "/portal/"), ("dashboard", "bench-principal", "/school/")):
-        from django.contrib.auth import get_user_model
-
-        client.force_login(get_user_model().objects.get(username=username))
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(path, HTTP_HOST="localhost")
-        assert response.status_code == 200, (path, response.status_code)
-        counts[name] = len(captured.captured_queries)
-    return counts
-
-
-def bench_users() -> None:
+def bench_users(count: int = CLIENTS) -> dict[str, list]:
+    """`count` teachers and `count` principals (of different schools) with a role each; the first of
+    each is the one whose query counts are printed."""
     from django.contrib.auth import get_user_model
 
     from bureau.models import School, Teacher
     from bureau.services import user_assign_role
 
     User = get_user_model()
-    teacher = Teacher.objects.order_by("id").first()
-    for username, role, kwargs in (("bench-teacher", "teacher", {"teacher": teacher}),
-                                   ("bench-principal", "principal", {"school": School.objects.get(pk=teacher.school_id)})):
-        user, _ = User.objects.get_or_create(username=username)
-        user.set_password("bench-pass-2026")
-        user.save()
-        user_assign_role(user=user, role=role, actor=None, **kwargs)
+    teachers = list(Teacher.objects.order_by("id")[:count])
+    schools = list(School.objects.order_by("id")[:count])
+    made = {"portal": [], "dashboard": []}
+    for i, (teacher, school) in enumerate(zip(teachers, schools)):
+        for page, role, kwargs in (("portal", "teacher", {"teacher": teacher}), ("dashboard", "principal", {"school": school})):
+            user, _ = User.objects.get_or_create(username=f"bench-{role}-{i}")
+            user.set_unusable_password()  # signed in through sessions made below, not the login form
+            user.save()
+            user_assign_role(user=user, role=role, actor=None, **kwargs)
+            made[page].append(user)
+    return made
 
 
-def perf4(database_url: str, seconds: int) -> None:
-    import http.cookiejar
-    import urllib.parse
+def sessions_for(users: list) -> list[str]:
+    """A signed-in session per user, made directly (as the login view would leave it) instead of posting
+    the login form: 100 logins would spend a minute in password hashing."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    cookies = []
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "bureau.auth.RoleAwareBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies.append(f"sessionid={session.session_key}")
+    return cookies
+
+
+def query_counts(users: dict[str, list]) -> dict:
+    """Queries of a page on the first visit (figures computed) and on the next (served from the cache)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bureau.pages import _rendered_under
+
+    client = Client()
+    counts = {}
+    for name, path in (("portal", "/portal/"), ("dashboard", "/school/")):
+        client.force_login(users[name][0])
+        for visit in ("first", "next"):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(path, HTTP_HOST="localhost")
+            assert response.status_code == 200, (path, response.status_code)
+            counts[f"{name}_{visit}"] = len(captured.captured_queries)
+        _rendered_under.clear()
+    return counts
+
+
+def perf4(database_url: str, seconds: int, users: dict[str, list]) -> None:
     import urllib.request
 
     if shutil.which("wrk") is None:  # Debian's wrk: a load generator in C, run as a second process
@@ -272,13 +307,14 @@ def perf4(database_url: str, seconds: int) -> None:
         return
     port = 8765
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bureau.settings.production",
-           "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz", "SECURE_SSL_REDIRECT": "false",
+           "SECRET_KEY": BENCH_SECRET, "SECURE_SSL_REDIRECT": "false",
            "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "LOG_LEVEL": "WARNING",
            "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0"}
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    # gunicorn as deployed: it reads gunicorn.conf.py (workers, heartbeat file) from the project folder.
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "bureau.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "4", "--log-level", "warning"], cwd=ROOT, env=env)
+         "--log-level", "warning"], cwd=ROOT, env=env)
     try:
         for _ in range(60):
             try:
@@ -286,23 +322,21 @@ def perf4(database_url: str, seconds: int) -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        script = Path(tempfile.mkdtemp()) / "report.lua"
-        script.write_text(WRK_SCRIPT)
-        for name, username, path in (("portal", "bench-teacher", "/portal/"), ("dashboard", "bench-principal", "/school/")):
-            jar = http.cookiejar.CookieJar()
-            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-            opener.open(f"http://127.0.0.1:{port}/accounts/login/")
-            token = next(c.value for c in jar if c.name == "csrftoken")
-            data = urllib.parse.urlencode({"username": username, "password": "bench-pass-2026", "csrfmiddlewaretoken": token})
-            opener.open(urllib.request.Request(f"http://127.0.0.1:{port}/accounts/login/", data=data.encode(),
-                                               headers={"Referer": f"http://127.0.0.1:{port}/accounts/login/"}))
-            cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-            out = subprocess.run(["wrk", "-t2", "-c50", f"-d{seconds}s", "-s", str(script), "-H", f"Cookie: {cookie}",
+        for name, path in (("portal", "/portal/"), ("dashboard", "/school/")):
+            cookies = sessions_for(users[name])
+            for cookie in cookies:  # every user's page answers (and is rendered once) before the load
+                request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    assert response.status == 200 and response.url.endswith(path), (path, response.url)
+            script = Path(tempfile.mkdtemp()) / "report.lua"
+            script.write_text(WRK_SCRIPT % {"cookies": ", ".join(f'"{c}"' for c in cookies), "path": path})
+            out = subprocess.run(["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "-s", str(script),
                                   f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, timeout=seconds + 60)
             figures = dict(part.split("=") for part in out.stdout.strip().splitlines()[-1].split())
             p95 = float(figures["p95"])
             line(f"PERF-4 {name}", p95 / 100, 1.0, f"p50={figures['p50']}ms p95={figures['p95']}ms p99={figures['p99']}ms "
-                                                    f"rps={figures['rps']} errors={figures['errors']} clients=50")
+                                                    f"rps={figures['rps']} errors={figures['errors']} clients={CLIENTS} "
+                                                    f"users={len(cookies)}")
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -325,7 +359,7 @@ def main() -> int:
     args = parser.parse_args()
     teachers = args.teachers or (5_000 if args.small else 100_000)
     schools = args.schools or max(10, teachers * 15 // 1000)
-    runs = args.runs or (3 if args.small else 5)
+    runs = args.runs or (3 if args.small else 7)
 
     started = time.perf_counter()
     setup_django(args.database_url)
@@ -351,11 +385,12 @@ def main() -> int:
     if "PERF-3" in bars:
         perf3(teachers)
     if "PERF-4" in bars:
-        bench_users()
-        counts = query_counts()
-        print(f"PERF-4 queries portal={counts['portal']} dashboard={counts['dashboard']} teachers={teachers}", flush=True)
+        users = bench_users()
+        counts = query_counts(users)
+        print(f"PERF-4 queries portal={counts['portal_first']} (next visit {counts['portal_next']}) "
+              f"dashboard={counts['dashboard_first']} (next visit {counts['dashboard_next']}) teachers={teachers}", flush=True)
         if not args.skip_load:
-            perf4(args.database_url, 5 if args.small else 20)
+            perf4(args.database_url, 5 if args.small else 20, users)
     print(f"done in {time.perf_counter() - started:.1f}s", flush=True)
     return 0
 

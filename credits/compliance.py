@@ -81,13 +81,14 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
         LEFT JOIN credits_exemption e ON e.teacher_id = t.id AND e.year = %(year)s
         LEFT JOIN (
             SELECT teacher_id,
-                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s THEN credits ELSE 0 END), 2) AS annual_credits,
-                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s THEN hours ELSE 0 END), 2) AS annual_hours,
-                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s AND theme = %(ethics)s THEN hours ELSE 0 END), 2) AS ethics_hours,
-                   ROUND(SUM(CASE WHEN entry_date >= %(jan1)s AND (source = %(school_based_source)s OR mode = %(school_based_mode)s)
-                            THEN hours ELSE 0 END), 2) AS school_hours,
+                   ROUND(COALESCE(SUM(credits) FILTER (WHERE entry_date >= %(jan1)s), 0), 2) AS annual_credits,
+                   ROUND(COALESCE(SUM(hours) FILTER (WHERE entry_date >= %(jan1)s), 0), 2) AS annual_hours,
+                   ROUND(COALESCE(SUM(hours) FILTER (WHERE entry_date >= %(jan1)s AND theme = %(ethics)s), 0), 2) AS ethics_hours,
+                   ROUND(COALESCE(SUM(hours) FILTER (WHERE entry_date >= %(jan1)s
+                                                     AND (source = %(school_based_source)s OR mode = %(school_based_mode)s)), 0),
+                         2) AS school_hours,
                    ROUND(SUM(hours), 2) AS cycle_hours,
-                   SUM(CASE WHEN entry_date >= %(jan1)s AND credits > 0 THEN 1 ELSE 0 END) AS positive_rows
+                   COUNT(*) FILTER (WHERE entry_date >= %(jan1)s AND credits > 0) AS positive_rows
             FROM credits_ledgerentry
             WHERE entry_date >= %(cycle_from)s AND entry_date <= %(dec31)s {ledger_scope}
             GROUP BY teacher_id
@@ -104,7 +105,7 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
     return sql, params
 
 
-@dataclass
+@dataclass(slots=True)
 class TeacherRow:
     staff_no: str
     name: str
@@ -282,7 +283,7 @@ class ComplianceRun:
             policy=self.policy,
         )
 
-    def teachers(self, *, only_short: bool = False, chunk: int = 2000) -> Iterator[TeacherRow]:
+    def teachers(self, *, only_short: bool = False, chunk: int = 10_000) -> Iterator[TeacherRow]:
         """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory."""
         condition = "WHERE subject = 1 AND annual_credits < CAST(%(req)s AS NUMERIC)" if only_short else ""
         sql = f"""
@@ -290,6 +291,7 @@ class ComplianceRun:
                    subject, CASE WHEN subject = 1 AND annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END
             FROM {self.table} {condition} ORDER BY staff_no
         """
+        exact = connection.vendor == "postgresql"
         cursor = connection.chunked_cursor()
         try:
             cursor.execute(sql, {"req": self.policy.annual_credits})
@@ -297,10 +299,14 @@ class ComplianceRun:
                 rows = cursor.fetchmany(chunk)
                 if not rows:
                     break
-                for r in rows:
-                    yield TeacherRow(
-                        r[0], r[1], r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _dec(r[6]), _dec(r[7]), bool(r[8]), bool(r[9])
-                    )
+                if exact:  # PostgreSQL's NUMERIC arrives as Decimal: no conversion per value
+                    for r in rows:
+                        yield TeacherRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] == 1, r[9] == 1)
+                else:
+                    for r in rows:
+                        yield TeacherRow(
+                            r[0], r[1], r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _dec(r[6]), _dec(r[7]), bool(r[8]), bool(r[9])
+                        )
         finally:
             cursor.close()
 

@@ -25,8 +25,8 @@ POLICY_CACHE_KEY = "credits.policies"
 
 
 def _policies() -> list[tuple[int, rules.PolicyValues]]:
-    """Every policy version, cached (a handful of rows read on every page); saving or deleting a
-    policy clears the cache (credits.apps)."""
+    """Every policy version, cached (a handful of rows read on many pages) until a policy is saved or
+    deleted (credits.apps bumps the policy version)."""
     return versions.cached(
         POLICY_CACHE_KEY, ["credits.policy.v"], lambda: [(p.year, p.values()) for p in Policy.objects.order_by("year")],
         600,
@@ -129,16 +129,6 @@ def teacher_year(teacher_id: int, year: int) -> TeacherYear:
 def teacher_version_keys(teacher_id: int) -> list[str]:
     """What a teacher's cached figures depend on."""
     return [f"credits.ledger.v.{teacher_id}", "credits.policy.v"]
-
-
-def teacher_year_cached(teacher_id: int, year: int) -> TeacherYear:
-    """teacher_year for the pages, cached until the teacher's ledger or the policy changes (the version
-    keys are bumped on every appended row and policy edit), at most five minutes (rows bulk-loaded
-    outside the services are picked up then)."""
-    return versions.cached(
-        f"credits.teacher_year.{teacher_id}.{year}", teacher_version_keys(teacher_id),
-        lambda: teacher_year(teacher_id, year), 300,
-    )
 
 
 # Written out because the teacher portal asks it on every visit: the ORM spent three times as long

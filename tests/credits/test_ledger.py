@@ -198,14 +198,15 @@ def test_cr6_cycle_hours_run_from_cycle_start_through_year(users, city):
     assert teacher_year(teacher.pk, 2027).cycle_hours == D("22")
 
 
-def test_cached_figures_follow_every_appended_row_and_policy_edit(users, city):
-    from credits.selectors import teacher_year_cached
+@pytest.mark.time_machine(dt.datetime(2026, 11, 23, 10, 0))
+def test_cached_portal_follows_every_appended_row_and_policy_edit(client, users, city):
+    from django.urls import reverse
 
     teacher = city["teachers"][0]
-    assert teacher_year_cached(teacher.pk, 2026).annual_credits == 0
+    client.force_login(users["teacher"])
+    assert '<span class="figure">0</span> / 72' in client.get(reverse("credits:portal")).content.decode()
     ledger_adjust(teacher_id=teacher.pk, entry_date=dt.date(2026, 5, 1), hours=D("8"), credits=D("8"), reason="补录",
                   actor=users["bureau"])
-    figures = teacher_year_cached(teacher.pk, 2026)
-    assert figures.annual_credits == D("8") and figures.policy.annual_credits == D("72")
+    assert '<span class="figure">8</span> / 72' in client.get(reverse("credits:portal")).content.decode()
     Policy.objects.create(year=2026, annual_credits=D("60"))
-    assert teacher_year_cached(teacher.pk, 2026).policy.annual_credits == D("60")
+    assert '<span class="figure">8</span> / 60' in client.get(reverse("credits:portal")).content.decode()
