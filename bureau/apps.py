@@ -7,10 +7,10 @@ class BureauConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_save
 
         from . import roles
-        from .auth import on_groups_changed, on_school_saved, on_user_part_saved, on_user_saved
+        from .auth import on_groups_changed, on_school_saved, on_teacher_pre_save, on_user_part_saved, on_user_saved
         from .context_processors import on_notice_saved
         from .models import District, Notice, Profile, School, Teacher
 
@@ -30,4 +30,5 @@ class BureauConfig(AppConfig):
         # The header's unread count (bureau.context_processors) follows every notice sent, read or deleted.
         for signal in (post_save, post_delete):
             signal.connect(on_notice_saved, sender=Notice, dispatch_uid=f"bureau.notice.{signal is post_save}")
+        pre_save.connect(on_teacher_pre_save, sender=Teacher, dispatch_uid="bureau.auth.teacher.before")
         m2m_changed.connect(on_groups_changed, sender=User.groups.through, dispatch_uid="bureau.auth.groups")

@@ -36,11 +36,17 @@ def all_users_changed() -> None:
 
 class RoleAwareBackend(ModelBackend):
     def get_user(self, user_id):
-        user = versions.cached(
-            f"auth.user.{user_id}", user_version_keys(user_id),
-            lambda: self._user_model_queryset().filter(pk=user_id).first(), USER_TTL,
-        )
-        return user if user is not None and self.user_can_authenticate(user) else None
+        keys = user_version_keys(user_id)
+        user, stamp = versions.fetch(f"auth.user.{user_id}", keys)
+        if user is None:
+            user = self._user_model_queryset().filter(pk=user_id).first()
+            if user is None:
+                return None
+            versions.store(f"auth.user.{user_id}", keys, stamp, user, USER_TTL)
+        # The versions this user was loaded under: a page rendered for this request is stored under
+        # these, so a change committed meanwhile (demotion, deactivation) retires it (bureau.pages).
+        user.auth_versions = dict(zip(keys, stamp))
+        return user if self.user_can_authenticate(user) else None
 
     @staticmethod
     def _user_model_queryset():
@@ -59,6 +65,17 @@ def on_user_saved(sender, instance, **kwargs) -> None:
 def on_user_part_saved(sender, instance, **kwargs) -> None:
     """A Profile or a Teacher: the user it belongs to."""
     user_changed(getattr(instance, "user_id", None))
+
+
+def on_teacher_pre_save(sender, instance, raw=False, **kwargs) -> None:
+    """A teacher record moving to another account (or to none): the account that held it must let go
+    at once. Keeps what the row held before (`_before_save`: user, school) for the other receivers."""
+    if raw or instance.pk is None:
+        return
+    before = sender._default_manager.filter(pk=instance.pk).values_list("user_id", "school_id").first()
+    instance._before_save = before
+    if before is not None and before[0] != instance.user_id:
+        user_changed(before[0])
 
 
 def on_groups_changed(sender, instance, **kwargs) -> None:

@@ -283,7 +283,7 @@ class ComplianceRun:
             policy=self.policy,
         )
 
-    def teachers(self, *, only_short: bool = False, chunk: int = 10_000) -> Iterator[TeacherRow]:
+    def teachers(self, *, only_short: bool = False, chunk: int = 2000) -> Iterator[TeacherRow]:
         """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory."""
         condition = "WHERE subject = 1 AND annual_credits < CAST(%(req)s AS NUMERIC)" if only_short else ""
         sql = f"""

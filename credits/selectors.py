@@ -60,6 +60,9 @@ def on_ledger_saved(sender, instance, created, **kwargs) -> None:
 
 def on_teacher_saved(sender, instance, **kwargs) -> None:
     school_changed(school_id=instance.school_id)
+    before = getattr(instance, "_before_save", None)  # bureau.auth.on_teacher_pre_save
+    if before is not None and before[1] != instance.school_id:
+        school_changed(school_id=before[1])  # the school the teacher left
 
 
 def on_school_saved(sender, instance, **kwargs) -> None:

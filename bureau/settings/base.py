@@ -164,8 +164,12 @@ SPECTACULAR_SETTINGS = {
 # --- Cache ------------------------------------------------------------------------------------
 # Shared Redis cache when REDIS_CACHE_URL is set (rate limits must be shared between web processes);
 # the in-process cache otherwise (quick start, tests).
+# Keys are prefixed by the release (bureau.release): nothing cached by one release is read by the next.
 if env("REDIS_CACHE_URL", default=""):
-    CACHES = {"default": {"BACKEND": "bureau.cache.SharedClientRedisCache", "LOCATION": env("REDIS_CACHE_URL")}}
+    from bureau.release import release_id
+
+    CACHES = {"default": {"BACKEND": "bureau.cache.SharedClientRedisCache", "LOCATION": env("REDIS_CACHE_URL"),
+                          "KEY_PREFIX": env("RELEASE", default="") or release_id(BASE_DIR)}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

@@ -1,7 +1,8 @@
 """Production: the same features as base, stricter values (SEC-4: `check --deploy` is clean)."""
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import BASE_DIR, env
+from bureau.release import release_id
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
@@ -15,6 +16,8 @@ CACHES = {
     "default": {
         "BACKEND": "bureau.cache.SharedClientRedisCache",
         "LOCATION": env("REDIS_CACHE_URL", default="redis://127.0.0.1:6379/1"),
+        # nothing cached by one release (pickled users, rendered pages) is read by the next
+        "KEY_PREFIX": env("RELEASE", default="") or release_id(BASE_DIR),
     }
 }
 # django-ratelimit names only django-redis as supported; Django's own RedisCache gives it the shared,

@@ -57,13 +57,34 @@ def test_an_entry_stamped_with_old_versions_is_replaced(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_bump_inside_a_transaction_is_repeated_at_commit():
+    versions.bump("v")
     with transaction.atomic():
         versions.bump("v")
-        assert versions.current("v") == [1]
-        # a reader now, before the commit, still sees the old rows and stores them stamped (1,)
+        inside = versions.current("v")
+        # a reader now, before the commit, still sees the old rows and stores them under `inside`
         versions.cached("k", ["v"], lambda: "old rows", 60)
-    assert versions.current("v") == [2]
+    assert versions.current("v") == [inside[0] + 1]
     assert versions.cached("k", ["v"], lambda: "new rows", 60) == "new rows"
+
+
+def test_a_lost_counter_restarts_at_a_random_value(db):
+    """A counter evicted or lost in a Redis restart must not come back at a value an old entry carries."""
+    versions.cached("k", ["v"], lambda: "before", 60)
+    stamp = cache.get("k")[1]
+    cache.delete("v")  # evicted
+    assert versions.cached("k", ["v"], lambda: "after", 60) == "after"
+    assert cache.get("k")[1] != stamp
+    cache.delete("v")
+    versions.bump("v")  # a bump of a missing counter starts it too
+    assert versions.current("v")[0] not in (0, 1, stamp[0])
+
+
+def test_pinned_versions_store_an_entry_that_is_already_out_of_date(db):
+    """A page rendered for a user loaded before a change (demotion) is stored under the old versions."""
+    old = versions.current("user.v")[0]
+    versions.bump("user.v")
+    assert versions.cached("page", ["user.v"], lambda: "for the old role", 60, pinned={"user.v": old}) == "for the old role"
+    assert versions.cached("page", ["user.v"], lambda: "for the new role", 60) == "for the new role"
 
 
 # --- the cached signed-in user --------------------------------------------------------------------
@@ -121,6 +142,44 @@ def test_signed_out_session_gets_no_cached_page(client, users):
     client.post(reverse("logout"))
     response = client.get(reverse("credits:portal"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_an_old_session_gets_no_cached_page_after_a_password_reset(client, users):
+    """Another browser signed in before the reset: after the user signs in again and the page is cached
+    for the new password, the old session still gets no page."""
+    from django.test import Client
+
+    old = Client()
+    old.force_login(users["teacher"])
+    assert old.get(reverse("credits:portal")).status_code == 200
+    user = get_user_model().objects.get(pk=users["teacher"].pk)
+    user.set_password("after-the-reset-2026")
+    user.save()
+    client.force_login(user)
+    assert client.get(reverse("credits:portal")).status_code == 200  # rendered and stored for the new password
+    response = old.get(reverse("credits:portal"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_teacher_record_moved_to_another_account_leaves_the_old_one(client, users, city):
+    from tests.factories import UserFactory
+
+    client.force_login(users["teacher"])
+    assert "张一的学分" in client.get(reverse("credits:portal")).content.decode()
+    teacher = city["teachers"][0]
+    teacher.user = UserFactory(username="new-owner")
+    teacher.save()
+    assert client.get(reverse("credits:portal")).status_code == 403
+
+
+@pytest.mark.time_machine(dt.datetime(2026, 11, 23, 10, 0))
+def test_a_teacher_moved_to_another_school_leaves_the_old_dashboard(client, users, city):
+    client.force_login(users["principal"])
+    assert 'id="short-count">1<' in client.get(reverse("credits:school-dashboard")).content.decode()
+    teacher = city["teachers"][0]
+    teacher.school = city["schools"][1]
+    teacher.save()
+    assert 'id="short-count">0<' in client.get(reverse("credits:school-dashboard")).content.decode()
 
 
 def test_renamed_school_shows_at_once(client, users, city):
