@@ -34,6 +34,13 @@ class Command(BaseCommand):
 
             for year in (today.year - 1, today.year):
                 report_build(report_id=report_start(year=year, kind=ReportKind.LIVE, actor=None).pk)
+            # The city was written in bulk (no signals): a cache kept from an earlier database (same ids)
+            # must not serve its users or pages.
+            from bureau.auth import all_users_changed
+            from credits.selectors import forget_policies
+
+            all_users_changed()
+            forget_policies()
             self.stdout.write("演示账号（仅用于本机试用）：")
             for label, username, pwd in result.logins:
                 self.stdout.write(f"  {label:<8} 用户名 {username:<10} 密码 {pwd}")
