@@ -15,7 +15,6 @@ not trusted in the round that starts a counter.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
@@ -24,7 +23,6 @@ from django.core.cache import cache
 from django.db import transaction
 
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
 
 
 def _start(key: str) -> None:

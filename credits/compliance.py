@@ -291,7 +291,7 @@ class ComplianceRun:
                    subject, CASE WHEN subject = 1 AND annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END
             FROM {self.table} {condition} ORDER BY staff_no
         """
-        exact = connection.vendor == "postgresql"
+        exact = connection.vendor == "postgresql"  # NUMERIC arrives as Decimal: nothing to convert
         cursor = connection.chunked_cursor()
         try:
             cursor.execute(sql, {"req": self.policy.annual_credits})
@@ -299,14 +299,9 @@ class ComplianceRun:
                 rows = cursor.fetchmany(chunk)
                 if not rows:
                     break
-                if exact:  # PostgreSQL's NUMERIC arrives as Decimal: no conversion per value
-                    for r in rows:
-                        yield TeacherRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] == 1, r[9] == 1)
-                else:
-                    for r in rows:
-                        yield TeacherRow(
-                            r[0], r[1], r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _dec(r[6]), _dec(r[7]), bool(r[8]), bool(r[9])
-                        )
+                for r in rows:
+                    figures = r[3:8] if exact else map(_dec, r[3:8])
+                    yield TeacherRow(r[0], r[1], r[2], *figures, bool(r[8]), bool(r[9]))
         finally:
             cursor.close()
 
