@@ -1,6 +1,6 @@
 # Production-like image: the same code runs as web (gunicorn), Celery worker and Celery beat.
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=bureau.settings.production
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
 WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
@@ -8,4 +8,4 @@ RUN pip install --no-cache-dir . && useradd --create-home app
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "bureau.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

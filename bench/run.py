@@ -50,7 +50,7 @@ def setup_django(database_url: str) -> None:
 
     os.environ["DATABASE_URL"] = database_url
     os.environ["SECRET_KEY"] = BENCH_SECRET  # the sessions made here must be valid for the server
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bureau.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     name = database_url.rsplit("/", 1)[1]
     admin = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
     admin.autocommit = True
@@ -309,14 +309,14 @@ def perf4(database_url: str, seconds: int, users: dict[str, list]) -> None:
         print("PERF-4 skipped: wrk is not installed (apt-get install wrk)")
         return
     port = 8765
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bureau.settings.production",
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.production",
            "SECRET_KEY": BENCH_SECRET, "SECURE_SSL_REDIRECT": "false",
            "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "LOG_LEVEL": "WARNING",
            "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0"}
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     # gunicorn as deployed: it reads gunicorn.conf.py (workers, heartbeat file) from the project folder.
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "bureau.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning"], cwd=ROOT, env=env)
     try:
         for _ in range(60):

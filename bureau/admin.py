@@ -165,24 +165,6 @@ class TeacherAdmin(ScopedHistoryAdmin):
     inlines = [PostingInline]
     raw_id_fields = ["user"]
     change_list_template = "admin/bureau/change_list_with_import.html"
-    actions = ["check_promotion_senior", "check_promotion_first"]
-
-    def _check_promotion(self, request, queryset, title):
-        from exchange.selectors import promotion_check
-
-        for teacher in queryset.select_related("school")[:50]:
-            missing = promotion_check(teacher=teacher, target_title=title, on=today_local())
-            text = "已满足" if not missing else "；".join(missing)
-            self.message_user(request, f"{teacher.name}（{teacher.staff_no}）申报{title}：{text}")
-
-    @admin.action(description="晋升前置条件检查：申报高级教师（EX-7）")
-    def check_promotion_senior(self, request, queryset):
-        self._check_promotion(request, queryset, "高级教师")
-
-    @admin.action(description="晋升前置条件检查：申报一级教师（EX-7）")
-    def check_promotion_first(self, request, queryset):
-        self._check_promotion(request, queryset, "一级教师")
-
     @admin.display(description="身份证号")
     def masked_id_number(self, obj):
         return mask_id_number(obj.id_number)

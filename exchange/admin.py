@@ -1,9 +1,33 @@
 from django.contrib import admin
 
 from bureau import scoping
+from bureau.admin import TeacherAdmin
 from bureau.admin_base import EventInline, RecordAdmin
+from bureau.imports import today_local
 
 from .models import ExchangePlan, Proposal, ProposalEvent
+from .selectors import promotion_check
+
+
+def _check_promotion(modeladmin, request, queryset, title):
+    for teacher in queryset.select_related("school")[:50]:
+        missing = promotion_check(teacher=teacher, target_title=title, on=today_local())
+        text = "已满足" if not missing else "；".join(missing)
+        modeladmin.message_user(request, f"{teacher.name}（{teacher.staff_no}）申报{title}：{text}")
+
+
+@admin.action(description="晋升前置条件检查：申报高级教师（EX-7）")
+def check_promotion_senior(modeladmin, request, queryset):
+    _check_promotion(modeladmin, request, queryset, "高级教师")
+
+
+@admin.action(description="晋升前置条件检查：申报一级教师（EX-7）")
+def check_promotion_first(modeladmin, request, queryset):
+    _check_promotion(modeladmin, request, queryset, "一级教师")
+
+
+# The EX-7 check belongs to exchange, which sits above bureau: it adds its actions to bureau's teacher list.
+TeacherAdmin.actions = [*(TeacherAdmin.actions or []), check_promotion_senior, check_promotion_first]
 
 
 @admin.register(ExchangePlan)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from bureau.celery import app as celery_app
+from config.celery import app as celery_app
 from credits.models import LedgerEntry
 from credits.tasks import post_result
 from training.models import Enrolment, Project, Result
@@ -27,7 +27,7 @@ def worker(transactional_db):
     """A worker process (2 processes, prefork) on the test database; the app here sends to Redis."""
     settings = connection.settings_dict
     db_url = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
-    env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": BROKER, "DJANGO_SETTINGS_MODULE": "bureau.settings.test"}
+    env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": BROKER, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     previous = {k: celery_app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     _repoint(broker_url=BROKER, result_backend=BROKER, task_always_eager=False)
     celery_app.control.purge()

@@ -22,7 +22,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "--deploy",
         "--fail-level",
         "WARNING",
-        DJANGO_SETTINGS_MODULE="bureau.settings.production",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="k" * 30 + "-production-secret-from-the-environment-xyz",
         ALLOWED_HOSTS="teachers.example.gov.cn",
     )
@@ -31,6 +31,6 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="bureau.settings.production")
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr

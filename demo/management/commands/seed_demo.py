@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from bureau.demo import build_demo_city, export_roster
+from demo.city import build_demo_city, export_roster
 from bureau.models import School
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if School.objects.exists():
             self.stdout.write("数据库中已有学校数据，跳过生成演示城市。")
         else:
-            from training.demo import build_demo_training
+            from demo.training import build_demo_training
 
             today = timezone.localdate()
             result = build_demo_city(teachers=teachers, seed=seed, today=today, password=password)

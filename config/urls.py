@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from training import certificate_views
 
-from . import notices, views
+from bureau import notices, views
 
 admin.site.site_header = "教师发展平台 · 管理后台"
 admin.site.site_title = "教师发展平台"
@@ -27,7 +27,7 @@ urlpatterns = [
     path("", include("training.urls")),
     path("", include("exchange.urls")),
     path("", include("backbone.urls")),
-    path("api/", include("bureau.api_urls")),
+    path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from stdnum.cn import ric
 
-from .choices import Education, EmploymentType, Gender, Location, PostingKind, Role, Stage, Status, Title
-from .models import Cluster, District, Posting, School, SubjectQuota, Teacher
-from .services import user_assign_role
-from .spreadsheets import SheetSpec, write_workbook
+from bureau.choices import Education, EmploymentType, Gender, Location, PostingKind, Role, Stage, Status, Title
+from bureau.models import Cluster, District, Posting, School, SubjectQuota, Teacher
+from bureau.services import user_assign_role
+from bureau.spreadsheets import SheetSpec, write_workbook
 
 DISTRICTS = [
     ("430602", "岳阳楼区", "430602"),
@@ -220,7 +220,7 @@ def export_roster(directory, *, with_id_numbers: bool) -> tuple[str, str]:
     """Write the current roster as schools.xlsx and teachers.xlsx in the SPEC §7 format."""
     from pathlib import Path
 
-    from .imports import SchoolImporter, TeacherImporter
+    from bureau.imports import SchoolImporter, TeacherImporter
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

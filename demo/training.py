@@ -17,9 +17,9 @@ from bureau.models import Teacher
 from credits import rules
 from credits.models import LedgerEntry, Source
 
-from .certificates import new_code
-from .models import Certificate, Enrolment, EnrolmentState, Project, ProjectStatus, Result
-from .rules import issues_certificates
+from training.certificates import new_code
+from training.models import Certificate, Enrolment, EnrolmentState, Project, ProjectStatus, Result
+from training.rules import issues_certificates
 
 PROJECTS = [
     # (name, level, mode, kind, theme, hours, credits or None)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "credits",
     "exchange",
     "backbone",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -63,8 +64,8 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
-ROOT_URLCONF = "bureau.urls"
-WSGI_APPLICATION = "bureau.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -190,7 +191,7 @@ EMAIL_BACKEND = (
 )
 NOTICE_EMAIL = bool(EMAIL_HOST)
 
-# --- Celery (see bureau/celery.py) ------------------------------------------------------------
+# --- Celery (see config/celery.py) ------------------------------------------------------------
 # No broker configured: tasks run in-process (quick start). Redis in production and CI.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)

@@ -1,0 +1,1 @@
+"""The demo city (seed_demo): above every app, since it builds data of all of them."""
