@@ -67,8 +67,8 @@ def sync_role_groups() -> None:
 
 
 def sync_role_groups_after_migrate(app_config, **kwargs) -> None:
-    """post_migrate fires once per app; permissions of every app exist after the last one."""
+    """post_migrate fires once per app that has models; permissions of every app exist after the last one."""
     from django.apps import apps
 
-    if app_config is list(apps.get_app_configs())[-1]:
+    if app_config is [c for c in apps.get_app_configs() if c.models_module is not None][-1]:
         sync_role_groups()
