@@ -7,7 +7,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bureau_bench
 
-.PHONY: demo test install bench bench-small
+.PHONY: demo test install lint bench bench-small
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,8 +27,15 @@ test: install
 	bash scripts/ensure_services.sh
 	bash scripts/ensure_chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py --small
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_TEST_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+
+# Lint and the layers contract between apps (both also run first in `make test`).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The full city-scale benchmark (100,000 teachers, 7.5 M ledger rows): several minutes; see bench/RESULTS.md.
 bench: install

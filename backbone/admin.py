@@ -11,8 +11,19 @@ from bureau.services import ApplicationError
 
 from . import services
 from .models import (
-    Application, ApplicationEvent, Assessment, Criterion, EthicsVeto, MentoringPair, MentoringRecord, Objection,
-    PlanTarget, RosterEntry, RosterEvent, RoundQuota, SelectionRound,
+    Application,
+    ApplicationEvent,
+    Assessment,
+    Criterion,
+    EthicsVeto,
+    MentoringPair,
+    MentoringRecord,
+    Objection,
+    PlanTarget,
+    RosterEntry,
+    RosterEvent,
+    RoundQuota,
+    SelectionRound,
 )
 
 

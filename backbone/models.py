@@ -87,6 +87,8 @@ class RosterEntry(models.Model):
     round = models.ForeignKey("SelectionRound", verbose_name="评选批次", on_delete=models.PROTECT, null=True,
                               blank=True, related_name="entries")
     expiry_notified_on = models.DateField("到期提醒日期", null=True, blank=True)
+    certificate = models.OneToOneField("training.Certificate", verbose_name="称号证书", on_delete=models.PROTECT,
+                                       null=True, blank=True, related_name="backbone_title")
 
     class Meta:
         verbose_name = verbose_name_plural = "骨干教师名册"

@@ -6,11 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bureau.rules import full_years
+from bureau.vocabulary import EDUCATION_ORDER, TITLE_ORDER
 
 TIERS = ("县级", "市级", "省级")  # ascending
 TYPES = ("骨干教师", "学科带头人", "教学名师")  # ascending
-TITLE_ORDER = ("未定级", "三级教师", "二级教师", "一级教师", "高级教师", "正高级教师")
-EDUCATION_ORDER = ("高中及以下", "中专", "大专", "本科", "硕士研究生", "博士研究生")
 VALIDITY_YEARS = 5
 EXPIRY_NOTICE_DAYS = 90
 

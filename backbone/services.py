@@ -15,12 +15,22 @@ from bureau.choices import Role
 from bureau.models import Profile
 from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError, audit, notice_send
-from training.certificates import certificate_for_title, revoke_title_certificates
+from training.certificates import certificate_for_title, certificate_revoke
 
 from . import rules
 from .models import (
-    Application, ApplicationEvent, ApplicationStatus, Assessment, EntryStatus, MentoringPair, Objection, RosterEntry,
-    RosterEvent, RoundQuota, RoundStatus, SelectionRound,
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    Assessment,
+    EntryStatus,
+    MentoringPair,
+    Objection,
+    RosterEntry,
+    RosterEvent,
+    RoundQuota,
+    RoundStatus,
+    SelectionRound,
 )
 from .selectors import check_teacher
 
@@ -173,7 +183,9 @@ def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[R
             round=round_,
         )
         RosterEvent.objects.create(entry=entry, action="awarded", actor=actor, note=str(round_))
-        certificate_for_title(entry=entry)
+        entry.certificate = certificate_for_title(teacher=entry.teacher, title=f"{entry.tier}{entry.type}",
+                                                  completed_on=entry.awarded_on, expires_on=entry.expires_on)
+        entry.save(update_fields=["certificate"])
         application.status = ApplicationStatus.AWARDED
         application.save(update_fields=["status"])
         _event(application, "awarded", actor, entry.certificate_no)
@@ -196,7 +208,8 @@ def assessment_record(*, entry: RosterEntry, year: int, passed: bool, actor, not
         entry.status, entry.allowance = EntryStatus.REVOKED, False
         entry.save(update_fields=["status", "allowance"])
         RosterEvent.objects.create(entry=entry, action="revoked", actor=actor, note=f"{year}年度考核不合格")
-        revoke_title_certificates(entry=entry, reason=f"{year}年度考核不合格，称号撤销")
+        if entry.certificate_id is not None:
+            certificate_revoke(certificate_id=entry.certificate_id, reason=f"{year}年度考核不合格，称号撤销")
     return assessment
 
 

@@ -78,11 +78,11 @@ def generate(connection, *, teachers: int, schools: int, years: tuple[int, ...],
                     for _ in range(rows_per_year):
                         hours = rng.choice((2, 4, 4, 6, 8))
                         yield (teacher_id, dt.date(year, rng.randint(1, 12), rng.randint(1, 28)), hours, hours,
-                               "training_result", rng.choice(MODES), rng.choice(THEMES), "", 1, "", now)
+                               "training_result", rng.choice(MODES), rng.choice(THEMES), "", "", 1, "", now)
 
         ledger = _copy(
             raw, "credits_ledgerentry",
-            ["teacher_id", "entry_date", "hours", "credits", "source", "mode", "theme", "source_key", "revision",
+            ["teacher_id", "entry_date", "hours", "credits", "source", "mode", "theme", "project_code", "source_key", "revision",
              "description", "created_at"],
             ledger_rows(),
         )

@@ -275,11 +275,10 @@ def sessions_for(users: list) -> list[str]:
 
 def query_counts(users: dict[str, list]) -> dict:
     """Queries of a page on the first visit (figures computed) and on the next (served from the cache)."""
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
-    from django.core.cache import cache
 
     from bureau.pages import _rendered_under
 

@@ -1,4 +1,6 @@
-"""Closed vocabularies of SPEC §2. Values are the Chinese terms users type in the spreadsheets."""
+"""Closed vocabularies of SPEC §2–§4, shared by every app. Values are the Chinese terms users type in the
+spreadsheets. The orders that pure rules need (titles, education, passing grades) are plain tuples in
+bureau/vocabulary.py; tests/bureau/test_vocabulary.py keeps the two in step."""
 
 from django.db import models
 
@@ -73,6 +75,36 @@ class Role(models.TextChoices):
     PRINCIPAL = "principal", "校长"
     TEACHER = "teacher", "教师"
     AUDITOR = "auditor", "审计/督导"
+
+
+class Mode(models.TextChoices):
+    """培训方式 of a project, a claim or a ledger row."""
+
+    FACE_TO_FACE = "集中面授", "集中面授"
+    ONLINE = "网络研修", "网络研修"
+    BLENDED = "混合式", "混合式"
+    SCHOOL_BASED = "校本研修", "校本研修"
+
+
+class Theme(models.TextChoices):
+    """主题 of training (师德 counts towards the ethics minimum, CR-5)."""
+
+    ETHICS = "师德", "师德"
+    IT = "信息技术", "信息技术"
+    CLASS_TEACHER = "班主任", "班主任"
+    SUBJECT = "学科教学", "学科教学"
+    NEW_TEACHER = "新教师", "新教师"
+    MANAGEMENT = "管理", "管理"
+    OTHER = "其他", "其他"
+
+
+class Grade(models.TextChoices):
+    """考核结果 of a training result; the passing ones are vocabulary.PASSING_GRADES (CR-1)."""
+
+    EXCELLENT = "优秀", "优秀"
+    PASS = "合格", "合格"
+    FAIL = "不合格", "不合格"
+    INCOMPLETE = "未完成", "未完成"
 
 
 def rank(choices, value) -> int:

@@ -1,8 +1,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import promotion_check_view
 from credits.api import LedgerEntryViewSet, teacher_summary
+from exchange.api import promotion_check_view
 from training.api import EnrolmentViewSet, ProjectViewSet, ResultViewSet
 
 router = DefaultRouter()

@@ -3,9 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from training import certificate_views
-
 from bureau import notices, views
+from training import certificate_views
 
 admin.site.site_header = "教师发展平台 · 管理后台"
 admin.site.site_title = "教师发展平台"

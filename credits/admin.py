@@ -38,11 +38,11 @@ class AdjustmentForm(forms.ModelForm):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(admin.ModelAdmin):
-    list_display = ["teacher", "entry_date", "hours", "credits", "source", "theme", "project", "reverses", "entered_by",
+    list_display = ["teacher", "entry_date", "hours", "credits", "source", "theme", "project_code", "reverses", "entered_by",
                     "approved_by", "created_at"]
     list_filter = ["source", "theme", "mode"]
-    search_fields = ["teacher__staff_no", "teacher__name", "project__code", "description"]
-    list_select_related = ["teacher", "project", "entered_by", "approved_by", "reverses"]
+    search_fields = ["teacher__staff_no", "teacher__name", "project_code", "description"]
+    list_select_related = ["teacher", "entered_by", "approved_by", "reverses"]
     date_hierarchy = "entry_date"
     raw_id_fields = ["teacher"]
     show_full_result_count = False

@@ -33,7 +33,7 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             LedgerEntry.objects.filter(teacher__in=visible_teachers(self.request.user))
-            .select_related("teacher", "project")
+            .select_related("teacher")
             .order_by("-entry_date", "-id")
         )
 

@@ -9,16 +9,13 @@ class CreditsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from bureau.models import School, Teacher
-        from training.models import Result
-
-        from .models import Exemption, HoursSubmission, LedgerEntry, Policy
         from bureau.signals import teachers_bulk_changed
 
+        from .models import Exemption, HoursSubmission, LedgerEntry, Policy
         from .selectors import (
             forget_policies,
             on_exemption_saved,
             on_ledger_saved,
-            on_result_saved,
             on_school_saved,
             on_submission_saved,
             on_teacher_saved,
@@ -31,7 +28,6 @@ class CreditsConfig(AppConfig):
         post_save.connect(on_ledger_saved, sender=LedgerEntry, dispatch_uid="credits.ledger.appended")
         post_save.connect(on_teacher_saved, sender=Teacher, dispatch_uid="credits.teacher.saved")
         post_save.connect(on_school_saved, sender=School, dispatch_uid="credits.school.saved")
-        post_save.connect(on_result_saved, sender=Result, dispatch_uid="credits.result.saved")
         post_save.connect(on_exemption_saved, sender=Exemption, dispatch_uid="credits.exemption.saved")
         post_delete.connect(on_exemption_saved, sender=Exemption, dispatch_uid="credits.exemption.deleted")
         post_save.connect(on_submission_saved, sender=HoursSubmission, dispatch_uid="credits.submission.saved")

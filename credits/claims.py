@@ -20,19 +20,19 @@ import filetype
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from bureau.choices import Role
+from bureau.choices import Mode, Role, Theme
 from bureau.scoping import own_teacher, role_of, visible_schools, visible_teachers
 from bureau.services import ApplicationError, audit, notice_send
 
 from . import rules
-from .models import Claim, ClaimEvent, ClaimEvidence, ClaimState, LedgerEntry, Mode, Source, Theme
+from .models import Claim, ClaimEvent, ClaimEvidence, ClaimState, LedgerEntry, Source
+from .posting import Posting, ledger_sync, posting_attempts
 from .selectors import policy_for
-from .services import POST_ATTEMPTS, _live_row, _reversal
 
 logger = logging.getLogger(__name__)
 
@@ -259,15 +259,7 @@ def claim_transition(*, claim: Claim, action: str, actor, reason: str = "", now:
     under the unique constraint (CR-2); should another writer of that key get in between, we retry."""
     if action not in TRANSITIONS or action == "resubmit":
         raise ApplicationError(f"未知操作：{action}")
-    for attempt in range(1, POST_ATTEMPTS + 1):
-        try:
-            with transaction.atomic():
-                return _transition_once(claim, action, actor, reason.strip(), now)
-        except IntegrityError:
-            if attempt == POST_ATTEMPTS:
-                raise
-            logger.info("claim %s: concurrent ledger posting detected, retrying (attempt %d)", claim.pk, attempt)
-    raise AssertionError("unreachable")
+    return posting_attempts(lambda: _transition_once(claim, action, actor, reason.strip(), now), what=f"claim {claim.pk}")
 
 
 def _transition_once(claim: Claim, action: str, actor, reason: str, now: dt.datetime) -> Claim:
@@ -300,24 +292,18 @@ def _guard(claim: Claim, action: str, actor, reason: str) -> None:
 
 
 def _ledger_sync(claim: Claim, *, actor, reason: str) -> list[LedgerEntry]:
-    """CR-2 for claims: bring the rows of ``claim:<id>`` in line with the claim, exactly once. An approved
-    claim has one live row (dated on the training's end); any other state has none (a reversal cancels it)."""
-    key = f"claim:{claim.pk}"
-    rows = list(LedgerEntry.objects.filter(source_key=key).order_by("revision"))
-    live = _live_row(rows)
-    revision = rows[-1].revision if rows else 0
-    if claim.state == S.APPROVED and live is None:
+    """CR-2 for claims: an approved claim has one live row under ``claim:<id>`` (dated on the training's
+    end); any other state has none (a reversal cancels it)."""
+    wanted = None
+    if claim.state == S.APPROVED:
         policy = policy_for(claim.ended_on.year)
-        return [LedgerEntry.objects.create(
+        wanted = Posting(
             teacher_id=claim.teacher_id, entry_date=claim.ended_on, hours=claim.hours,
             credits=rules.money(claim.hours * policy.credits_per_hour), source=Source.EXTERNAL_CERTIFICATE,
-            mode=claim.mode, theme=claim.theme, source_key=key, revision=revision + 1,
-            description=f"{claim.title}（{claim.organiser}）"[:200], entered_by_id=claim.teacher.user_id,
-            approved_by=actor,
-        )]
-    if claim.state != S.APPROVED and live is not None:
-        return [_reversal(live, revision=revision + 1, actor=actor, reason=f"学时认定{reason}")]
-    return []
+            mode=claim.mode, theme=claim.theme, description=f"{claim.title}（{claim.organiser}）",
+            entered_by_id=claim.teacher.user_id,
+        )
+    return ledger_sync(source_key=f"claim:{claim.pk}", wanted=wanted, actor=actor, reason=f"学时认定{reason}")
 
 
 # --- Notices (after commit) ------------------------------------------------------------------------

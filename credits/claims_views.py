@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bureau.choices import Role
+from bureau.choices import Role, Theme
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, role_of, visible_schools
 from bureau.services import ApplicationError
@@ -30,7 +30,7 @@ from .claims import (
     visible_claims,
 )
 from .claims_report import ElapsedDays, claim_turnaround, claims_decided
-from .models import ClaimEvent, ClaimEvidence, ClaimState, Theme
+from .models import ClaimEvent, ClaimEvidence, ClaimState
 from .selectors import policy_for
 
 REVIEWERS = (Role.DISTRICT, Role.BUREAU)

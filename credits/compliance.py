@@ -17,10 +17,10 @@ from decimal import Decimal
 
 from django.db import connection
 
-from bureau.choices import Status
+from bureau.choices import Mode, Status, Theme
 
 from . import rules
-from .models import Mode, Source, Theme
+from .models import Source
 from .selectors import policy_for
 
 PASSING = ("优秀", "合格")

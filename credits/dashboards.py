@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import io
 
-
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau import versions
 from bureau.choices import Role
+from bureau.models import School
 from bureau.pages import cached_page, render_cached
-from bureau.models import District, School
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
 from bureau.services import ApplicationError
@@ -152,7 +150,7 @@ def district_dashboard(request, pk: int):
 def teacher_detail(request, staff_no: str):
     teacher = get_object_or_404(visible_teachers(request.user).select_related("school"), staff_no=staff_no)
     year = _year(request)
-    rows = LedgerEntry.objects.filter(teacher=teacher).select_related("project").order_by("-entry_date", "-id")[:200]
+    rows = LedgerEntry.objects.filter(teacher=teacher).order_by("-entry_date", "-id")[:200]
     return render(request, "credits/teacher_detail.html", {
         "teacher": teacher, "year": year, "figures": teacher_year(teacher.pk, year), "rows": rows,
     })

@@ -16,16 +16,16 @@ def transcript_rows(teacher_id: int):
     rows = (
         LedgerEntry.objects.filter(teacher_id=teacher_id)
         .order_by("entry_date", "id")
-        .values_list("entry_date", "source", "project__code", "project__name", "description", "mode", "theme", "hours",
-                     "credits", "reverses_id")
+        .values_list("entry_date", "source", "project_code", "description", "mode", "theme", "hours", "credits",
+                     "reverses_id")
     )
-    for day, source, code, project_name, description, mode, theme, hours, credits, reverses in rows.iterator(2000):
+    for day, source, code, description, mode, theme, hours, credits, reverses in rows.iterator(2000):
         yield [
             day,
             day.year,
             labels.get(source, source),
             code or "",
-            description or project_name or "",
+            description,
             mode,
             theme,
             float(hours),
@@ -102,7 +102,7 @@ def write_ledger(target, rows) -> None:
     """Ledger rows for auditors, streamed in constant memory."""
     labels = dict(Source.choices)
     values = rows.order_by("entry_date", "id").values_list(
-        "entry_date", "teacher__staff_no", "teacher__name", "teacher__school__code", "source", "project__code", "mode",
+        "entry_date", "teacher__staff_no", "teacher__name", "teacher__school__code", "source", "project_code", "mode",
         "theme", "hours", "credits", "reverses_id", "description", "entered_by__username", "approved_by__username",
         "created_at",
     )

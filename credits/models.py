@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from bureau.choices import Mode, Theme
 from bureau.models import Teacher
 
 from . import rules
@@ -18,23 +19,6 @@ class Source(models.TextChoices):
     SELF_STUDY = "self_study", "自主研修"
     EXTERNAL_CERTIFICATE = "external_certificate", "学时认定"
     MANUAL_ADJUSTMENT = "manual_adjustment", "人工调整"
-
-
-class Mode(models.TextChoices):
-    FACE_TO_FACE = "集中面授", "集中面授"
-    ONLINE = "网络研修", "网络研修"
-    BLENDED = "混合式", "混合式"
-    SCHOOL_BASED = "校本研修", "校本研修"
-
-
-class Theme(models.TextChoices):
-    ETHICS = "师德", "师德"
-    IT = "信息技术", "信息技术"
-    CLASS_TEACHER = "班主任", "班主任"
-    SUBJECT = "学科教学", "学科教学"
-    NEW_TEACHER = "新教师", "新教师"
-    MANAGEMENT = "管理", "管理"
-    OTHER = "其他", "其他"
 
 
 _DEFAULTS = rules.PolicyValues()
@@ -104,9 +88,8 @@ class LedgerEntry(models.Model):
     source = models.CharField("来源", max_length=24, choices=Source.choices)
     mode = models.CharField("培训方式", max_length=8, choices=Mode.choices, blank=True)
     theme = models.CharField("主题", max_length=8, choices=Theme.choices, blank=True)
-    project = models.ForeignKey(
-        "training.Project", verbose_name="培训项目", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    # The project's code, not a key to it: the ledger is a sink and knows nothing of what posts into it.
+    project_code = models.CharField("项目编号", max_length=32, blank=True, db_index=True)
     source_key = models.CharField("来源标识", max_length=64, blank=True, db_index=True)
     revision = models.PositiveIntegerField("版本", default=1)
     reverses = models.OneToOneField(

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-PASSING_GRADES = ("优秀", "合格")
+from bureau.vocabulary import PASSING_GRADES
+
 TWO_PLACES = Decimal("0.01")
 
 

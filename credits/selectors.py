@@ -9,11 +9,12 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
-from . import rules
 from bureau import versions
+from bureau.choices import Mode, Theme
 from bureau.models import Teacher
 
-from .models import HoursSubmission, LedgerEntry, Mode, Policy, Source, SubmissionState, Theme
+from . import rules
+from .models import HoursSubmission, LedgerEntry, Policy, Source, SubmissionState
 
 ZERO = Decimal("0")
 # School-based study: submitted 校本 hours and projects run in the 校本研修 mode.
@@ -51,6 +52,11 @@ def _school_of(teacher_id: int) -> int | None:
     return Teacher.objects.filter(pk=teacher_id).values_list("school_id", flat=True).first()
 
 
+def teacher_school_changed(*, teacher_id: int | None) -> None:
+    """Something of a teacher that their school's figures read changed (e.g. a training result)."""
+    school_changed(school_id=_school_of(teacher_id) if teacher_id else None)
+
+
 def on_ledger_saved(sender, instance, created, **kwargs) -> None:
     if created:
         ledger_appended(teacher_id=instance.teacher_id)
@@ -75,13 +81,6 @@ def on_teachers_bulk_changed(sender, school_ids, **kwargs) -> None:
 
 def on_exemption_saved(sender, instance, **kwargs) -> None:
     school_changed(school_id=_school_of(instance.teacher_id))
-
-
-def on_result_saved(sender, instance, **kwargs) -> None:
-    from training.models import Enrolment
-
-    teacher_id = Enrolment.objects.filter(pk=instance.enrolment_id).values_list("teacher_id", flat=True).first()
-    school_changed(school_id=_school_of(teacher_id) if teacher_id else None)
 
 
 def school_version_keys(school_id: int) -> list[str]:

@@ -5,12 +5,11 @@ from .models import LedgerEntry
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
     staff_no = serializers.CharField(source="teacher.staff_no", read_only=True)
-    project_code = serializers.CharField(source="project.code", read_only=True, default=None)
 
     class Meta:
         model = LedgerEntry
         fields = [
-            "id", "teacher", "staff_no", "entry_date", "hours", "credits", "source", "mode", "theme", "project",
+            "id", "teacher", "staff_no", "entry_date", "hours", "credits", "source", "mode", "theme",
             "project_code", "reverses", "description", "entered_by", "approved_by", "created_at",
         ]
         read_only_fields = fields

@@ -1,12 +1,13 @@
-"""Writes to the ledger: every row is appended here, with its author (SPEC §4, CR-1, CR-2)."""
+"""Writes of the credits part: manual adjustments and reversals by bureau staff, school-based and
+self-study submissions. Every ledger row goes through credits.posting (SPEC §4, CR-1, CR-2)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import uuid
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from bureau.choices import Role
@@ -15,115 +16,8 @@ from bureau.services import ApplicationError, audit
 
 from . import rules
 from .models import HoursSubmission, LedgerEntry, Source, SubmissionState
+from .posting import Posting, ledger_reverse_row, ledger_sync
 from .selectors import policy_for
-
-logger = logging.getLogger(__name__)
-
-POST_ATTEMPTS = 3
-
-
-def _live_row(rows: list[LedgerEntry]) -> LedgerEntry | None:
-    """The row of a source that still counts: not a reversal and not reversed."""
-    reversed_ids = {r.reverses_id for r in rows if r.reverses_id}
-    live = [r for r in rows if r.reverses_id is None and r.pk not in reversed_ids]
-    return live[-1] if live else None
-
-
-def _reversal(row: LedgerEntry, *, revision: int, actor, reason: str) -> LedgerEntry:
-    """A row that cancels `row`, dated on the same day so the year it counted in is corrected."""
-    return LedgerEntry.objects.create(
-        teacher_id=row.teacher_id,
-        entry_date=row.entry_date,
-        hours=-row.hours,
-        credits=-row.credits,
-        source=row.source,
-        mode=row.mode,
-        theme=row.theme,
-        project_id=row.project_id,
-        source_key=row.source_key,
-        revision=revision,
-        reverses=row,
-        description=f"冲销：{reason}"[:200],
-        entered_by=actor,
-        approved_by=actor,
-    )
-
-
-def result_post(*, result_id: int, actor) -> list[LedgerEntry]:
-    """CR-1/CR-2: bring the ledger in line with a result, exactly once.
-
-    The result row is locked, so two workers posting the same result take turns and the second finds
-    nothing to do. Rows of one result share source_key ``result:<enrolment id>`` with increasing
-    revisions under a unique constraint: should two writers ever get past the lock, the database keeps
-    one and the other retries against what is now there.
-    """
-    for attempt in range(1, POST_ATTEMPTS + 1):
-        try:
-            with transaction.atomic():
-                return _result_post_once(result_id, actor)
-        except IntegrityError:
-            if attempt == POST_ATTEMPTS:
-                raise
-            logger.info("result %s: concurrent posting detected, retrying (attempt %d)", result_id, attempt)
-    return []
-
-
-def _result_post_once(result_id: int, actor) -> list[LedgerEntry]:
-    from training.models import Result
-
-    result = Result.objects.select_for_update().select_related("enrolment__project").get(pk=result_id)
-    project = result.enrolment.project
-    key = f"result:{result.enrolment_id}"
-    rows = list(LedgerEntry.objects.filter(source_key=key).order_by("revision"))
-    live = _live_row(rows)
-    year = (result.completed_on or timezone.localdate()).year
-    policy = policy_for(year)
-    credits = rules.project_credits(hours=project.hours, credits=project.credits, credits_per_hour=policy.credits_per_hour)
-    wanted = rules.result_posting(
-        grade=result.grade,
-        completed_on=result.completed_on,
-        project_hours=project.hours,
-        project_credits=credits,
-        certified_hours=result.certified_hours,
-    )
-    if live is not None and wanted is not None and (live.entry_date, live.hours, live.credits) == tuple(
-        (wanted.entry_date, wanted.hours, wanted.credits)
-    ):
-        return []
-    if live is None and wanted is None:
-        return []
-    revision = rows[-1].revision if rows else 0
-    written = []
-    if live is not None:
-        revision += 1
-        written.append(_reversal(live, revision=revision, actor=actor, reason=f"考核结果变更为{result.grade}"))
-    if wanted is not None:
-        revision += 1
-        written.append(
-            LedgerEntry.objects.create(
-                teacher_id=result.enrolment.teacher_id,
-                entry_date=wanted.entry_date,
-                hours=wanted.hours,
-                credits=wanted.credits,
-                source=Source.TRAINING_RESULT,
-                mode=project.mode,
-                theme=project.theme,
-                project=project,
-                source_key=key,
-                revision=revision,
-                description=f"{project.name}（{result.grade}）"[:200],
-                entered_by=actor,
-                approved_by=actor,
-            )
-        )
-    audit(
-        action="credits.result.posted",
-        actor=actor,
-        obj=result,
-        rows=[r.pk for r in written],
-        grade=result.grade,
-    )
-    return written
 
 
 @transaction.atomic
@@ -137,15 +31,12 @@ def ledger_adjust(
         raise ApplicationError("人工调整必须填写原因。")
     if hours == 0 and credits == 0:
         raise ApplicationError("学时和学分不能都为 0。")
-    entry = LedgerEntry.objects.create(
-        teacher_id=teacher_id,
-        entry_date=entry_date,
-        hours=hours,
-        credits=credits,
-        source=Source.MANUAL_ADJUSTMENT,
-        description=reason.strip()[:200],
-        entered_by=actor,
-        approved_by=actor,
+    (entry,) = ledger_sync(
+        source_key=f"adjustment:{uuid.uuid4().hex}",
+        wanted=Posting(teacher_id=teacher_id, entry_date=entry_date, hours=hours, credits=credits,
+                       source=Source.MANUAL_ADJUSTMENT, description=reason.strip()),
+        actor=actor,
+        reason=reason.strip(),
     )
     audit(action="credits.entry.adjusted", actor=actor, obj=entry, reason=reason.strip())
     return entry
@@ -163,10 +54,7 @@ def ledger_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry:
         raise ApplicationError("冲销记录本身不能再冲销。")
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ApplicationError("该记录已被冲销。")
-    revision = 1
-    if entry.source_key:
-        revision = LedgerEntry.objects.filter(source_key=entry.source_key).order_by("-revision").first().revision + 1
-    reversal = _reversal(entry, revision=revision, actor=actor, reason=reason.strip())
+    reversal = ledger_reverse_row(entry_id=entry.pk, actor=actor, reason=reason.strip())
     audit(action="credits.entry.reversed", actor=actor, obj=reversal, reverses=entry.pk, reason=reason.strip())
     return reversal
 
@@ -207,18 +95,15 @@ def hours_decide(*, submission: HoursSubmission, approve: bool, note: str, actor
     submission.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     if approve:
         policy = policy_for(submission.studied_on.year)
-        LedgerEntry.objects.create(
-            teacher_id=submission.teacher_id,
-            entry_date=submission.studied_on,
-            hours=submission.hours,
-            credits=rules.money(submission.hours * policy.credits_per_hour),
-            source=submission.kind,
-            theme=submission.theme,
+        ledger_sync(
             source_key=f"submission:{submission.pk}",
-            revision=1,
-            description=submission.title[:200],
-            entered_by_id=submission.teacher.user_id,
-            approved_by=actor,
+            wanted=Posting(
+                teacher_id=submission.teacher_id, entry_date=submission.studied_on, hours=submission.hours,
+                credits=rules.money(submission.hours * policy.credits_per_hour), source=submission.kind,
+                theme=submission.theme, description=submission.title, entered_by_id=submission.teacher.user_id,
+            ),
+            actor=actor,
+            reason="学时申报通过",
         )
     audit(action=f"credits.submission.{submission.state}", actor=actor, obj=submission)
     return submission

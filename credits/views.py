@@ -79,7 +79,7 @@ def transcript(request):
     teacher = _teacher_or_403(request)
     rows = (
         LedgerEntry.objects.filter(teacher=teacher)
-        .select_related("project", "entered_by", "approved_by")
+        .select_related("entered_by", "approved_by")
         .order_by("-entry_date", "-id")
     )
     by_year = defaultdict(list)

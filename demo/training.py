@@ -1,6 +1,6 @@
 """Training history for the demo city: projects, enrolments, results and their ledger rows.
 
-Written in bulk for speed; every ledger row is what credits.services.result_post would have posted for
+Written in bulk for speed; every ledger row is what training.services.result_post would have posted for
 the result (CR-1), with the same source_key and revision, so later edits go through the service as usual.
 """
 
@@ -15,8 +15,8 @@ from django.db import transaction
 from bureau.choices import Status
 from bureau.models import Teacher
 from credits import rules
-from credits.models import LedgerEntry, Source
-
+from credits.models import Source
+from credits.posting import Posting, ledger_bulk_start
 from training.certificates import new_code
 from training.models import Certificate, Enrolment, EnrolmentState, Project, ProjectStatus, Result
 from training.rules import issues_certificates
@@ -108,15 +108,13 @@ def build_demo_training(*, seed: int, today: dt.date) -> dict:
             grade=grade, completed_on=completed, project_hours=project.hours, project_credits=credits, certified_hours=None
         )
         if posting:
-            ledger.append(
-                LedgerEntry(
-                    teacher_id=teacher_id, entry_date=posting.entry_date, hours=posting.hours, credits=posting.credits,
-                    source=Source.TRAINING_RESULT, mode=project.mode, theme=project.theme, project=project,
-                    source_key=f"result:{enrolment.pk}", revision=1, description=f"{project.name}（{grade}）",
-                )
-            )
+            ledger.append((f"result:{enrolment.pk}", Posting(
+                teacher_id=teacher_id, entry_date=posting.entry_date, hours=posting.hours, credits=posting.credits,
+                source=Source.TRAINING_RESULT, mode=project.mode, theme=project.theme, project_code=project.code,
+                description=f"{project.name}（{grade}）",
+            )))
     Result.objects.bulk_create(results, batch_size=5000)
-    LedgerEntry.objects.bulk_create(ledger, batch_size=5000)
+    ledger_bulk_start(ledger)
     certificates = []
     for result, (project, teacher_id, grade) in zip(results, pending):
         if result.completed_on and grade in ("优秀", "合格") and issues_certificates(level=project.level,

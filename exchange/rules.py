@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bureau.rules import full_years
+from bureau.vocabulary import TITLE_ORDER
 
 EXCHANGE_STAGES = ("小学", "初中", "九年一贯制")
-TITLE_ORDER = ("未定级", "三级教师", "二级教师", "一级教师", "高级教师", "正高级教师")
 REASON_TENURE = "任职满6年"
 REASON_SURPLUS = "超编学科富余"
 

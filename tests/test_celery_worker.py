@@ -14,9 +14,9 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from credits.models import LedgerEntry
-from credits.tasks import post_result
-from training.models import Enrolment, Project, Result
 from tests.factories import TeacherFactory
+from training.models import Enrolment, Project, Result
+from training.tasks import post_result
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
@@ -32,7 +32,7 @@ def worker(transactional_db):
     _repoint(broker_url=BROKER, result_backend=BROKER, task_always_eager=False)
     celery_app.control.purge()
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bureau", "worker", "--concurrency=2", "--loglevel=WARNING",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=2", "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@localhost"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )

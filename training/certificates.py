@@ -65,14 +65,14 @@ def certificate_sync(*, result_id: int, actor=None) -> Certificate | None:
                   credits=wanted.credits, completed_on=wanted.entry_date)
 
 
-def certificate_for_title(*, entry) -> Certificate:
-    """A backbone title's certificate (issue 6 awards), with its five-year expiry."""
-    return _issue(teacher=entry.teacher, roster_entry=entry, title=f"{entry.tier}{entry.type}", completed_on=entry.awarded_on,
-                  expires_on=entry.expires_on)
+def certificate_for_title(*, teacher, title: str, completed_on, expires_on) -> Certificate:
+    """A certificate of a title (a backbone award), with its expiry; the title keeps the link to it."""
+    return _issue(teacher=teacher, title=title, completed_on=completed_on, expires_on=expires_on)
 
 
-def revoke_title_certificates(*, entry, reason: str) -> int:
-    return Certificate.objects.filter(roster_entry=entry, status=CertificateStatus.VALID).update(
+def certificate_revoke(*, certificate_id: int, reason: str) -> int:
+    """Revoke a valid certificate (it stays on the register as 已撤销); 0 when it was not valid."""
+    return Certificate.objects.filter(pk=certificate_id, status=CertificateStatus.VALID).update(
         status=CertificateStatus.REVOKED, revoked_at=timezone.now(), revoke_reason=reason)
 
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from bureau.choices import Grade, Mode, Theme
 from bureau.importing import Column, Importer, ImportReport, ParsedRow
 from bureau.models import Teacher
 from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text
-from credits.models import Mode, Theme
 
-from .models import Grade, Kind, Level, Project, ProjectStatus
+from .models import Kind, Level, Project, ProjectStatus
 from .services import result_record
 
 

@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from bureau.choices import Grade, Mode, Theme
 from bureau.models import District, Teacher
-from credits.models import Mode, Theme
 
 
 class Level(models.TextChoices):
@@ -164,15 +164,8 @@ class Attendance(models.Model):
         constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="attendance_once")]
 
 
-class Grade(models.TextChoices):
-    EXCELLENT = "优秀", "优秀"
-    PASS = "合格", "合格"
-    FAIL = "不合格", "不合格"
-    INCOMPLETE = "未完成", "未完成"
-
-
 class Result(models.Model):
-    """考核结果: one per enrolment. Saving it goes through credits.services.result_post (CR-1, CR-2)."""
+    """考核结果: one per enrolment. Saving it goes through training.services.result_post (CR-1, CR-2)."""
 
     enrolment = models.OneToOneField(Enrolment, verbose_name="报名", on_delete=models.PROTECT, related_name="result")
     grade = models.CharField("考核结果", max_length=4, choices=Grade.choices)
@@ -259,7 +252,8 @@ class CertificateStatus(models.TextChoices):
 
 
 class Certificate(models.Model):
-    """培训证书 (and backbone-title certificates): a random code anyone can verify; never deleted.
+    """培训证书 (and backbone-title certificates, which backbone's roster entry points to): a random code
+    anyone can verify; never deleted.
 
     A certificate never shows stale hours: a changed result revokes it and, where still passing, a new one
     is issued. At most one valid certificate per result (a partial unique index).
@@ -271,8 +265,6 @@ class Certificate(models.Model):
                                related_name="certificates")
     project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="certificates")
-    roster_entry = models.ForeignKey("backbone.RosterEntry", verbose_name="骨干称号", on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="certificates")
     title = models.CharField("证书名称", max_length=200)
     hours = models.DecimalField("学时", max_digits=7, decimal_places=2, null=True, blank=True)
     credits = models.DecimalField("学分", max_digits=7, decimal_places=2, null=True, blank=True)
@@ -289,8 +281,6 @@ class Certificate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["result"], condition=Q(status="valid", result__isnull=False),
                                     name="certificate_one_valid_per_result"),
-            models.UniqueConstraint(fields=["roster_entry"], condition=Q(status="valid", roster_entry__isnull=False),
-                                    name="certificate_one_valid_per_title"),
         ]
 
     def __str__(self):

@@ -11,13 +11,25 @@ from django.utils import timezone
 from bureau.choices import Role, Status
 from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError, audit, notice_after_commit
-from credits.services import result_post
+from credits import rules as credit_rules
+from credits.models import LedgerEntry, Source
+from credits.posting import Posting, ledger_sync, posting_attempts
+from credits.selectors import policy_for
 
 from . import rules
-from .selectors import seats_taken
 from .certificates import certificate_sync
+from .models import (
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentState,
+    Project,
+    ProjectStatus,
+    Result,
+    SurveyKind,
+    SurveyResponse,
+)
+from .selectors import seats_taken
 from .shares import seat_guard
-from .models import Enrolment, EnrolmentEvent, EnrolmentState, Project, ProjectStatus, Result
 
 
 def _audience(project: Project) -> rules.Audience:
@@ -163,6 +175,45 @@ def result_record(
     return result, changed or bool(posted)
 
 
+def result_post(*, result_id: int, actor) -> list[LedgerEntry]:
+    """CR-1/CR-2: bring the ledger in line with a result, exactly once.
+
+    The result row is locked, so two workers posting the same result take turns and the second finds
+    nothing to do; the ledger's unique (source_key, revision) backs it up (credits.posting).
+    """
+    return posting_attempts(lambda: _result_post_once(result_id, actor), what=f"result {result_id}")
+
+
+def _result_post_once(result_id: int, actor) -> list[LedgerEntry]:
+    result = Result.objects.select_for_update().select_related("enrolment__project").get(pk=result_id)
+    project = result.enrolment.project
+    year = (result.completed_on or timezone.localdate()).year
+    policy = policy_for(year)
+    credits = credit_rules.project_credits(
+        hours=project.hours, credits=project.credits, credits_per_hour=policy.credits_per_hour
+    )
+    counted = credit_rules.result_posting(
+        grade=result.grade,
+        completed_on=result.completed_on,
+        project_hours=project.hours,
+        project_credits=credits,
+        certified_hours=result.certified_hours,
+    )
+    wanted = None
+    if counted is not None:
+        wanted = Posting(
+            teacher_id=result.enrolment.teacher_id, entry_date=counted.entry_date, hours=counted.hours,
+            credits=counted.credits, source=Source.TRAINING_RESULT, mode=project.mode, theme=project.theme,
+            project_code=project.code, description=f"{project.name}（{result.grade}）",
+        )
+    written = ledger_sync(
+        source_key=f"result:{result.enrolment_id}", wanted=wanted, actor=actor, reason=f"考核结果变更为{result.grade}"
+    )
+    if written:
+        audit(action="training.result.posted", actor=actor, obj=result, rows=[r.pk for r in written], grade=result.grade)
+    return written
+
+
 @transaction.atomic
 def project_transition(*, project: Project, action: str, actor) -> Project:
     """Move a project along its life cycle; only bureau staff (the organiser) do this."""
@@ -181,11 +232,9 @@ def project_transition(*, project: Project, action: str, actor) -> Project:
 
 
 @transaction.atomic
-def survey_answer(*, project: Project, kind: str, score: int, comment: str, actor) -> "SurveyResponse":
+def survey_answer(*, project: Project, kind: str, score: int, comment: str, actor) -> SurveyResponse:
     """A teacher answers the needs survey (before, while enrolled) or the satisfaction survey (after
     completing) once per project."""
-    from .models import SurveyKind, SurveyResponse
-
     teacher = own_teacher(actor)
     if teacher is None or role_of(actor) != Role.TEACHER:
         raise ApplicationError("只有参训教师本人可以填写问卷。")

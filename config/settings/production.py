@@ -1,8 +1,9 @@
 """Production: the same features as base, stricter values (SEC-4: `check --deploy` is clean)."""
 
+from bureau.release import release_id
+
 from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, env
-from bureau.release import release_id
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one

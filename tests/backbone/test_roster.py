@@ -198,7 +198,7 @@ def test_awarded_titles_get_verifiable_certificates_with_expiry_and_revocation(r
     services.round_start_review(round_=w["round"], today=dt.date(2026, 12, 1), actor=w["bureau"])
     services.review_select(round_=w["round"], scores={a.pk: D(90 - i) for i, a in enumerate(applications)}, actor=w["bureau"])
     entries = services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 20), actor=w["bureau"])
-    certificate = Certificate.objects.get(roster_entry=entries[0])
+    certificate = Certificate.objects.get(backbone_title=entries[0])
     assert (certificate.title, certificate.expires_on, certificate.status) == ("县级学科带头人", dt.date(2031, 12, 20), "valid")
     assert "2031-12-20" in client.get(f"/verify/{certificate.code}/").content.decode()
     services.assessment_record(entry=entries[0], year=2027, passed=False, actor=w["bureau"])

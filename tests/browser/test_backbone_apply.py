@@ -12,8 +12,8 @@ from backbone.services import round_open
 from bureau.choices import Role
 from bureau.services import user_assign_role
 from credits.services import ledger_adjust
-from tests.factories import TeacherFactory, UserFactory
 from tests.browser.helpers import SCREENSHOTS, log_in
+from tests.factories import TeacherFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 

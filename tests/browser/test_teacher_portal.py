@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.browser.helpers import SCREENSHOTS, log_in
 from tests.xlsx import write_xlsx
 from training.models import Enrolment, Project
-from tests.browser.helpers import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,6 @@ from tests.bureau.test_scoping import change_form_data, login_as, org, page_url 
 from tests.factories import TeacherFactory, UserFactory, make_id_number
 from tests.xlsx import TEACHER_HEADERS, xlsx_bytes
 
-
 # --- SEC-3: the ID-card number ---------------------------------------------------------------------
 
 T1_BIRTH = dt.date(1985, 3, 14)

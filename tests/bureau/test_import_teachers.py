@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from bureau.imports import TeacherImporter
 from bureau.importing import run_import
+from bureau.imports import TeacherImporter
 from bureau.models import AuditEntry, Posting, Teacher
 from bureau.spreadsheets import SpreadsheetError
 from tests.factories import SchoolFactory, make_id_number

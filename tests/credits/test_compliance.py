@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 from bureau.models import School
 from bureau.services import user_assign_role
 from credits.compliance import ComplianceRun, Scope
-from credits.models import Exemption, LedgerEntry, Policy
+from credits.models import Exemption, Policy
 from credits.selectors import teacher_year
 from credits.services import ledger_adjust, ledger_reverse
-from training.models import Enrolment, Project, Result
 from tests.factories import DistrictFactory, SchoolFactory, TeacherFactory, UserFactory
+from training.models import Enrolment, Project, Result
 
 YEAR = 2026
 
@@ -171,7 +171,7 @@ def test_workbook_matches_the_figures_cell_by_cell(bureau_user, tmp_path):
     school_with(1, 4, bureau_user, "A")
     School.objects.filter(code="A").update(district=d, name="=HYPERLINK(\"x\")")
     school_with(0, 2, bureau_user, "B")
-    exempt = TeacherFactory(staff_no="Z9", name="+赵", employed_on=dt.date(YEAR, 5, 1), joined_school_on=dt.date(YEAR, 5, 1),
+    TeacherFactory(staff_no="Z9", name="+赵", employed_on=dt.date(YEAR, 5, 1), joined_school_on=dt.date(YEAR, 5, 1),
                             school=SchoolFactory(code="C", district=d))
     path = tmp_path / "c.xlsx"
     call_command("compliance_report", "--year", str(YEAR), "--output", str(path))

@@ -11,10 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from bureau.services import ApplicationError
 from credits.models import LedgerEntry, Policy, Source
 from credits.selectors import policy_for, teacher_year
-from credits.services import ledger_adjust, ledger_reverse, result_post
-from training.models import Project, Result
-from training.services import result_record
+from credits.services import ledger_adjust, ledger_reverse
 from tests.factories import TeacherFactory
+from training.models import Project, Result
+from training.services import result_post, result_record
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_cr1_passing_result_posts_one_row(project, teacher):
     record(project, teacher, "合格")
     assert ledger(teacher) == [(dt.date(2026, 6, 30), D("30.00"), D("12.00"), 1)]
     row = LedgerEntry.objects.get()
-    assert (row.source, row.mode, row.theme, row.project) == (Source.TRAINING_RESULT, "网络研修", "信息技术", project)
+    assert (row.source, row.mode, row.theme, row.project_code) == (Source.TRAINING_RESULT, "网络研修", "信息技术", project.code)
 
 
 def test_cr1_failing_result_posts_nothing(project, teacher):

@@ -12,7 +12,6 @@ from credits.services import hours_submit
 from training.models import Project
 from training.services import result_record
 
-
 TEACHER_PAGES = ["credits:portal", "credits:transcript", "credits:transcript-xlsx", "credits:hours", "training:projects"]
 PRINCIPAL_PAGES = ["credits:school-hours", "training:school-enrolments"]
 ROLES = ["superuser", "bureau", "district", "principal", "teacher", "auditor"]

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from bureau.models import Posting, SubjectQuota
 from bureau.services import ApplicationError, user_assign_role
 from exchange import rules
-from exchange.models import ExchangePlan, Proposal, ProposalEvent
+from exchange.models import Proposal, ProposalEvent
 from exchange.selectors import eligible_teachers, receiving_suggestions, school_quotas
 from exchange.services import plan_open, proposal_create, proposal_transition, proposals_place
 from tests.factories import SchoolFactory, TeacherFactory, UserFactory

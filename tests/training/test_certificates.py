@@ -9,11 +9,11 @@ from django.core.cache import cache
 from django.core.management import call_command
 from openpyxl import load_workbook
 
+from tests.factories import TeacherFactory
+from tests.xlsx import write_xlsx
 from training import rules
 from training.certificates import ALPHABET, new_code
 from training.models import Certificate, Project
-from tests.factories import TeacherFactory
-from tests.xlsx import write_xlsx
 
 RESULT_HEADERS = ["项目编号", "工号", "姓名", "考核结果", "完成日期", "认定学时"]
 

@@ -9,10 +9,10 @@ from django.db import connection
 
 from bureau.choices import Role
 from bureau.services import ApplicationError, user_assign_role
+from tests.factories import SchoolFactory, TeacherFactory, UserFactory
 from training import rules
 from training.models import Enrolment, EnrolmentEvent, Project
 from training.services import enrolment_apply, enrolment_transition
-from tests.factories import SchoolFactory, TeacherFactory, UserFactory
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from credits.models import LedgerEntry
-from training.models import Enrolment, Project, Result
 from tests.factories import TeacherFactory
 from tests.xlsx import write_xlsx
+from training.models import Enrolment, Project, Result
 
 PROJECT_HEADERS = ["项目编号", "项目名称", "项目级别", "培训方式", "类别", "主题", "学时", "学分", "开始日期", "结束日期", "承办单位", "名额"]
 RESULT_HEADERS = ["项目编号", "工号", "姓名", "考核结果", "完成日期", "认定学时"]

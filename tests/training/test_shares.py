@@ -10,11 +10,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from bureau.services import ApplicationError, user_assign_role
+from tests.factories import SchoolFactory, TeacherFactory, UserFactory
+from tests.xlsx import write_xlsx
 from training.models import Enrolment, Project, ProjectShare
 from training.services import enrolment_transition
 from training.shares import school_seats, share_set
-from tests.factories import SchoolFactory, TeacherFactory, UserFactory
-from tests.xlsx import write_xlsx
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from demo.city import build_demo_city, export_roster
 from bureau.models import School
+from demo.city import build_demo_city, export_roster
 
 
 class Command(BaseCommand):
