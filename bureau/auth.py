@@ -55,27 +55,7 @@ class RoleAwareBackend(ModelBackend):
         return get_user_model()._default_manager.select_related("profile__school__district", "teacher__school")
 
 
-# Signal receivers (connected in bureau.apps): cache invalidation only.
-
-
-def on_user_saved(sender, instance, **kwargs) -> None:
-    user_changed(instance.pk)
-
-
-def on_user_part_saved(sender, instance, **kwargs) -> None:
-    """A Profile or a Teacher: the user it belongs to."""
-    user_changed(getattr(instance, "user_id", None))
-
-
-def on_teacher_pre_save(sender, instance, raw=False, **kwargs) -> None:
-    """A teacher record moving to another account (or to none): the account that held it must let go
-    at once. Keeps what the row held before (`_before_save`: user, school) for the other receivers."""
-    if raw or instance.pk is None:
-        return
-    before = sender._default_manager.filter(pk=instance.pk).values_list("user_id", "school_id").first()
-    instance._before_save = before
-    if before is not None and before[0] != instance.user_id:
-        user_changed(before[0])
+# Group membership sends m2m_changed, not a save (connected in bureau.apps; registered in bureau/caching.py).
 
 
 def on_groups_changed(sender, instance, **kwargs) -> None:
@@ -85,7 +65,3 @@ def on_groups_changed(sender, instance, **kwargs) -> None:
         user_changed(instance.pk)
     else:  # a group's members changed from the group's side
         all_users_changed()
-
-
-def on_school_saved(sender, instance, **kwargs) -> None:
-    all_users_changed()

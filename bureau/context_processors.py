@@ -17,10 +17,6 @@ def unread_notices(user_id: int) -> int:
     )
 
 
-def on_notice_saved(sender, instance, **kwargs) -> None:
-    versions.bump(notice_version_key(instance.recipient_id))
-
-
 def notices(request):
     """The unread count in the page header, looked up only when a page shows it."""
     user = getattr(request, "user", None)

@@ -8,13 +8,11 @@ from typing import Any
 
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .auth import all_users_changed
 from .choices import Education, EmploymentType, Gender, Location, PostingKind, Role, Stage, Status, Title
 from .importing import Column, Importer, ImportReport, ParsedRow
 from .models import Cluster, District, Posting, School, Teacher
 from .rules import IdNumberError, check_id_number, normalize_id_number
 from .scoping import role_of, visible_schools
-from .signals import teachers_bulk_changed
 from .spreadsheets import as_choice, as_date, as_int, as_text, as_yes_no
 
 BATCH = 2000
@@ -83,8 +81,6 @@ class SchoolImporter(Importer):
                 report.unchanged += 1
         bulk_create_with_history(created, School, batch_size=BATCH, default_user=self.actor)
         bulk_update_with_history(changed, School, fields, batch_size=BATCH, default_user=self.actor)
-        if changed:
-            all_users_changed()  # bulk writes send no post_save: the cached signed-in users carry school names
         report.created += len(created)
         report.updated += len(changed)
         if new_clusters:
@@ -213,7 +209,6 @@ class TeacherImporter(Importer):
         created: list[Teacher] = []
         changed: list[Teacher] = []
         moved: list[Teacher] = []
-        left_schools: set[int] = set()
         for row in rows:
             d = row.data
             values = {
@@ -242,7 +237,6 @@ class TeacherImporter(Importer):
                 changed.append(teacher)
                 if teacher.school_id != old_school:
                     moved.append(teacher)
-                    left_schools.add(old_school)
             else:
                 report.unchanged += 1
         bulk_create_with_history(created, Teacher, batch_size=BATCH, default_user=self.actor)
@@ -261,12 +255,6 @@ class TeacherImporter(Importer):
             batch_size=BATCH,
         )
         bulk_update_with_history(changed, Teacher, TEACHER_IMPORT_FIELDS, batch_size=BATCH, default_user=self.actor)
-        if changed or created:
-            # Bulk writes send no post_save: tell the caches (signed-in users, per-school figures).
-            all_users_changed()
-            teachers_bulk_changed.send(
-                sender=Teacher, school_ids={t.school_id for t in changed + created} | left_schools
-            )
         if moved:
             from .services import postings_follow_school
 

@@ -16,11 +16,14 @@ from .choices import (
     Status,
     Title,
 )
+from .versions import VersionedQuerySet
 
 
 class District(models.Model):
     code = models.CharField("区县代码", max_length=32, unique=True)
     name = models.CharField("区县名称", max_length=64, unique=True)
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "区县"
@@ -64,6 +67,8 @@ class School(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     history = HistoricalRecords(verbose_name="学校变更记录")
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "学校"
@@ -124,6 +129,8 @@ class Teacher(models.Model):
 
     # The history leaves the ID-card number out: personal data is kept in one place only (SEC-3).
     history = HistoricalRecords(verbose_name="教师变更记录", excluded_fields=["id_number", "user"])
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "教师"
@@ -192,6 +199,8 @@ class Profile(models.Model):
     district = models.ForeignKey(District, verbose_name="区县", on_delete=models.PROTECT, null=True, blank=True)
     school = models.ForeignKey(School, verbose_name="学校", on_delete=models.PROTECT, null=True, blank=True)
 
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
+
     class Meta:
         verbose_name = verbose_name_plural = "角色与范围"
         constraints = [
@@ -242,6 +251,8 @@ class Notice(models.Model):
     link = models.CharField("链接", max_length=300, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "通知"

@@ -16,11 +16,12 @@ not trusted in the round that starts a counter.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 
 T = TypeVar("T")
 
@@ -94,3 +95,119 @@ def cached(
         if value is not None:
             store(key, version_keys, stamp, value, timeout)
     return value
+
+
+# --- The registry: what each model's rows bump (CONVENTIONS habit 18) ------------------------------
+#
+# Whatever a cached read shows is registered here with the version keys a changed row of it bumps.
+# Each app declares its own (caching.py, registered in its AppConfig.ready); saves and deletes bump
+# through one pair of receivers, and bulk writes through VersionedQuerySet or `rows_changed`.
+# tests/bureau/test_cache_registry.py renders every cached page and fails when a table it reads is
+# not registered here.
+
+KeysOf = Callable[[object], Iterable[str]]
+# A bulk write of more rows than this bumps a registration's `coarse` keys (when it has them) instead
+# of one key per row: an import of 100,000 teachers bumps "all users", not 100,000 user counters.
+BULK_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Registration:
+    keys_of: KeysOf
+    coarse: tuple[str, ...] = ()
+
+
+_REGISTRY: dict[type, list[Registration]] = {}
+_TRACK_BEFORE: set[type] = set()
+
+
+def register(model: type, keys_of: KeysOf, *, coarse: Iterable[str] = (), track_before: bool = False) -> None:
+    """A saved, deleted or bulk-written `model` row bumps `keys_of(row)`. With `track_before`, the row as
+    it was before a save bumps its keys too (a teacher leaving a school or an account). `coarse`: keys
+    that stand for every row at once, bumped instead when a bulk write touches many rows."""
+    from django.db.models.signals import post_delete, post_save, pre_save
+
+    _REGISTRY.setdefault(model, []).append(Registration(keys_of, tuple(coarse)))
+    if track_before:
+        _TRACK_BEFORE.add(model)
+        pre_save.connect(_before_save, sender=model, dispatch_uid=f"versions.before.{model._meta.label}")
+    post_save.connect(_row_saved, sender=model, dispatch_uid=f"versions.saved.{model._meta.label}")
+    post_delete.connect(_row_saved, sender=model, dispatch_uid=f"versions.deleted.{model._meta.label}")
+
+
+def registered_models() -> set[type]:
+    return set(_REGISTRY)
+
+
+def keys_for(model: type, rows: Iterable) -> set[str]:
+    """Every key the registrations of `model` name for `rows` (coarse keys for many rows)."""
+    rows = list(rows)
+    keys: set[str] = set()
+    for registration in _REGISTRY.get(model, []):
+        if registration.coarse and len(rows) > BULK_ROWS:
+            keys.update(registration.coarse)
+        else:
+            keys.update(key for row in rows for key in registration.keys_of(row) if key)
+    return keys
+
+
+def rows_changed(model: type, rows: Iterable) -> None:
+    """The one call for writes that send no signals (raw SQL, COPY): bump what `rows` name."""
+    keys = keys_for(model, rows)
+    if keys:
+        bump(*sorted(keys))
+
+
+def _before_save(sender, instance, raw=False, **kwargs) -> None:
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    old = sender._default_manager.filter(pk=instance.pk).first()
+    instance._versions_before = keys_for(sender, [old]) if old is not None else set()
+
+
+def _row_saved(sender, instance, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    keys = keys_for(sender, [instance]) | getattr(instance, "_versions_before", set())
+    if keys:
+        bump(*sorted(keys))
+
+
+class VersionedQuerySet(models.QuerySet):
+    """update(), delete(), bulk_create() and bulk_update() of a registered model bump the keys of the
+    rows they touch, as they were before and as they are after: no bulk write leaves a cache stale."""
+
+    def _keys(self, rows) -> set[str]:
+        return keys_for(self.model, rows)
+
+    def update(self, **kwargs):
+        ids = list(self.values_list("pk", flat=True))
+        before = self._keys(self.model._default_manager.filter(pk__in=ids))
+        count = super().update(**kwargs)
+        after = self._keys(self.model._default_manager.filter(pk__in=ids))
+        if before | after:
+            bump(*sorted(before | after))
+        return count
+
+    def delete(self):
+        keys = self._keys(list(self))
+        result = super().delete()
+        if keys:
+            bump(*sorted(keys))
+        return result
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        keys = self._keys(created)
+        if keys:
+            bump(*sorted(keys))
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        before = self._keys(self.model._default_manager.filter(pk__in=[o.pk for o in objs]))
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        keys = before | self._keys(objs)
+        if keys:
+            bump(*sorted(keys))
+        return count

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from bureau.choices import Mode, Theme
 from bureau.models import Teacher
+from bureau.versions import VersionedQuerySet
 
 from . import rules
 
@@ -48,6 +49,8 @@ class Policy(models.Model):
 
     history = HistoricalRecords(verbose_name="学分政策变更记录")
 
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
+
     class Meta:
         verbose_name = verbose_name_plural = "学分政策"
         ordering = ["-year"]
@@ -64,7 +67,7 @@ class Policy(models.Model):
         return rules.PolicyValues(**{f: getattr(self, f) for f in rules.PolicyValues.__dataclass_fields__})
 
 
-class LedgerQuerySet(models.QuerySet):
+class LedgerQuerySet(VersionedQuerySet):
     def update(self, **kwargs):
         raise ValidationError("学分登记只能追加：更正请登记冲销行。")
 
@@ -158,6 +161,8 @@ class HoursSubmission(models.Model):
     decision_note = models.CharField("审核意见", max_length=200, blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
 
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
+
     class Meta:
         verbose_name = verbose_name_plural = "学时申报"
         ordering = ["-created_at"]
@@ -177,6 +182,8 @@ class Exemption(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "免考核"

@@ -28,64 +28,38 @@ def _policies() -> list[tuple[int, rules.PolicyValues]]:
     """Every policy version, cached (a handful of rows read on many pages) until a policy is saved or
     deleted (credits.apps bumps the policy version)."""
     return versions.cached(
-        POLICY_CACHE_KEY, ["credits.policy.v"], lambda: [(p.year, p.values()) for p in Policy.objects.order_by("year")],
+        POLICY_CACHE_KEY, [POLICY_VERSION], lambda: [(p.year, p.values()) for p in Policy.objects.order_by("year")],
         600,
     )
 
 
+POLICY_VERSION = "credits.policy.v"
+# Bumped by bulk writes of many rows at once (bureau.versions.BULK_ROWS): every school's / teacher's figures.
+ALL_SCHOOLS = "credits.schools.v"
+ALL_TEACHERS = "credits.teachers.v"
+
+
 def forget_policies(**kwargs) -> None:
-    versions.bump("credits.policy.v")
+    versions.bump(POLICY_VERSION)
 
 
-def ledger_appended(*, teacher_id: int) -> None:
-    """A row was appended to a teacher's ledger: cached figures of that teacher are out of date."""
-    versions.bump(f"credits.ledger.v.{teacher_id}")
+def ledger_version_key(teacher_id: int) -> str:
+    return f"credits.ledger.v.{teacher_id}"
 
 
-def school_changed(*, school_id: int | None) -> None:
-    """Something a school's figures read changed (a ledger row, a result, a teacher, an exemption)."""
-    if school_id is not None:
-        versions.bump(f"credits.school.v.{school_id}")
+def school_version_key(school_id: int | None) -> str | None:
+    return f"credits.school.v.{school_id}" if school_id is not None else None
 
 
-def _school_of(teacher_id: int) -> int | None:
+def school_of(teacher_id: int | None) -> int | None:
+    if teacher_id is None:
+        return None
     return Teacher.objects.filter(pk=teacher_id).values_list("school_id", flat=True).first()
 
 
-def teacher_school_changed(*, teacher_id: int | None) -> None:
-    """Something of a teacher that their school's figures read changed (e.g. a training result)."""
-    school_changed(school_id=_school_of(teacher_id) if teacher_id else None)
-
-
-def on_ledger_saved(sender, instance, created, **kwargs) -> None:
-    if created:
-        ledger_appended(teacher_id=instance.teacher_id)
-        school_changed(school_id=_school_of(instance.teacher_id))
-
-
-def on_teacher_saved(sender, instance, **kwargs) -> None:
-    school_changed(school_id=instance.school_id)
-    before = getattr(instance, "_before_save", None)  # bureau.auth.on_teacher_pre_save
-    if before is not None and before[1] != instance.school_id:
-        school_changed(school_id=before[1])  # the school the teacher left
-
-
-def on_school_saved(sender, instance, **kwargs) -> None:
-    school_changed(school_id=instance.pk)
-
-
-def on_teachers_bulk_changed(sender, school_ids, **kwargs) -> None:
-    for school_id in school_ids:
-        school_changed(school_id=school_id)
-
-
-def on_exemption_saved(sender, instance, **kwargs) -> None:
-    school_changed(school_id=_school_of(instance.teacher_id))
-
-
 def school_version_keys(school_id: int) -> list[str]:
-    """What a school's cached figures depend on."""
-    return [f"credits.school.v.{school_id}", "credits.policy.v"]
+    """What a school's cached figures depend on (the rows that bump them: credits/caching.py)."""
+    return [school_version_key(school_id), POLICY_VERSION, ALL_SCHOOLS]
 
 
 def policy_for(year: int) -> rules.PolicyValues:
@@ -128,8 +102,8 @@ def teacher_year(teacher_id: int, year: int) -> TeacherYear:
 
 
 def teacher_version_keys(teacher_id: int) -> list[str]:
-    """What a teacher's cached figures depend on."""
-    return [f"credits.ledger.v.{teacher_id}", "credits.policy.v"]
+    """What a teacher's cached figures depend on (the rows that bump them: credits/caching.py)."""
+    return [ledger_version_key(teacher_id), POLICY_VERSION, ALL_TEACHERS]
 
 
 def pending_submissions(teacher_id: int) -> int:
@@ -138,9 +112,5 @@ def pending_submissions(teacher_id: int) -> int:
 
 
 def submissions_version_key(teacher_id: int) -> str:
-    """Bumped by every saved or deleted hours submission of the teacher (credits.apps)."""
+    """Bumped by every saved or deleted hours submission of the teacher (credits/caching.py)."""
     return f"credits.submissions.v.{teacher_id}"
-
-
-def on_submission_saved(sender, instance, **kwargs) -> None:
-    versions.bump(submissions_version_key(instance.teacher_id))

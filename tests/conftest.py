@@ -14,6 +14,18 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(params=["locmem", "redis"])
+def both_caches(request, settings):
+    """Run a test on the in-process cache and again on a real Redis through django-redis (production)."""
+    if request.param == "redis":
+        from tests.redis_cache import redis_cache_settings
+
+        settings.CACHES = redis_cache_settings()
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
 @pytest.fixture
 def city(db):
     """Two districts, two schools in the first and one in the second, a teacher in each school."""

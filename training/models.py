@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from bureau.choices import Grade, Mode, Theme
 from bureau.models import District, Teacher
+from bureau.versions import VersionedQuerySet
 
 
 class Level(models.TextChoices):
@@ -113,6 +114,8 @@ class Enrolment(models.Model):
     created_at = models.DateTimeField("报名时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
+
     class Meta:
         verbose_name = verbose_name_plural = "报名"
         ordering = ["project", "teacher"]
@@ -180,6 +183,8 @@ class Result(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     history = HistoricalRecords(verbose_name="考核结果变更记录")
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "考核结果"

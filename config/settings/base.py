@@ -169,7 +169,9 @@ SPECTACULAR_SETTINGS = {
 if env("REDIS_CACHE_URL", default=""):
     from bureau.release import release_id
 
-    CACHES = {"default": {"BACKEND": "bureau.cache.SharedClientRedisCache", "LOCATION": env("REDIS_CACHE_URL"),
+    # django-redis: one client per connection pool, integers stored raw (atomic INCR for the version
+    # counters in bureau.versions and django-ratelimit's counters). https://github.com/jazzband/django-redis
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": env("REDIS_CACHE_URL"),
                           "KEY_PREFIX": env("RELEASE", default="") or release_id(BASE_DIR)}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

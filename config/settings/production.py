@@ -15,15 +15,12 @@ STORAGES = {
 
 CACHES = {
     "default": {
-        "BACKEND": "bureau.cache.SharedClientRedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": env("REDIS_CACHE_URL", default="redis://127.0.0.1:6379/1"),
         # nothing cached by one release (pickled users, rendered pages) is read by the next
         "KEY_PREFIX": env("RELEASE", default="") or release_id(BASE_DIR),
     }
 }
-# django-ratelimit names only django-redis as supported; Django's own RedisCache gives it the shared,
-# atomic counters it needs, so its "not officially supported" warning is silenced on purpose.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 WHITENOISE_USE_FINDERS = False
 WHITENOISE_AUTOREFRESH = False

@@ -21,6 +21,9 @@ from training.services import result_record
 
 ROLES = ["superuser", "bureau", "district", "principal", "teacher", "auditor"]
 
+# Every test here runs on the in-process cache and on a real Redis through django-redis (production).
+pytestmark = pytest.mark.usefixtures("both_caches")
+
 
 # --- bureau.versions ------------------------------------------------------------------------------
 

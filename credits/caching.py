@@ -1,0 +1,32 @@
+"""What credits' rows (and the bureau rows its figures read) bump in the cache registry.
+
+A teacher's figures (portal, transcript) read the teacher's ledger and the policy; a school's figures
+(principal dashboard) read its teachers, their ledger rows and exemptions, and the policy.
+"""
+
+from bureau import versions
+from bureau.models import School, Teacher
+
+from .models import Exemption, HoursSubmission, LedgerEntry, Policy
+from .selectors import (
+    ALL_SCHOOLS,
+    ALL_TEACHERS,
+    POLICY_VERSION,
+    ledger_version_key,
+    school_of,
+    school_version_key,
+    submissions_version_key,
+)
+
+
+def register_all() -> None:
+    versions.register(Policy, lambda policy: [POLICY_VERSION])
+    versions.register(
+        LedgerEntry,
+        lambda row: [ledger_version_key(row.teacher_id), school_version_key(school_of(row.teacher_id))],
+        coarse=[ALL_TEACHERS, ALL_SCHOOLS],
+    )
+    versions.register(Exemption, lambda row: [school_version_key(school_of(row.teacher_id))], coarse=[ALL_SCHOOLS])
+    versions.register(HoursSubmission, lambda row: [submissions_version_key(row.teacher_id)], coarse=[ALL_TEACHERS])
+    versions.register(Teacher, lambda teacher: [school_version_key(teacher.school_id)], track_before=True)
+    versions.register(School, lambda school: [school_version_key(school.pk)])
