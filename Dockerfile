@@ -4,7 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.s
 WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
-RUN pip install --no-cache-dir . && useradd --create-home app
+RUN pip install --no-cache-dir --require-hashes -r requirements-prod.lock && pip install --no-cache-dir --no-deps . && pip check && useradd --create-home app
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000

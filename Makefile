@@ -9,10 +9,12 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bureau_bench
 
 .PHONY: demo test install lint bench bench-small
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
 install: $(BIN)/.installed
