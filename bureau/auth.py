@@ -11,6 +11,7 @@ password therefore takes effect on the very next request. The entry also expires
 from django.contrib.auth.backends import ModelBackend
 
 from . import versions
+from .roles import SYSTEM_USERNAME
 
 USER_TTL = 600
 ALL_USERS = "auth.users.v"
@@ -47,6 +48,10 @@ class RoleAwareBackend(ModelBackend):
         # these, so a change committed meanwhile (demotion, deactivation) retires it (bureau.pages).
         user.auth_versions = dict(zip(keys, stamp))
         return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user):
+        """The system account (bureau.services.system_user) writes for commands and jobs; it never signs in."""
+        return super().user_can_authenticate(user) and user.get_username() != SYSTEM_USERNAME
 
     @staticmethod
     def _user_model_queryset():

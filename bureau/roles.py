@@ -38,6 +38,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 
 EXCLUDED_FROM_GROUPS = {("bureau", "view_full_id_number")}
 
+# The account commands and jobs write under when no person is named (bureau.services.system_user).
+SYSTEM_USERNAME = "system"
+
 # Roles that work in the admin (is_staff). Teachers use the portal only.
 STAFF_ROLES = {Role.BUREAU, Role.DISTRICT, Role.PRINCIPAL, Role.AUDITOR}
 

@@ -10,11 +10,29 @@ from django.db import transaction
 
 from .choices import PostingKind, Role
 from .models import AuditEntry, District, Posting, Profile, School, Teacher
-from .roles import STAFF_ROLES, group_name
+from .roles import STAFF_ROLES, SYSTEM_USERNAME, group_name
 
 
 class ApplicationError(Exception):
     """A domain rule refused the change; the message is Chinese, for the user."""
+
+
+def system_user():
+    """The author of what the command line and scheduled jobs write when no person is named (`--by`).
+
+    A superuser with no usable password that the authentication backend refuses (bureau.auth): it can
+    never sign in or hold a session, acts with the whole city's scope (as the server operator does), and
+    is named in ledger rows and audit entries as 系统.
+    """
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        user = User(username=SYSTEM_USERNAME, first_name="系统", is_superuser=True, is_staff=False)
+        user.set_unusable_password()
+        user.save()
+    return user
 
 
 def audit(*, action: str, actor, obj=None, **data) -> AuditEntry:

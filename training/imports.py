@@ -92,7 +92,7 @@ def _repost_project(project: Project, actor) -> None:
     from .tasks import repost_result
 
     for result_id in Result.objects.filter(enrolment__project=project).values_list("pk", flat=True):
-        transaction.on_commit(lambda result_id=result_id: repost_result.delay(result_id))
+        transaction.on_commit(lambda result_id=result_id: repost_result.delay(result_id, getattr(actor, "pk", None)))
 
 
 def _grade(value: Any) -> str:

@@ -1,18 +1,27 @@
 """Celery tasks of the training part: thin, idempotent, safe to retry."""
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import OperationalError
+
+from bureau.services import system_user
 
 from .certificates import certificate_sync
 from .services import result_post
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def repost_result(self, result_id: int) -> int:
-    """A project's hours or credits changed: the result's ledger row and its certificate follow (CR-2)."""
-    posted = result_post(result_id=result_id, actor=None)
+def repost_result(self, result_id: int, actor_id: int | None = None) -> int:
+    """A project's hours or credits changed: the result's ledger row and its certificate follow (CR-2).
+    The rows are written by whoever changed the project (`actor_id`), else by the system account."""
+    posted = result_post(result_id=result_id, actor=_actor(actor_id))
     certificate_sync(result_id=result_id)
     return len(posted)
+
+
+def _actor(actor_id: int | None):
+    user = get_user_model().objects.filter(pk=actor_id).first() if actor_id is not None else None
+    return user or system_user()
 
 
 # Kept under its first name (credits.tasks.post_result): queued messages and schedules refer to tasks by name.
@@ -21,4 +30,4 @@ def repost_result(self, result_id: int) -> int:
 def post_result(self, result_id: int) -> int:
     """Bring the ledger in line with one result (CR-1/CR-2). Running it twice, or in two workers at the
     same moment, posts once: the service locks the result and the ledger's unique revision backs it up."""
-    return len(result_post(result_id=result_id, actor=None))
+    return len(result_post(result_id=result_id, actor=system_user()))

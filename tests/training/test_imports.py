@@ -4,8 +4,10 @@ import datetime as dt
 from decimal import Decimal as D
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from bureau.models import AuditEntry
 from credits.models import LedgerEntry
 from tests.factories import TeacherFactory
 from tests.xlsx import write_xlsx
@@ -143,3 +145,46 @@ def test_first_import_counts_new_results_as_created(projects, teachers, tmp_path
     rows[1][3] = "合格"
     import_results(tmp_path, rows)
     assert "新增 0，更新 1，无变化 1" in capsys.readouterr().out
+
+
+# --- the author of a command-line import (--by) -------------------------------------------------------
+
+ROW = ["GP2026-01", "T100", "周敏", "合格", "2026-06-30", None]
+
+
+def test_import_without_by_is_written_by_the_system_account(projects, teachers, tmp_path):
+    import_results(tmp_path, [ROW])
+    row = LedgerEntry.objects.get()
+    assert (row.entered_by.username, row.approved_by.username) == ("system", "system")
+    assert AuditEntry.objects.filter(action="training.results.imported", actor__username="system").exists()
+
+
+def test_import_by_a_named_account_records_that_account(projects, teachers, tmp_path, users):
+    import_results(tmp_path, [ROW], "--by", "bureau")
+    assert LedgerEntry.objects.get().entered_by == users["bureau"]
+
+
+def test_import_by_a_district_account_is_held_to_its_district(projects, tmp_path, users, city):
+    TeacherFactory(staff_no="T100", name="周敏", school=city["schools"][2])  # the other district
+    with pytest.raises(CommandError):
+        import_results(tmp_path, [ROW], "--by", "district")
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.parametrize("username, message", [
+    ("nobody", "找不到启用中的账号“nobody”"),
+    ("auditor", "没有导入数据的权限"),
+    ("teacher", "没有导入数据的权限"),
+])
+def test_import_by_an_unknown_or_read_only_account_is_refused(projects, teachers, tmp_path, users, username, message):
+    with pytest.raises(CommandError, match=message):
+        import_results(tmp_path, [ROW], "--by", username)
+    assert not LedgerEntry.objects.exists()
+
+
+def test_the_system_account_never_signs_in(projects, teachers, tmp_path, client):
+    import_results(tmp_path, [ROW])  # makes the account
+    system = get_user_model().objects.get(username="system")
+    assert not system.has_usable_password()
+    client.force_login(system)  # even a session made for it is refused on the next request
+    assert client.get("/admin/").status_code == 302
