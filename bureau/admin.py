@@ -15,7 +15,7 @@ from .admin_imports import import_view
 from .choices import Role
 from .imports import SchoolImporter, TeacherImporter, today_local
 from .models import AuditEntry, Cluster, District, Posting, Profile, School, SubjectQuota, Teacher
-from .rules import mask_id_number
+from .rules import IdNumberError, check_id_number, mask_id_number
 from .services import teacher_save, user_assign_role
 
 
@@ -138,8 +138,6 @@ class PostingInline(admin.TabularInline):
 def _gb11643_validator(form):
     """The admin checks a typed 身份证号 like the import does (GB 11643 check digit)."""
     from django.core.exceptions import ValidationError
-
-    from .rules import IdNumberError, check_id_number
 
     def validate(value):
         if value:

@@ -12,8 +12,9 @@ from .choices import Education, EmploymentType, Gender, Location, PostingKind, R
 from .importing import Column, Importer, ImportReport, ParsedRow
 from .models import Cluster, District, Posting, School, Teacher
 from .rules import IdNumberError, check_id_number, normalize_id_number
-from .scoping import role_of, visible_schools
-from .spreadsheets import as_choice, as_date, as_int, as_text, as_yes_no
+from .scoping import role_of, visible_schools, visible_teachers
+from .services import postings_follow_school
+from .spreadsheets import CellError, as_choice, as_date, as_int, as_text, as_yes_no
 
 BATCH = 2000
 
@@ -114,8 +115,6 @@ def _apply(instance, values: dict[str, Any]) -> bool:
 def _id_number(value: Any) -> str:
     """Text, or an exact integer (written by a program); a float lost digits in Excel and is refused."""
     if isinstance(value, float):
-        from .spreadsheets import CellError
-
         raise CellError("应以文本格式填写（数字格式会丢失末位），请将该列设为文本后重新填写")
     return normalize_id_number(str(value) if isinstance(value, int) else as_text(value))
 
@@ -256,8 +255,6 @@ class TeacherImporter(Importer):
         )
         bulk_update_with_history(changed, Teacher, TEACHER_IMPORT_FIELDS, batch_size=BATCH, default_user=self.actor)
         if moved:
-            from .services import postings_follow_school
-
             postings_follow_school(teachers=moved, actor=self.actor, today=self.today)
         report.created += len(created)
         report.updated += len(changed)
@@ -281,8 +278,6 @@ TEACHER_IMPORT_FIELDS = [
 
 
 def visible_teachers_keys(actor, keys: list[str]) -> set[str]:
-    from .scoping import visible_teachers
-
     found: set[str] = set()
     for chunk in _chunks(keys):
         found.update(visible_teachers(actor).filter(staff_no__in=chunk).values_list("staff_no", flat=True))

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from .choices import PostingKind, Role
-from .models import AuditEntry, District, Posting, Profile, School, Teacher
+from .models import AuditEntry, District, Notice, Posting, Profile, School, Teacher
 from .roles import STAFF_ROLES, SYSTEM_USERNAME, group_name
 
 
@@ -156,8 +156,6 @@ def notice_send(*, recipient, key: str, title: str, body: str = "", link: str = 
     """
     from django.conf import settings
     from django.core.mail import send_mail
-
-    from .models import Notice
 
     _, created = Notice.objects.get_or_create(
         recipient=recipient, key=key, defaults={"title": title, "body": body, "link": link}

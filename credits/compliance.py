@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import connection
 
 from bureau.choices import Mode, Status, Theme
+from bureau.models import District
 
 from . import rules
 from .models import Source
@@ -257,8 +258,6 @@ class ComplianceRun:
         return rows
 
     def districts(self) -> list[DistrictRow]:
-        from bureau.models import District
-
         names = {d.pk: d for d in District.objects.filter(pk__in={s.district_id for s in self.schools()})}
         out: dict[int, DistrictRow] = {}
         for school in self.schools():

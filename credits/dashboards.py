@@ -24,7 +24,8 @@ from . import reports, rules
 from .compliance import ComplianceRun, Scope, school_figures
 from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
-from .selectors import school_version_keys, teacher_year
+from .selectors import policy_for, school_version_keys, teacher_year
+from .tasks import build_report
 from .views import year_param as _year
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -115,7 +116,6 @@ def city_dashboard(request):
     context = {"year": year, "report": report, "running": running}
     if report is not None:
         summary = report.summary
-        from .selectors import policy_for
 
         policy = policy_for(year)
         context.update(
@@ -219,8 +219,6 @@ def report_list(request):
 @require_POST
 @role_required(Role.BUREAU)
 def report_start(request):
-    from .tasks import build_report
-
     kind = ReportKind.CLOSED if request.POST.get("kind") == "closed" else ReportKind.LIVE
     try:
         report = reports.report_start(year=_year(request), kind=kind, actor=request.user)

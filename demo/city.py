@@ -11,6 +11,7 @@ from django.db import transaction
 from stdnum.cn import ric
 
 from bureau.choices import Education, EmploymentType, Gender, Location, PostingKind, Role, Stage, Status, Title
+from bureau.imports import SchoolImporter, TeacherImporter
 from bureau.models import Cluster, District, Posting, School, SubjectQuota, Teacher
 from bureau.services import user_assign_role
 from bureau.spreadsheets import SheetSpec, write_workbook
@@ -219,8 +220,6 @@ def _demo_users(*, districts, schools, teachers, password) -> list[tuple[str, st
 def export_roster(directory, *, with_id_numbers: bool) -> tuple[str, str]:
     """Write the current roster as schools.xlsx and teachers.xlsx in the SPEC §7 format."""
     from pathlib import Path
-
-    from bureau.imports import SchoolImporter, TeacherImporter
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

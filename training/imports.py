@@ -7,12 +7,16 @@ from functools import partial
 from typing import Any
 
 from bureau.choices import Grade, Mode, Theme
-from bureau.importing import Column, Importer, ImportReport, ParsedRow
-from bureau.models import Teacher
+from bureau.importing import Column, Importer, ImportReport, ParsedRow, SpreadsheetError
+from bureau.models import District, School, Teacher
+from bureau.scoping import visible_teachers
+from bureau.services import ApplicationError
 from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text
 
-from .models import Kind, Level, Project, ProjectStatus
+from .models import Kind, Level, Project, ProjectShare, ProjectStatus, Result
 from .services import result_record
+from .shares import share_set
+from .tasks import repost_result
 
 
 class ProjectImporter(Importer):
@@ -88,9 +92,6 @@ def _repost_project(project: Project, actor) -> None:
     """
     from django.db import transaction
 
-    from .models import Result
-    from .tasks import repost_result
-
     for result_id in Result.objects.filter(enrolment__project=project).values_list("pk", flat=True):
         transaction.on_commit(lambda result_id=result_id: repost_result.delay(result_id, getattr(actor, "pk", None)))
 
@@ -130,11 +131,8 @@ class ResultImporter(Importer):
         self.projects = {p.code: p for p in Project.objects.filter(code__in={r.data["项目编号"] for r in rows})}
         teachers = Teacher.objects.select_related("school")
         if self.actor is not None:
-            from bureau.scoping import visible_teachers
-
             teachers = visible_teachers(self.actor).select_related("school")
         self.teachers = {t.staff_no: t for t in teachers.filter(staff_no__in={r.data["工号"] for r in rows})}
-        from .models import Result
 
         self.existing = set(
             Result.objects.filter(enrolment__project__in=self.projects.values(), enrolment__teacher__in=self.teachers.values())
@@ -191,10 +189,6 @@ class ShareImporter(Importer):
         return []
 
     def check_references(self, rows: list[ParsedRow]) -> dict[int, list[tuple[str, str]]]:
-        from bureau.models import District, School
-
-        from .models import ProjectShare
-
         problems: dict[int, list[tuple[str, str]]] = {}
         self.projects = {p.code: p for p in Project.objects.filter(code__in={r.data["项目编号"] for r in rows})}
         codes = {r.data["单位代码"] for r in rows}
@@ -244,12 +238,6 @@ class ShareImporter(Importer):
         return problems
 
     def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
-        from bureau.importing import SpreadsheetError
-        from bureau.services import ApplicationError
-
-        from .models import ProjectShare
-        from .shares import share_set
-
         ordered = sorted(rows, key=lambda r: r.data["单位代码"] not in self.districts)  # districts first
         for row in ordered:
             project = self.projects[row.data["项目编号"]]

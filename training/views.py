@@ -10,12 +10,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
+from bureau.models import School
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
 
-from .models import SEAT_STATES, Enrolment, EnrolmentState, Project, ProjectStatus
-from .services import enrolment_apply, enrolment_transition
+from .models import SEAT_STATES, Enrolment, EnrolmentState, Project, ProjectStatus, SurveyKind
+from .services import enrolment_apply, enrolment_transition, survey_answer
+from .shares import school_seats
 
 
 def _open_projects():
@@ -78,9 +80,6 @@ def school_enrolments(request):
         .select_related("teacher", "project")
         .order_by("-updated_at")[:30]
     )
-    from bureau.models import School
-
-    from .shares import school_seats
 
     school = School.objects.get(pk=request.user.profile.school_id)
     projects = list(_open_projects())
@@ -124,9 +123,6 @@ def school_nominate(request):
 @require_POST
 @role_required(Role.TEACHER)
 def survey(request, pk: int, kind: str):
-    from .models import SurveyKind
-    from .services import survey_answer
-
     project = get_object_or_404(Project, pk=pk)
     if kind not in SurveyKind.values:
         raise Http404

@@ -1,8 +1,13 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from bureau.auth import all_users_changed
 from bureau.models import School
+from credits.models import ReportKind
+from credits.reports import report_build, report_start
+from credits.selectors import forget_policies
 from demo.city import build_demo_city, export_roster
+from demo.training import build_demo_training
 
 
 class Command(BaseCommand):
@@ -19,8 +24,6 @@ class Command(BaseCommand):
         if School.objects.exists():
             self.stdout.write("数据库中已有学校数据，跳过生成演示城市。")
         else:
-            from demo.training import build_demo_training
-
             today = timezone.localdate()
             result = build_demo_city(teachers=teachers, seed=seed, today=today, password=password)
             seeded = True
@@ -29,15 +32,11 @@ class Command(BaseCommand):
                 f"已生成演示城市：{result.districts} 个区县，{result.schools} 所学校，{result.teachers} 名教师；"
                 f"{training['projects']} 个培训项目，{training['results']} 条考核结果，{training['ledger']} 条学分登记。"
             )
-            from credits.models import ReportKind
-            from credits.reports import report_build, report_start
 
             for year in (today.year - 1, today.year):
                 report_build(report_id=report_start(year=year, kind=ReportKind.LIVE, actor=None).pk)
             # The city was written in bulk (no signals): a cache kept from an earlier database (same ids)
             # must not serve its users or pages.
-            from bureau.auth import all_users_changed
-            from credits.selectors import forget_policies
 
             all_users_changed()
             forget_policies()
