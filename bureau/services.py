@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -24,14 +26,11 @@ def system_user():
     never sign in or hold a session, acts with the whole city's scope (as the server operator does), and
     is named in ledger rows and audit entries as 系统.
     """
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
-    user = User.objects.filter(username=SYSTEM_USERNAME).first()
-    if user is None:
-        user = User(username=SYSTEM_USERNAME, first_name="系统", is_superuser=True, is_staff=False)
-        user.set_unusable_password()
-        user.save()
+    # get_or_create: two workers making it at once both end up with the same row.
+    user, _ = get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "系统", "is_superuser": True, "is_staff": False, "password": make_password(None)},
+    )
     return user
 
 
