@@ -50,8 +50,9 @@ def _round_locked(round_: SelectionRound, *allowed: str) -> SelectionRound:
     return round_
 
 
-def _event(application, action, actor, note=""):
-    ApplicationEvent.objects.create(application=application, action=action, actor=actor, note=note[:300])
+def _event(application, action, from_state, actor, note=""):
+    ApplicationEvent.objects.create(application=application, action=action, from_state=from_state,
+                                    to_state=application.status, actor=actor, reason=note[:200])
 
 
 @transaction.atomic
@@ -81,7 +82,7 @@ def application_apply(*, round_: SelectionRound, actor) -> Application:
     if Application.objects.filter(round=round_, teacher=teacher).exists():
         raise ApplicationError("已申报本次评选。")
     application = Application.objects.create(round=round_, teacher=teacher, school_id=teacher.school_id)
-    _event(application, "applied", actor)
+    _event(application, "apply", "", actor)
     return application
 
 
@@ -101,7 +102,7 @@ def application_recommend(*, application: Application, recommend: bool, actor, n
             raise ApplicationError(f"本校推荐名额为 {round_.school_limit} 人，已用完。")
     application.status = ApplicationStatus.RECOMMENDED if recommend else ApplicationStatus.NOT_RECOMMENDED
     application.save(update_fields=["status"])
-    _event(application, application.status, actor, note)
+    _event(application, "recommend" if recommend else "not_recommend", ApplicationStatus.APPLIED, actor, note)
     return application
 
 
@@ -128,7 +129,7 @@ def objection_record(*, application: Application, text: str, actor) -> Objection
     if not text.strip():
         raise ApplicationError("请填写异议内容。")
     objection = Objection.objects.create(application=application, text=text.strip(), recorded_by=actor)
-    _event(application, "objection", actor, text)
+    _event(application, "objection", application.status, actor, text)
     return objection
 
 
@@ -159,9 +160,11 @@ def review_select(*, round_: SelectionRound, scores: dict[int, Decimal], actor) 
     ranked = sorted(candidates, key=lambda a: (-scores[a.pk], a.pk))
     for position, application in enumerate(ranked):
         application.score = scores[application.pk]
-        application.status = ApplicationStatus.SHORTLISTED if position < round_.places else ApplicationStatus.NOT_SELECTED
+        shortlisted = position < round_.places
+        application.status = ApplicationStatus.SHORTLISTED if shortlisted else ApplicationStatus.NOT_SELECTED
         application.save(update_fields=["score", "status"])
-        _event(application, application.status, actor, f"得分 {application.score}")
+        _event(application, "shortlist" if shortlisted else "not_select", ApplicationStatus.RECOMMENDED, actor,
+               f"得分 {application.score}")
     round_.status = RoundStatus.TRAINING
     round_.save(update_fields=["status"])
     return ranked[: round_.places]
@@ -182,13 +185,13 @@ def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[R
             awarded_on=awarded_on, expires_on=rules.expires_on(awarded_on), school_at_award_id=application.teacher.school_id,
             round=round_,
         )
-        RosterEvent.objects.create(entry=entry, action="awarded", actor=actor, note=str(round_))
+        RosterEvent.objects.create(entry=entry, action="award", to_state=entry.status, actor=actor, reason=str(round_))
         entry.certificate = certificate_for_title(teacher=entry.teacher, title=f"{entry.tier}{entry.type}",
                                                   completed_on=entry.awarded_on, expires_on=entry.expires_on)
         entry.save(update_fields=["certificate"])
         application.status = ApplicationStatus.AWARDED
         application.save(update_fields=["status"])
-        _event(application, "awarded", actor, entry.certificate_no)
+        _event(application, "award", ApplicationStatus.SHORTLISTED, actor, entry.certificate_no)
         entries.append(entry)
     round_.status = RoundStatus.AWARDED
     round_.save(update_fields=["status"])
@@ -207,7 +210,8 @@ def assessment_record(*, entry: RosterEntry, year: int, passed: bool, actor, not
     if not passed and entry.status == EntryStatus.ACTIVE:
         entry.status, entry.allowance = EntryStatus.REVOKED, False
         entry.save(update_fields=["status", "allowance"])
-        RosterEvent.objects.create(entry=entry, action="revoked", actor=actor, note=f"{year}年度考核不合格")
+        RosterEvent.objects.create(entry=entry, action="revoke", from_state=EntryStatus.ACTIVE, to_state=entry.status,
+                                   actor=actor, reason=f"{year}年度考核不合格")
         if entry.certificate_id is not None:
             certificate_revoke(certificate_id=entry.certificate_id, reason=f"{year}年度考核不合格，称号撤销")
     return assessment
@@ -222,7 +226,8 @@ def allowances_follow_school(*, actor=None) -> int:
         with transaction.atomic():
             updated = RosterEntry.objects.filter(pk=entry.pk, allowance=True).update(allowance=False)
             if updated:
-                RosterEvent.objects.create(entry=entry, action="allowance_stopped", actor=actor, note="调离认定学校")
+                RosterEvent.objects.create(entry=entry, action="stop_allowance", from_state=EntryStatus.ACTIVE,
+                                           to_state=EntryStatus.ACTIVE, actor=actor, reason="调离认定学校")
                 count += 1
     return count
 
@@ -256,7 +261,8 @@ def lapse_expired(*, today: dt.date) -> int:
         with transaction.atomic():
             if RosterEntry.objects.filter(pk=entry.pk, status=EntryStatus.ACTIVE).update(status=EntryStatus.LAPSED,
                                                                                          allowance=False):
-                RosterEvent.objects.create(entry=entry, action="lapsed", note=f"{entry.expires_on:%Y-%m-%d} 到期")
+                RosterEvent.objects.create(entry=entry, action="lapse", from_state=EntryStatus.ACTIVE,
+                                           to_state=EntryStatus.LAPSED, reason=f"{entry.expires_on:%Y-%m-%d} 到期")
                 lapsed += 1
     return lapsed
 

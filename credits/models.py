@@ -8,7 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from bureau.choices import Mode, Theme
-from bureau.models import Teacher
+from bureau.models import Teacher, WorkflowEvent
 
 from . import rules
 
@@ -320,20 +320,14 @@ class ClaimEvidence(models.Model):
         return self.original_name
 
 
-class ClaimEvent(models.Model):
+class ClaimEvent(WorkflowEvent):
     """One step of a claim: who moved it from which state to which, and why."""
 
     claim = models.ForeignKey(Claim, verbose_name="认定申请", on_delete=models.CASCADE, related_name="events")
-    action = models.CharField("操作", max_length=24)
     from_state = models.CharField("原状态", max_length=16, choices=ClaimState.choices, blank=True)
     to_state = models.CharField("新状态", max_length=16, choices=ClaimState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField("意见", max_length=200, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
 
-    class Meta:
+    class Meta(WorkflowEvent.Meta):
         verbose_name = verbose_name_plural = "认定办理记录"
         ordering = ["claim", "created_at", "id"]
 

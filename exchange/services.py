@@ -46,9 +46,9 @@ def plan_open(*, year: int, actor) -> ExchangePlan:
     return plan
 
 
-def _event(proposal, from_status, actor, note=""):
-    ProposalEvent.objects.create(proposal=proposal, from_status=from_status or "", to_status=proposal.status,
-                                 actor=actor, note=note[:200])
+def _event(proposal, action, from_state, actor, note=""):
+    ProposalEvent.objects.create(proposal=proposal, action=action, from_state=from_state or "",
+                                 to_state=proposal.status, actor=actor, reason=note[:200])
 
 
 @transaction.atomic
@@ -83,7 +83,7 @@ def proposal_create(*, plan: ExchangePlan, teacher, form: str, receiving_school:
         plan=plan, teacher=teacher, home_school_id=teacher.school_id, receiving_school=receiving_school, form=form,
         status=status, starts_on=starts_on, ends_on=ends_on, note=note, created_by=actor,
     )
-    _event(proposal, None, actor, note)
+    _event(proposal, "apply" if status == ProposalStatus.APPLIED else "propose", None, actor, note)
     audit(action=f"exchange.proposal.{status}", actor=actor, obj=proposal)
     return proposal
 
@@ -115,7 +115,7 @@ def proposal_transition(*, proposal: Proposal, action: str, actor, note: str = "
     previous = proposal.status
     proposal.status = target
     proposal.save(update_fields=["status", "receiving_school", "updated_at"])
-    _event(proposal, previous, actor, note)
+    _event(proposal, action, previous, actor, note)
     audit(action=f"exchange.proposal.{action}", actor=actor, obj=proposal, note=note)
     return proposal
 
@@ -141,7 +141,7 @@ def proposals_place(*, plan: ExchangePlan, actor) -> int:
         previous = proposal.status
         proposal.status = ProposalStatus.PLACED
         proposal.save(update_fields=["status", "updated_at"])
-        _event(proposal, previous, actor)
+        _event(proposal, "place", previous, actor)
         placed += 1
     audit(action="exchange.plan.placed", actor=actor, obj=plan, placed=placed)
     return placed

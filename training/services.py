@@ -72,7 +72,7 @@ def enrolment_apply(*, project: Project, teacher, actor, today: dt.date) -> Enro
     if project.capacity is not None and seats_taken(project.pk) >= project.capacity:
         raise ApplicationError(f"名额已满（共 {project.capacity} 个名额）。")
     enrolment = Enrolment.objects.create(project=project, teacher=teacher, nominated=nominated, applied_by=actor)
-    EnrolmentEvent.objects.create(enrolment=enrolment, to_state=enrolment.state, actor=actor,
+    EnrolmentEvent.objects.create(enrolment=enrolment, action="apply", to_state=enrolment.state, actor=actor,
                                   reason="校长选派" if nominated else "本人报名")
     audit(action="training.enrolment.applied", actor=actor, obj=enrolment, nominated=nominated)
     return enrolment
@@ -113,7 +113,7 @@ def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: st
         project = Project.objects.select_for_update().get(pk=enrolment.project_id)
         seat_guard(project=project, teacher=enrolment.teacher, today=today or timezone.localdate())
     EnrolmentEvent.objects.create(
-        enrolment=enrolment, from_state=enrolment.state, to_state=target, actor=actor, reason=reason.strip()[:200]
+        enrolment=enrolment, action=action, from_state=enrolment.state, to_state=target, actor=actor, reason=reason.strip()[:200]
     )
     enrolment.state = target
     enrolment.save(update_fields=["state", "updated_at"])
@@ -148,7 +148,8 @@ def result_record(
         defaults={"state": EnrolmentState.COMPLETED, "imported": True, "applied_by": actor},
     )
     if created:
-        EnrolmentEvent.objects.create(enrolment=enrolment, to_state=enrolment.state, actor=actor, reason="由考核结果导入")
+        EnrolmentEvent.objects.create(enrolment=enrolment, action="import", to_state=enrolment.state, actor=actor,
+                                      reason="由考核结果导入")
     result = Result.objects.select_for_update().filter(enrolment=enrolment).first()
     changed = False
     if result is None:
@@ -163,7 +164,7 @@ def result_record(
         changed = True
     if changed and enrolment.state != EnrolmentState.COMPLETED and grade != "未完成":
         EnrolmentEvent.objects.create(
-            enrolment=enrolment, from_state=enrolment.state, to_state=EnrolmentState.COMPLETED, actor=actor,
+            enrolment=enrolment, action="result", from_state=enrolment.state, to_state=EnrolmentState.COMPLETED, actor=actor,
             reason="登记考核结果",
         )
         enrolment.state = EnrolmentState.COMPLETED
