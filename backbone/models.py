@@ -162,6 +162,17 @@ class SelectionRound(models.Model):
         return f"{self.year}年{self.tier}{self.type}评选"
 
 
+class RoundEvent(WorkflowEvent):
+    """Every step of a selection round (BB-3): opened, notice, review, selection, award."""
+
+    round = models.ForeignKey(SelectionRound, verbose_name="评选批次", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=RoundStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=RoundStatus.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "评选批次记录"
+
+
 class RoundQuota(models.Model):
     """Places of a round per district or per subject (BB-3)."""
 

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from bureau.choices import Role
 from bureau.models import Profile
 from bureau.scoping import own_teacher, role_of, visible_teachers
-from bureau.services import ApplicationError, audit, notice_send
+from bureau.services import ApplicationError, audit, event_record, notice_send
 from training.certificates import certificate_for_title, certificate_revoke
 
 from . import rules
@@ -28,6 +28,7 @@ from .models import (
     Objection,
     RosterEntry,
     RosterEvent,
+    RoundEvent,
     RoundQuota,
     RoundStatus,
     SelectionRound,
@@ -51,8 +52,13 @@ def _round_locked(round_: SelectionRound, *allowed: str) -> SelectionRound:
 
 
 def _event(application, action, from_state, actor, note=""):
-    ApplicationEvent.objects.create(application=application, action=action, from_state=from_state,
-                                    to_state=application.status, actor=actor, reason=note[:200])
+    event_record(ApplicationEvent, obj=application, action=action, from_state=from_state, to_state=application.status,
+                 actor=actor, reason=note)
+
+
+def _round_event(round_, action, from_state, actor, note=""):
+    event_record(RoundEvent, obj=round_, action=action, from_state=from_state, to_state=round_.status, actor=actor,
+                 reason=note)
 
 
 @transaction.atomic
@@ -65,6 +71,7 @@ def round_open(*, year: int, tier: str, type_: str, places: int, actor, school_l
                                            opened_by=actor)
     for district, subject, n in quotas:
         RoundQuota.objects.create(round=round_, district=district, subject=subject or "", places=n)
+    _round_event(round_, "open", "", actor)
     audit(action="backbone.round.opened", actor=actor, obj=round_)
     return round_
 
@@ -117,6 +124,7 @@ def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor) -> 
     round_.notice_starts_on = starts_on
     round_.notice_ends_on = rules.add_working_days(starts_on, round_.notice_working_days)
     round_.save(update_fields=["status", "notice_starts_on", "notice_ends_on"])
+    _round_event(round_, "start_notice", RoundStatus.OPEN, actor, f"公示至 {round_.notice_ends_on:%Y-%m-%d}")
     audit(action="backbone.round.notice", actor=actor, obj=round_, ends_on=round_.notice_ends_on.isoformat())
     return round_
 
@@ -145,6 +153,7 @@ def round_start_review(*, round_: SelectionRound, today: dt.date, actor) -> Sele
         raise ApplicationError(f"差额评审要求候选人（{candidates} 人）多于名额（{round_.places} 个）。")
     round_.status = RoundStatus.REVIEW
     round_.save(update_fields=["status"])
+    _round_event(round_, "start_review", RoundStatus.NOTICE, actor)
     audit(action="backbone.round.review", actor=actor, obj=round_)
     return round_
 
@@ -167,6 +176,7 @@ def review_select(*, round_: SelectionRound, scores: dict[int, Decimal], actor) 
                f"得分 {application.score}")
     round_.status = RoundStatus.TRAINING
     round_.save(update_fields=["status"])
+    _round_event(round_, "select", RoundStatus.REVIEW, actor)
     return ranked[: round_.places]
 
 
@@ -185,7 +195,8 @@ def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[R
             awarded_on=awarded_on, expires_on=rules.expires_on(awarded_on), school_at_award_id=application.teacher.school_id,
             round=round_,
         )
-        RosterEvent.objects.create(entry=entry, action="award", to_state=entry.status, actor=actor, reason=str(round_))
+        event_record(RosterEvent, obj=entry, action="award", from_state="", to_state=entry.status, actor=actor,
+                     reason=str(round_))
         entry.certificate = certificate_for_title(teacher=entry.teacher, title=f"{entry.tier}{entry.type}",
                                                   completed_on=entry.awarded_on, expires_on=entry.expires_on)
         entry.save(update_fields=["certificate"])
@@ -195,6 +206,7 @@ def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[R
         entries.append(entry)
     round_.status = RoundStatus.AWARDED
     round_.save(update_fields=["status"])
+    _round_event(round_, "award", RoundStatus.TRAINING, actor, f"认定 {len(entries)} 人")
     audit(action="backbone.round.awarded", actor=actor, obj=round_, entries=len(entries))
     return entries
 
@@ -210,8 +222,8 @@ def assessment_record(*, entry: RosterEntry, year: int, passed: bool, actor, not
     if not passed and entry.status == EntryStatus.ACTIVE:
         entry.status, entry.allowance = EntryStatus.REVOKED, False
         entry.save(update_fields=["status", "allowance"])
-        RosterEvent.objects.create(entry=entry, action="revoke", from_state=EntryStatus.ACTIVE, to_state=entry.status,
-                                   actor=actor, reason=f"{year}年度考核不合格")
+        event_record(RosterEvent, obj=entry, action="revoke", from_state=EntryStatus.ACTIVE, to_state=entry.status,
+                     actor=actor, reason=f"{year}年度考核不合格")
         if entry.certificate_id is not None:
             certificate_revoke(certificate_id=entry.certificate_id, reason=f"{year}年度考核不合格，称号撤销")
     return assessment
@@ -226,8 +238,8 @@ def allowances_follow_school(*, actor=None) -> int:
         with transaction.atomic():
             updated = RosterEntry.objects.filter(pk=entry.pk, allowance=True).update(allowance=False)
             if updated:
-                RosterEvent.objects.create(entry=entry, action="stop_allowance", from_state=EntryStatus.ACTIVE,
-                                           to_state=EntryStatus.ACTIVE, actor=actor, reason="调离认定学校")
+                event_record(RosterEvent, obj=entry, action="stop_allowance", from_state=EntryStatus.ACTIVE,
+                             to_state=EntryStatus.ACTIVE, actor=actor, reason="调离认定学校")
                 count += 1
     return count
 
@@ -261,8 +273,8 @@ def lapse_expired(*, today: dt.date) -> int:
         with transaction.atomic():
             if RosterEntry.objects.filter(pk=entry.pk, status=EntryStatus.ACTIVE).update(status=EntryStatus.LAPSED,
                                                                                          allowance=False):
-                RosterEvent.objects.create(entry=entry, action="lapse", from_state=EntryStatus.ACTIVE,
-                                           to_state=EntryStatus.LAPSED, reason=f"{entry.expires_on:%Y-%m-%d} 到期")
+                event_record(RosterEvent, obj=entry, action="lapse", from_state=EntryStatus.ACTIVE,
+                             to_state=EntryStatus.LAPSED, actor=None, reason=f"{entry.expires_on:%Y-%m-%d} 到期")
                 lapsed += 1
     return lapsed
 

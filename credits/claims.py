@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from bureau.choices import Mode, Role, Theme
 from bureau.scoping import own_teacher, role_of, visible_schools, visible_teachers
-from bureau.services import ApplicationError, audit, notice_send
+from bureau.services import ApplicationError, audit, event_record, notice_send
 
 from . import rules
 from .models import Claim, ClaimEvent, ClaimEvidence, ClaimState, LedgerEntry, Source
@@ -192,8 +192,8 @@ def _fields_check(fields: ClaimFields, *, today: dt.date) -> ClaimFields:
 
 
 def _event(claim: Claim, *, action: str, from_state: str, actor, reason: str = "") -> ClaimEvent:
-    event = ClaimEvent.objects.create(claim=claim, action=action, from_state=from_state, to_state=claim.state,
-                                      actor=actor, reason=reason[:200])
+    event = event_record(ClaimEvent, obj=claim, action=action, from_state=from_state, to_state=claim.state, actor=actor,
+                         reason=reason)
     transaction.on_commit(lambda: claim_notify(claim_id=claim.pk, event_id=event.pk))
     return event
 

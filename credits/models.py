@@ -167,6 +167,18 @@ class HoursSubmission(models.Model):
         return f"{self.teacher} {self.title} {self.hours}"
 
 
+class SubmissionEvent(WorkflowEvent):
+    """Every step of an hours submission: submitted, approved or rejected by the principal."""
+
+    submission = models.ForeignKey(HoursSubmission, verbose_name="学时申报", on_delete=models.CASCADE,
+                                   related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=SubmissionState.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=SubmissionState.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "学时申报审核记录"
+
+
 class Exemption(models.Model):
     """免考核 (CR-4): a bureau-approved exemption of one teacher from one year's check, with a reason."""
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from bureau.choices import Role
 from bureau.scoping import role_of, visible_teachers
-from bureau.services import ApplicationError, audit
+from bureau.services import ApplicationError, audit, event_record
 
 from . import rules
-from .models import HoursSubmission, LedgerEntry, Source, SubmissionState
+from .models import HoursSubmission, LedgerEntry, Source, SubmissionEvent, SubmissionState
 from .posting import Posting, ledger_reverse_row, ledger_sync
 from .selectors import policy_for
 
@@ -74,6 +74,7 @@ def hours_submit(*, teacher, kind: str, title: str, studied_on: dt.date, hours: 
     submission = HoursSubmission.objects.create(
         teacher=teacher, kind=kind, title=title, studied_on=studied_on, hours=hours, theme=theme, evidence=evidence
     )
+    event_record(SubmissionEvent, obj=submission, action="submit", from_state="", to_state=submission.state, actor=actor)
     audit(action="credits.submission.created", actor=actor, obj=submission)
     return submission
 
@@ -88,11 +89,14 @@ def hours_decide(*, submission: HoursSubmission, approve: bool, note: str, actor
         raise ApplicationError(f"该申报已处理（{submission.get_state_display()}），不能重复审核。")
     if not approve and not note.strip():
         raise ApplicationError("退回申报请填写原因。")
+    previous = submission.state
     submission.state = SubmissionState.APPROVED if approve else SubmissionState.REJECTED
     submission.decided_by = actor
     submission.decided_at = timezone.now()
     submission.decision_note = note.strip()[:200]
     submission.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    event_record(SubmissionEvent, obj=submission, action="approve" if approve else "reject", from_state=previous,
+                 to_state=submission.state, actor=actor, reason=note)
     if approve:
         policy = policy_for(submission.studied_on.year)
         ledger_sync(

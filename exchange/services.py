@@ -10,7 +10,7 @@ from django.db.models import Q
 from bureau.choices import PostingKind, Role
 from bureau.models import Posting, School
 from bureau.scoping import own_teacher, role_of, visible_schools, visible_teachers
-from bureau.services import ApplicationError, audit
+from bureau.services import ApplicationError, audit, event_record
 
 from .models import ACTIVE_PROPOSAL, ExchangePlan, Form, PlanStatus, Proposal, ProposalEvent, ProposalStatus
 from .selectors import eligible_teachers
@@ -47,8 +47,8 @@ def plan_open(*, year: int, actor) -> ExchangePlan:
 
 
 def _event(proposal, action, from_state, actor, note=""):
-    ProposalEvent.objects.create(proposal=proposal, action=action, from_state=from_state or "",
-                                 to_state=proposal.status, actor=actor, reason=note[:200])
+    event_record(ProposalEvent, obj=proposal, action=action, from_state=from_state, to_state=proposal.status,
+                 actor=actor, reason=note)
 
 
 @transaction.atomic

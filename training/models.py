@@ -80,6 +80,17 @@ class Project(models.Model):
         return f"{self.name}（{self.code}）"
 
 
+class ProjectEvent(WorkflowEvent):
+    """Every step of a project's life cycle (publish, open enrolment, start, finish, archive) and who took it."""
+
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=ProjectStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=ProjectStatus.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "项目状态记录"
+
+
 class EnrolmentState(models.TextChoices):
     APPLIED = "applied", "已报名"
     SCHOOL_APPROVED = "school_approved", "学校已审核"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bureau.choices import Role, Status
 from bureau.scoping import own_teacher, role_of, visible_teachers
-from bureau.services import ApplicationError, audit, notice_after_commit
+from bureau.services import ApplicationError, audit, event_record, notice_after_commit
 from credits import rules as credit_rules
 from credits.models import LedgerEntry, Source
 from credits.posting import Posting, ledger_sync, posting_attempts
@@ -23,6 +23,7 @@ from .models import (
     EnrolmentEvent,
     EnrolmentState,
     Project,
+    ProjectEvent,
     ProjectStatus,
     Result,
     SurveyKind,
@@ -72,8 +73,8 @@ def enrolment_apply(*, project: Project, teacher, actor, today: dt.date) -> Enro
     if project.capacity is not None and seats_taken(project.pk) >= project.capacity:
         raise ApplicationError(f"名额已满（共 {project.capacity} 个名额）。")
     enrolment = Enrolment.objects.create(project=project, teacher=teacher, nominated=nominated, applied_by=actor)
-    EnrolmentEvent.objects.create(enrolment=enrolment, action="apply", to_state=enrolment.state, actor=actor,
-                                  reason="校长选派" if nominated else "本人报名")
+    event_record(EnrolmentEvent, obj=enrolment, action="apply", from_state="", to_state=enrolment.state, actor=actor,
+                 reason="校长选派" if nominated else "本人报名")
     audit(action="training.enrolment.applied", actor=actor, obj=enrolment, nominated=nominated)
     return enrolment
 
@@ -112,9 +113,8 @@ def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: st
         # 名额分配: the project row is locked while the unit's approved seats are counted.
         project = Project.objects.select_for_update().get(pk=enrolment.project_id)
         seat_guard(project=project, teacher=enrolment.teacher, today=today or timezone.localdate())
-    EnrolmentEvent.objects.create(
-        enrolment=enrolment, action=action, from_state=enrolment.state, to_state=target, actor=actor, reason=reason.strip()[:200]
-    )
+    event_record(EnrolmentEvent, obj=enrolment, action=action, from_state=enrolment.state, to_state=target, actor=actor,
+                 reason=reason)
     enrolment.state = target
     enrolment.save(update_fields=["state", "updated_at"])
     audit(action=f"training.enrolment.{action}", actor=actor, obj=enrolment)
@@ -148,8 +148,8 @@ def result_record(
         defaults={"state": EnrolmentState.COMPLETED, "imported": True, "applied_by": actor},
     )
     if created:
-        EnrolmentEvent.objects.create(enrolment=enrolment, action="import", to_state=enrolment.state, actor=actor,
-                                      reason="由考核结果导入")
+        event_record(EnrolmentEvent, obj=enrolment, action="import", from_state="", to_state=enrolment.state,
+                     actor=actor, reason="由考核结果导入")
     result = Result.objects.select_for_update().filter(enrolment=enrolment).first()
     changed = False
     if result is None:
@@ -163,10 +163,8 @@ def result_record(
         result.save()
         changed = True
     if changed and enrolment.state != EnrolmentState.COMPLETED and grade != "未完成":
-        EnrolmentEvent.objects.create(
-            enrolment=enrolment, action="result", from_state=enrolment.state, to_state=EnrolmentState.COMPLETED, actor=actor,
-            reason="登记考核结果",
-        )
+        event_record(EnrolmentEvent, obj=enrolment, action="result", from_state=enrolment.state,
+                     to_state=EnrolmentState.COMPLETED, actor=actor, reason="登记考核结果")
         enrolment.state = EnrolmentState.COMPLETED
         enrolment.save(update_fields=["state", "updated_at"])
     posted = result_post(result_id=result.pk, actor=actor)
@@ -228,6 +226,7 @@ def project_transition(*, project: Project, action: str, actor) -> Project:
         )
     previous, project.status = project.status, target
     project.save(update_fields=["status", "updated_at"])
+    event_record(ProjectEvent, obj=project, action=action, from_state=previous, to_state=target, actor=actor)
     audit(action=f"training.project.{action}", actor=actor, obj=project, from_status=previous, to_status=target)
     return project
 
