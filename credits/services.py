@@ -13,9 +13,10 @@ from django.utils import timezone
 from bureau.choices import Role
 from bureau.scoping import role_of, visible_teachers
 from bureau.services import ApplicationError, audit, event_record
+from bureau.workflow import transition_guard
 
 from . import rules
-from .models import HoursSubmission, LedgerEntry, Source, SubmissionEvent, SubmissionState
+from .models import HoursSubmission, LedgerEntry, Source, SubmissionEvent
 from .posting import Posting, ledger_reverse_row, ledger_sync
 from .selectors import policy_for
 
@@ -85,17 +86,18 @@ def hours_decide(*, submission: HoursSubmission, approve: bool, note: str, actor
     submission = HoursSubmission.objects.select_for_update().select_related("teacher").get(pk=submission.pk)
     if role_of(actor) != Role.PRINCIPAL or actor.profile.school_id != submission.teacher.school_id:
         raise ApplicationError("只有本校校长可以审核该申报。")
-    if submission.state != SubmissionState.SUBMITTED:
-        raise ApplicationError(f"该申报已处理（{submission.get_state_display()}），不能重复审核。")
-    if not approve and not note.strip():
+    action = "approve" if approve else "reject"
+    step = transition_guard(rules.SUBMISSION_TRANSITIONS, action=action, state=submission.state,
+                            refusal="该申报已处理（{state}），不能重复审核。", state_label=submission.get_state_display())
+    if step.needs_reason and not note.strip():
         raise ApplicationError("退回申报请填写原因。")
     previous = submission.state
-    submission.state = SubmissionState.APPROVED if approve else SubmissionState.REJECTED
+    submission.state = step.to_state
     submission.decided_by = actor
     submission.decided_at = timezone.now()
     submission.decision_note = note.strip()[:200]
     submission.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
-    event_record(SubmissionEvent, obj=submission, action="approve" if approve else "reject", from_state=previous,
+    event_record(SubmissionEvent, obj=submission, action=action, from_state=previous,
                  to_state=submission.state, actor=actor, reason=note)
     if approve:
         policy = policy_for(submission.studied_on.year)

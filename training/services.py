@@ -11,6 +11,7 @@ from django.utils import timezone
 from bureau.choices import Role, Status
 from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError, audit, event_record, notice_after_commit
+from bureau.workflow import transition_guard
 from credits import rules as credit_rules
 from credits.models import LedgerEntry, Source
 from credits.posting import Posting, ledger_sync, posting_attempts
@@ -100,14 +101,12 @@ def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: st
     if action not in rules.TRANSITIONS:
         raise ApplicationError(f"未知操作：{action}")
     enrolment = Enrolment.objects.select_for_update().select_related("teacher__school").get(pk=enrolment.pk)
-    target = rules.next_state(enrolment.state, action)
-    if target is None:
-        raise ApplicationError(
-            f"当前状态为“{enrolment.get_state_display()}”，不能执行“{rules.ACTION_LABELS[action]}”。"
-        )
+    step = transition_guard(rules.TRANSITIONS, action=action, state=enrolment.state,
+                            refusal="当前状态为“{state}”，不能执行“{label}”。", state_label=enrolment.get_state_display())
+    target = step.to_state
     if not _may_act(actor, enrolment, action):
         raise ApplicationError("您无权执行该操作。")
-    if action == "reject" and not reason.strip():
+    if step.needs_reason and not reason.strip():
         raise ApplicationError("审核不通过请填写原因。")
     if action == "approve":
         # 名额分配: the project row is locked while the unit's approved seats are counted.
@@ -219,11 +218,9 @@ def project_transition(*, project: Project, action: str, actor) -> Project:
     if role_of(actor) != Role.BUREAU:
         raise ApplicationError("只有市教育局（主办单位）可以变更项目状态。")
     project = Project.objects.select_for_update().get(pk=project.pk)
-    target = rules.project_next_status(project.status, action)
-    if target is None:
-        raise ApplicationError(
-            f"项目当前为“{project.get_status_display()}”，不能执行“{rules.PROJECT_ACTION_LABELS[action]}”。"
-        )
+    target = transition_guard(rules.PROJECT_TRANSITIONS, action=action, state=project.status,
+                              refusal="项目当前为“{state}”，不能执行“{label}”。",
+                              state_label=project.get_status_display()).to_state
     previous, project.status = project.status, target
     project.save(update_fields=["status", "updated_at"])
     event_record(ProjectEvent, obj=project, action=action, from_state=previous, to_state=target, actor=actor)
