@@ -9,9 +9,10 @@ from typing import Any
 from bureau.choices import Grade, Mode, Theme
 from bureau.importing import Column, Importer, ImportReport, ParsedRow
 from bureau.models import Teacher
+from bureau.services import event_record
 from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text
 
-from .models import Kind, Level, Project, ProjectStatus
+from .models import Kind, Level, Project, ProjectEvent, ProjectStatus
 from .services import result_record
 
 
@@ -65,6 +66,8 @@ class ProjectImporter(Importer):
                 project = Project(code=d["项目编号"], status=status, **values)
                 project._history_user = self.actor
                 project.save()
+                event_record(ProjectEvent, obj=project, action="import", from_state="", to_state=status, actor=self.actor,
+                             reason="项目导入")
                 report.created += 1
                 continue
             changed = [name for name, value in values.items() if getattr(project, name) != value]
