@@ -57,6 +57,7 @@ class Workflow:
     event: type  # the workflow's WorkflowEvent table
     make: Callable  # (w) -> the object, in its first state
     run: Callable  # (w, obj, action) -> the user the service was called with (None: the system)
+    refused: str  # the workflow's own message for a refused from-state
     batch: frozenset[str] = frozenset()  # actions a batch service takes: a refused state is left alone
 
     def state_of(self, obj) -> str:
@@ -214,21 +215,22 @@ def _entry_run(w, entry, action):
 WORKFLOWS = {
     "enrolment": Workflow(training_rules.TRANSITIONS, list(EnrolmentState.values), EnrolmentEvent,
                           lambda w: Enrolment.objects.create(project=_project(), teacher=w["city"]["teachers"][0]),
-                          _enrolment_run),
+                          _enrolment_run, "当前状态为“.+”，不能执行“.+”"),
     "project": Workflow(training_rules.PROJECT_TRANSITIONS, list(ProjectStatus.values), ProjectEvent,
-                        lambda w: _project(status="draft"), _project_run),
-    "claim": Workflow(claims.TRANSITIONS, list(ClaimState.values), ClaimEvent, _claim_make, _claim_run),
+                        lambda w: _project(status="draft"), _project_run, "项目当前为“.+”，不能执行“.+”"),
+    "claim": Workflow(claims.TRANSITIONS, list(ClaimState.values), ClaimEvent, _claim_make, _claim_run,
+                      "该申请当前为“.+”，不能执行“.+”，请刷新页面"),
     "hours_submission": Workflow(credit_rules.SUBMISSION_TRANSITIONS, list(SubmissionState.values), SubmissionEvent,
-                                 _submission_make, _submission_run),
+                                 _submission_make, _submission_run, "该申报已处理（.+），不能重复审核"),
     "exchange_proposal": Workflow(exchange.TRANSITIONS, list(ProposalStatus.values), ProposalEvent, _proposal_make,
-                                  _proposal_run, batch=frozenset({"place"})),
+                                  _proposal_run, "当前状态为“.+”，不能执行该操作", batch=frozenset({"place"})),
     "backbone_application": Workflow(backbone_rules.APPLICATION_TRANSITIONS, list(ApplicationStatus.values),
-                                     ApplicationEvent, _application_make, _application_run,
+                                     ApplicationEvent, _application_make, _application_run, "该申报已处理",
                                      batch=frozenset({"shortlist", "not_select", "award"})),
     "backbone_round": Workflow(backbone_rules.ROUND_TRANSITIONS, list(RoundStatus.values), RoundEvent, _round_make,
-                               _round_run),
+                               _round_run, "评选当前为“.+”，不能执行该操作"),
     "roster_entry": Workflow(backbone_rules.ROSTER_TRANSITIONS, list(EntryStatus.values), RosterEvent, _entry_make,
-                             _entry_run, batch=frozenset(backbone_rules.ROSTER_TRANSITIONS)),
+                             _entry_run, "", batch=frozenset(backbone_rules.ROSTER_TRANSITIONS)),
 }
 
 FORBIDDEN = [(name, action, state) for name, flow in WORKFLOWS.items() for action, state in forbidden_pairs(flow.table, flow.states)]
@@ -258,7 +260,7 @@ def test_every_forbidden_transition_is_refused_by_the_service(w, name, action, s
     if action in flow.batch:
         flow.run(w, obj, action)
     else:
-        with pytest.raises(ApplicationError):
+        with pytest.raises(ApplicationError, match=flow.refused):
             flow.run(w, obj, action)
     assert flow.state_of(obj) == state
     assert flow.events(obj).count() == before
@@ -354,3 +356,11 @@ def test_an_event_is_written_only_inside_the_transaction_of_its_change():
 
     with pytest.raises(RuntimeError, match="transaction"):
         event_record(RoundEvent, obj=SelectionRound(pk=1), action="open", from_state="", to_state="open", actor=None)
+
+
+def test_placing_one_proposal_alone_is_refused(w):
+    flow = WORKFLOWS["exchange_proposal"]
+    proposal = flow.put(flow.make(w), ProposalStatus.APPROVED)
+    with pytest.raises(ApplicationError, match="未知操作"):
+        exchange.proposal_transition(proposal=proposal, action="place", actor=w["users"]["bureau"])
+    assert flow.state_of(proposal) == "approved" and not flow.events(proposal).exists()
