@@ -22,6 +22,7 @@ from .models import (
     PlanTarget,
     RosterEntry,
     RosterEvent,
+    RoundEvent,
     RoundQuota,
     SelectionRound,
 )
@@ -96,12 +97,16 @@ class RoundQuotaInline(admin.TabularInline):
     extra = 0
 
 
+class RoundEventInline(EventInline):
+    model = RoundEvent
+
+
 @admin.register(SelectionRound)
 class SelectionRoundAdmin(admin.ModelAdmin):
     list_display = ["year", "tier", "type", "places", "school_limit", "status", "notice_starts_on", "notice_ends_on"]
     list_filter = ["year", "tier", "type", "status"]
     readonly_fields = ["status", "notice_starts_on", "notice_ends_on", "opened_by"]
-    inlines = [RoundQuotaInline]
+    inlines = [RoundQuotaInline, RoundEventInline]
     actions = ["start_notice", "start_review", "award_today"]
 
     def has_add_permission(self, request):

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from bureau.choices import Education, Title
-from bureau.models import District, Teacher
+from bureau.models import District, Teacher, WorkflowEvent
 
 from . import rules
 
@@ -103,19 +103,15 @@ class RosterEntry(models.Model):
         return f"{self.teacher} {self.tier}{self.type}"
 
 
-class RosterEvent(models.Model):
+class RosterEvent(WorkflowEvent):
     """Every change of a roster entry: awarded, allowance stopped, revoked, lapsed, re-awarded (BB-4, BB-5)."""
 
     entry = models.ForeignKey(RosterEntry, verbose_name="名册条目", on_delete=models.PROTECT, related_name="events")
-    action = models.CharField("事项", max_length=24)
-    note = models.CharField("说明", max_length=200, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True,
-                              blank=True, related_name="+")
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    from_state = models.CharField("原状态", max_length=16, choices=EntryStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=EntryStatus.choices)
 
-    class Meta:
+    class Meta(WorkflowEvent.Meta):
         verbose_name = verbose_name_plural = "名册变更记录"
-        ordering = ["created_at", "id"]
 
 
 class Assessment(models.Model):
@@ -166,6 +162,17 @@ class SelectionRound(models.Model):
         return f"{self.year}年{self.tier}{self.type}评选"
 
 
+class RoundEvent(WorkflowEvent):
+    """Every step of a selection round (BB-3): opened, notice, review, selection, award."""
+
+    round = models.ForeignKey(SelectionRound, verbose_name="评选批次", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=RoundStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=RoundStatus.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "评选批次记录"
+
+
 class RoundQuota(models.Model):
     """Places of a round per district or per subject (BB-3)."""
 
@@ -201,17 +208,15 @@ class Application(models.Model):
         constraints = [models.UniqueConstraint(fields=["round", "teacher"], name="application_once_per_round")]
 
 
-class ApplicationEvent(models.Model):
-    application = models.ForeignKey(Application, verbose_name="申报", on_delete=models.CASCADE, related_name="events")
-    action = models.CharField("事项", max_length=24)
-    note = models.CharField("说明", max_length=300, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True,
-                              blank=True, related_name="+")
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+class ApplicationEvent(WorkflowEvent):
+    """Every step of an application (BB-3); an objection is recorded with the state unchanged."""
 
-    class Meta:
+    application = models.ForeignKey(Application, verbose_name="申报", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=ApplicationStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=ApplicationStatus.choices)
+
+    class Meta(WorkflowEvent.Meta):
         verbose_name = verbose_name_plural = "评选过程记录"
-        ordering = ["created_at", "id"]
 
 
 class Objection(models.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bureau.rules import full_years
 from bureau.vocabulary import EDUCATION_ORDER, TITLE_ORDER
+from bureau.workflow import Transition, transition
 
 TIERS = ("县级", "市级", "省级")  # ascending
 TYPES = ("骨干教师", "学科带头人", "教学名师")  # ascending
@@ -105,3 +106,31 @@ def mentor_outranks(mentor: tuple[str, str], mentee: tuple[str, str] | None) -> 
     if mentee is None:
         return True
     return rank(*mentor) > rank(*mentee)
+
+
+# --- The backbone workflows (BB-3, BB-4, BB-5): action -> allowed from-states, to-state, label ---------
+
+# A round is opened ("open") by bureau staff; then notice, review, selection and award, in this order.
+ROUND_TRANSITIONS: dict[str, Transition] = {
+    "start_notice": transition({"open"}, "notice", "发布公示"),
+    "start_review": transition({"notice"}, "review", "组织评审"),
+    "select": transition({"review"}, "training", "评审"),
+    "award": transition({"training"}, "awarded", "认定"),
+}
+
+# A teacher applies ("apply"); the school decides; the round's review and award move the candidates. An
+# objection during the notice is recorded on the application without changing its state.
+APPLICATION_TRANSITIONS: dict[str, Transition] = {
+    "recommend": transition({"applied"}, "recommended", "学校推荐"),
+    "not_recommend": transition({"applied"}, "not_recommended", "学校不推荐"),
+    "shortlist": transition({"recommended"}, "shortlisted", "评审入围"),
+    "not_select": transition({"recommended"}, "not_selected", "未入选"),
+    "award": transition({"shortlisted"}, "awarded", "认定"),
+}
+
+# An entry is created active by the round's award ("award"); only an active entry changes.
+ROSTER_TRANSITIONS: dict[str, Transition] = {
+    "revoke": transition({"active"}, "revoked", "年度考核不合格，撤销称号"),
+    "lapse": transition({"active"}, "lapsed", "到期失效"),
+    "stop_allowance": transition({"active"}, "active", "调离认定学校，停发津贴"),
+}

@@ -14,7 +14,8 @@ from django.db.models import F, Q
 from bureau.choices import Role
 from bureau.models import Profile
 from bureau.scoping import own_teacher, role_of, visible_teachers
-from bureau.services import ApplicationError, audit, notice_send
+from bureau.services import ApplicationError, audit, event_record, notice_send
+from bureau.workflow import Transition, transition_guard
 from training.certificates import certificate_for_title, certificate_revoke
 
 from . import rules
@@ -28,6 +29,7 @@ from .models import (
     Objection,
     RosterEntry,
     RosterEvent,
+    RoundEvent,
     RoundQuota,
     RoundStatus,
     SelectionRound,
@@ -43,15 +45,33 @@ def _bureau_only(actor, what: str) -> None:
         raise ApplicationError(f"只有市教育局可以{what}。")
 
 
+ROUND_REFUSAL = "评选当前为“{state}”，不能执行该操作。"
+
+
 def _round_locked(round_: SelectionRound, *allowed: str) -> SelectionRound:
+    """The round, locked, in one of the `allowed` states (an application's step needs the round open)."""
     round_ = SelectionRound.objects.select_for_update().get(pk=round_.pk)
     if round_.status not in allowed:
-        raise ApplicationError(f"评选当前为“{round_.get_status_display()}”，不能执行该操作。")
+        raise ApplicationError(ROUND_REFUSAL.format(state=round_.get_status_display()))
     return round_
 
 
-def _event(application, action, actor, note=""):
-    ApplicationEvent.objects.create(application=application, action=action, actor=actor, note=note[:300])
+def _round_step(round_: SelectionRound, action: str) -> tuple[SelectionRound, Transition]:
+    """The round, locked, with the step `action` of rules.ROUND_TRANSITIONS allowed from its state."""
+    round_ = SelectionRound.objects.select_for_update().get(pk=round_.pk)
+    step = transition_guard(rules.ROUND_TRANSITIONS, action=action, state=round_.status, refusal=ROUND_REFUSAL,
+                            state_label=round_.get_status_display())
+    return round_, step
+
+
+def _event(application, action, from_state, actor, note=""):
+    event_record(ApplicationEvent, obj=application, action=action, from_state=from_state, to_state=application.status,
+                 actor=actor, reason=note)
+
+
+def _round_event(round_, action, from_state, actor, note=""):
+    event_record(RoundEvent, obj=round_, action=action, from_state=from_state, to_state=round_.status, actor=actor,
+                 reason=note)
 
 
 @transaction.atomic
@@ -64,6 +84,7 @@ def round_open(*, year: int, tier: str, type_: str, places: int, actor, school_l
                                            opened_by=actor)
     for district, subject, n in quotas:
         RoundQuota.objects.create(round=round_, district=district, subject=subject or "", places=n)
+    _round_event(round_, "open", "", actor)
     audit(action="backbone.round.opened", actor=actor, obj=round_)
     return round_
 
@@ -81,7 +102,7 @@ def application_apply(*, round_: SelectionRound, actor) -> Application:
     if Application.objects.filter(round=round_, teacher=teacher).exists():
         raise ApplicationError("已申报本次评选。")
     application = Application.objects.create(round=round_, teacher=teacher, school_id=teacher.school_id)
-    _event(application, "applied", actor)
+    _event(application, "apply", "", actor)
     return application
 
 
@@ -92,16 +113,17 @@ def application_recommend(*, application: Application, recommend: bool, actor, n
     round_ = _round_locked(application.round, RoundStatus.OPEN)
     if role_of(actor) != Role.PRINCIPAL or actor.profile.school_id != application.school_id:
         raise ApplicationError("只有本校校长可以推荐。")
-    if application.status != ApplicationStatus.APPLIED:
-        raise ApplicationError("该申报已处理。")
+    action = "recommend" if recommend else "not_recommend"
+    step = transition_guard(rules.APPLICATION_TRANSITIONS, action=action, state=application.status,
+                            refusal="该申报已处理。")
     if recommend:
         taken = Application.objects.filter(round=round_, school_id=application.school_id,
                                            status=ApplicationStatus.RECOMMENDED).count()
         if taken >= round_.school_limit:
             raise ApplicationError(f"本校推荐名额为 {round_.school_limit} 人，已用完。")
-    application.status = ApplicationStatus.RECOMMENDED if recommend else ApplicationStatus.NOT_RECOMMENDED
+    previous, application.status = application.status, step.to_state
     application.save(update_fields=["status"])
-    _event(application, application.status, actor, note)
+    _event(application, action, previous, actor, note)
     return application
 
 
@@ -109,13 +131,14 @@ def application_recommend(*, application: Application, recommend: bool, actor, n
 def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor) -> SelectionRound:
     """公示: the recommended candidates are published for the notice period (working days)."""
     _bureau_only(actor, "发布公示")
-    round_ = _round_locked(round_, RoundStatus.OPEN)
+    round_, step = _round_step(round_, "start_notice")
     if not round_.applications.filter(status=ApplicationStatus.RECOMMENDED).exists():
         raise ApplicationError("还没有学校推荐的候选人。")
-    round_.status = RoundStatus.NOTICE
+    previous, round_.status = round_.status, step.to_state
     round_.notice_starts_on = starts_on
     round_.notice_ends_on = rules.add_working_days(starts_on, round_.notice_working_days)
     round_.save(update_fields=["status", "notice_starts_on", "notice_ends_on"])
+    _round_event(round_, "start_notice", previous, actor, f"公示至 {round_.notice_ends_on:%Y-%m-%d}")
     audit(action="backbone.round.notice", actor=actor, obj=round_, ends_on=round_.notice_ends_on.isoformat())
     return round_
 
@@ -128,7 +151,7 @@ def objection_record(*, application: Application, text: str, actor) -> Objection
     if not text.strip():
         raise ApplicationError("请填写异议内容。")
     objection = Objection.objects.create(application=application, text=text.strip(), recorded_by=actor)
-    _event(application, "objection", actor, text)
+    _event(application, "objection", application.status, actor, text)
     return objection
 
 
@@ -136,14 +159,15 @@ def objection_record(*, application: Application, text: str, actor) -> Objection
 def round_start_review(*, round_: SelectionRound, today: dt.date, actor) -> SelectionRound:
     """评审 after the notice period has ended, with more candidates than places (差额)."""
     _bureau_only(actor, "组织评审")
-    round_ = _round_locked(round_, RoundStatus.NOTICE)
+    round_, step = _round_step(round_, "start_review")
     if today <= round_.notice_ends_on:
         raise ApplicationError(f"公示期至 {round_.notice_ends_on:%Y-%m-%d} 结束，结束后才能评审。")
     candidates = round_.applications.filter(status=ApplicationStatus.RECOMMENDED).count()
     if candidates <= round_.places:
         raise ApplicationError(f"差额评审要求候选人（{candidates} 人）多于名额（{round_.places} 个）。")
-    round_.status = RoundStatus.REVIEW
+    previous, round_.status = round_.status, step.to_state
     round_.save(update_fields=["status"])
+    _round_event(round_, "start_review", previous, actor)
     audit(action="backbone.round.review", actor=actor, obj=round_)
     return round_
 
@@ -152,18 +176,22 @@ def round_start_review(*, round_: SelectionRound, today: dt.date, actor) -> Sele
 def review_select(*, round_: SelectionRound, scores: dict[int, Decimal], actor) -> list[Application]:
     """Score the candidates; the best `places` are shortlisted for training, the others not selected."""
     _bureau_only(actor, "评审")
-    round_ = _round_locked(round_, RoundStatus.REVIEW)
-    candidates = list(round_.applications.filter(status=ApplicationStatus.RECOMMENDED))
+    round_, step = _round_step(round_, "select")
+    shortlist, not_select = rules.APPLICATION_TRANSITIONS["shortlist"], rules.APPLICATION_TRANSITIONS["not_select"]
+    candidates = list(round_.applications.filter(status__in=shortlist.from_states & not_select.from_states))
     if {a.pk for a in candidates} != set(scores):
         raise ApplicationError("请为每位候选人评分。")
     ranked = sorted(candidates, key=lambda a: (-scores[a.pk], a.pk))
     for position, application in enumerate(ranked):
         application.score = scores[application.pk]
-        application.status = ApplicationStatus.SHORTLISTED if position < round_.places else ApplicationStatus.NOT_SELECTED
+        action = "shortlist" if position < round_.places else "not_select"
+        previous = application.status
+        application.status = rules.APPLICATION_TRANSITIONS[action].to_state
         application.save(update_fields=["score", "status"])
-        _event(application, application.status, actor, f"得分 {application.score}")
-    round_.status = RoundStatus.TRAINING
+        _event(application, action, previous, actor, f"得分 {application.score}")
+    previous, round_.status = round_.status, step.to_state
     round_.save(update_fields=["status"])
+    _round_event(round_, "select", previous, actor)
     return ranked[: round_.places]
 
 
@@ -171,27 +199,30 @@ def review_select(*, round_: SelectionRound, scores: dict[int, Decimal], actor) 
 def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[RosterEntry]:
     """认定: certificates are issued and the roster gains the entries (BB-1)."""
     _bureau_only(actor, "认定")
-    round_ = _round_locked(round_, RoundStatus.TRAINING)
+    round_, step = _round_step(round_, "award")
+    award = rules.APPLICATION_TRANSITIONS["award"]
     entries = []
     prefix = f"{round_.year}{TIER_CODE[round_.tier]}{TYPE_CODE[round_.type]}"
     issued = RosterEntry.objects.filter(certificate_no__startswith=prefix).count()
-    for application in round_.applications.filter(status=ApplicationStatus.SHORTLISTED).select_related("teacher").order_by("pk"):
+    for application in round_.applications.filter(status__in=award.from_states).select_related("teacher").order_by("pk"):
         issued += 1
         entry = RosterEntry.objects.create(
             teacher=application.teacher, tier=round_.tier, type=round_.type, certificate_no=f"{prefix}{issued:04d}",
             awarded_on=awarded_on, expires_on=rules.expires_on(awarded_on), school_at_award_id=application.teacher.school_id,
             round=round_,
         )
-        RosterEvent.objects.create(entry=entry, action="awarded", actor=actor, note=str(round_))
+        event_record(RosterEvent, obj=entry, action="award", from_state="", to_state=entry.status, actor=actor,
+                     reason=str(round_))
         entry.certificate = certificate_for_title(teacher=entry.teacher, title=f"{entry.tier}{entry.type}",
                                                   completed_on=entry.awarded_on, expires_on=entry.expires_on)
         entry.save(update_fields=["certificate"])
-        application.status = ApplicationStatus.AWARDED
+        previous, application.status = application.status, award.to_state
         application.save(update_fields=["status"])
-        _event(application, "awarded", actor, entry.certificate_no)
+        _event(application, "award", previous, actor, entry.certificate_no)
         entries.append(entry)
-    round_.status = RoundStatus.AWARDED
+    previous, round_.status = round_.status, step.to_state
     round_.save(update_fields=["status"])
+    _round_event(round_, "award", previous, actor, f"认定 {len(entries)} 人")
     audit(action="backbone.round.awarded", actor=actor, obj=round_, entries=len(entries))
     return entries
 
@@ -204,10 +235,12 @@ def assessment_record(*, entry: RosterEntry, year: int, passed: bool, actor, not
     if Assessment.objects.filter(entry=entry, year=year).exists():
         raise ApplicationError(f"{year} 年度考核已登记。")
     assessment = Assessment.objects.create(entry=entry, year=year, passed=passed, note=note, recorded_by=actor)
-    if not passed and entry.status == EntryStatus.ACTIVE:
-        entry.status, entry.allowance = EntryStatus.REVOKED, False
+    revoke = rules.ROSTER_TRANSITIONS["revoke"]
+    if not passed and entry.status in revoke.from_states:
+        previous, entry.status, entry.allowance = entry.status, revoke.to_state, False
         entry.save(update_fields=["status", "allowance"])
-        RosterEvent.objects.create(entry=entry, action="revoked", actor=actor, note=f"{year}年度考核不合格")
+        event_record(RosterEvent, obj=entry, action="revoke", from_state=previous, to_state=entry.status,
+                     actor=actor, reason=f"{year}年度考核不合格")
         if entry.certificate_id is not None:
             certificate_revoke(certificate_id=entry.certificate_id, reason=f"{year}年度考核不合格，称号撤销")
     return assessment
@@ -215,14 +248,16 @@ def assessment_record(*, entry: RosterEntry, year: int, passed: bool, actor, not
 
 def allowances_follow_school(*, actor=None) -> int:
     """BB-4: a teacher who moved school keeps the title but loses the allowance. Idempotent."""
-    moved = RosterEntry.objects.filter(status=EntryStatus.ACTIVE, allowance=True).exclude(
+    stop = rules.ROSTER_TRANSITIONS["stop_allowance"]
+    moved = RosterEntry.objects.filter(status__in=stop.from_states, allowance=True).exclude(
         teacher__school_id=F("school_at_award_id"))
     count = 0
     for entry in moved.select_related("teacher"):
         with transaction.atomic():
             updated = RosterEntry.objects.filter(pk=entry.pk, allowance=True).update(allowance=False)
             if updated:
-                RosterEvent.objects.create(entry=entry, action="allowance_stopped", actor=actor, note="调离认定学校")
+                event_record(RosterEvent, obj=entry, action="stop_allowance", from_state=entry.status,
+                             to_state=stop.to_state, actor=actor, reason="调离认定学校")
                 count += 1
     return count
 
@@ -251,12 +286,14 @@ def expiry_notices(*, today: dt.date) -> int:
 
 def lapse_expired(*, today: dt.date) -> int:
     """BB-5: at expiry the entry lapses unless re-awarded. Idempotent."""
+    lapse = rules.ROSTER_TRANSITIONS["lapse"]
     lapsed = 0
-    for entry in RosterEntry.objects.filter(status=EntryStatus.ACTIVE, expires_on__lte=today):
+    for entry in RosterEntry.objects.filter(status__in=lapse.from_states, expires_on__lte=today):
         with transaction.atomic():
-            if RosterEntry.objects.filter(pk=entry.pk, status=EntryStatus.ACTIVE).update(status=EntryStatus.LAPSED,
-                                                                                         allowance=False):
-                RosterEvent.objects.create(entry=entry, action="lapsed", note=f"{entry.expires_on:%Y-%m-%d} 到期")
+            if RosterEntry.objects.filter(pk=entry.pk, status=entry.status).update(status=lapse.to_state,
+                                                                                   allowance=False):
+                event_record(RosterEvent, obj=entry, action="lapse", from_state=entry.status,
+                             to_state=lapse.to_state, actor=None, reason=f"{entry.expires_on:%Y-%m-%d} 到期")
                 lapsed += 1
     return lapsed
 

@@ -239,6 +239,29 @@ class AuditEntry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
 
 
+class WorkflowEvent(models.Model):
+    """One step of a workflow (habit 17): who (actor, null for the system) moved which object from which
+    state to which, why and when. Every workflow's event table inherits this shape and adds only its
+    foreign key to the object; the service writes the row in the same transaction as the change
+    (bureau.services.event_record). The namespaced AuditEntry is written besides, as before."""
+
+    action = models.CharField("操作", max_length=32)
+    from_state = models.CharField("原状态", max_length=16, blank=True)
+    to_state = models.CharField("新状态", max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.action} {self.from_state or '—'} → {self.to_state}"
+
+
 class Notice(models.Model):
     """One inbox for everyone: a notice reaches its recipient once (the key makes sending idempotent)."""
 

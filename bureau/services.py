@@ -11,12 +11,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from .choices import PostingKind, Role
-from .models import AuditEntry, District, Notice, Posting, Profile, School, Teacher
+from .errors import ApplicationError
+from .models import AuditEntry, District, Notice, Posting, Profile, School, Teacher, WorkflowEvent
 from .roles import STAFF_ROLES, SYSTEM_USERNAME, group_name
-
-
-class ApplicationError(Exception):
-    """A domain rule refused the change; the message is Chinese, for the user."""
 
 
 def system_user():
@@ -41,6 +38,21 @@ def audit(*, action: str, actor, obj=None, **data) -> AuditEntry:
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=data,
+    )
+
+
+def event_record(model: type[WorkflowEvent], *, obj, action: str, from_state: str, to_state: str, actor,
+                 reason: str = "") -> WorkflowEvent:
+    """Write one step of a workflow (habit 17) into its event table: `model` is the workflow's
+    WorkflowEvent subclass, `obj` the object that moved (the one foreign key of the table besides the
+    actor). Called by the service inside the transaction of the change, so the step and its record
+    commit or roll back together; `actor` is None only for the system (a scheduled task)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{model.__name__} must be written in the transaction of the change")
+    (subject,) = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name != "actor"]
+    return model.objects.create(
+        **{subject: obj}, action=action, from_state=from_state or "", to_state=to_state, actor=actor,
+        reason=(reason or "").strip()[:200],
     )
 
 

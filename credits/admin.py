@@ -9,7 +9,16 @@ from bureau import scoping
 from bureau.admin_base import EventInline, RecordAdmin
 from bureau.services import ApplicationError, audit
 
-from .models import Claim, ClaimEvent, ComplianceReport, Exemption, HoursSubmission, LedgerEntry, Policy
+from .models import (
+    Claim,
+    ClaimEvent,
+    ComplianceReport,
+    Exemption,
+    HoursSubmission,
+    LedgerEntry,
+    Policy,
+    SubmissionEvent,
+)
 from .services import ledger_adjust, ledger_reverse
 
 
@@ -97,12 +106,17 @@ class LedgerEntryAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{entry}：{exc}", messages.WARNING)
 
 
+class SubmissionEventInline(EventInline):
+    model = SubmissionEvent
+
+
 @admin.register(HoursSubmission)
 class HoursSubmissionAdmin(RecordAdmin):
     list_display = ["teacher", "kind", "title", "studied_on", "hours", "state", "decided_by", "created_at"]
     list_filter = ["state", "kind"]
     search_fields = ["teacher__staff_no", "teacher__name", "title"]
     list_select_related = ["teacher", "decided_by"]
+    inlines = [SubmissionEventInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))

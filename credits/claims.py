@@ -25,9 +25,11 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from bureau import workflow
 from bureau.choices import Mode, Role, Theme
 from bureau.scoping import own_teacher, role_of, visible_schools, visible_teachers
-from bureau.services import ApplicationError, audit, notice_send
+from bureau.services import ApplicationError, audit, event_record, notice_send
+from bureau.workflow import Transition, transition, transition_guard
 
 from . import rules
 from .models import Claim, ClaimEvent, ClaimEvidence, ClaimState, LedgerEntry, Source
@@ -39,17 +41,8 @@ logger = logging.getLogger(__name__)
 S = ClaimState
 
 
-@dataclass(frozen=True)
-class Transition:
-    from_states: frozenset[str]
-    to_state: str
-    roles: frozenset[str]
-    label: str
-    needs_reason: bool = False
-
-
 def _t(from_states, to_state, roles, label, needs_reason=False) -> Transition:
-    return Transition(frozenset(from_states), to_state, frozenset(roles), label, needs_reason)
+    return transition(from_states, to_state, label, roles=roles, needs_reason=needs_reason)
 
 
 # action -> allowed from-states, to-state, the roles that may take it. Submitting creates a claim (no
@@ -76,8 +69,7 @@ CLAIM_MODES = [(v, label) for v, label in Mode.choices if v != Mode.SCHOOL_BASED
 
 def next_state(state: str, action: str) -> str | None:
     """The state after `action`, or None when the action is not allowed from `state`."""
-    transition = TRANSITIONS[action]
-    return transition.to_state if state in transition.from_states else None
+    return workflow.next_state(TRANSITIONS, state, action)
 
 
 def visible_claims(user) -> QuerySet[Claim]:
@@ -192,8 +184,8 @@ def _fields_check(fields: ClaimFields, *, today: dt.date) -> ClaimFields:
 
 
 def _event(claim: Claim, *, action: str, from_state: str, actor, reason: str = "") -> ClaimEvent:
-    event = ClaimEvent.objects.create(claim=claim, action=action, from_state=from_state, to_state=claim.state,
-                                      actor=actor, reason=reason[:200])
+    event = event_record(ClaimEvent, obj=claim, action=action, from_state=from_state, to_state=claim.state, actor=actor,
+                         reason=reason)
     transaction.on_commit(lambda: claim_notify(claim_id=claim.pk, event_id=event.pk))
     return event
 
@@ -282,9 +274,9 @@ def _locked(claim: Claim) -> Claim:
 
 
 def _guard(claim: Claim, action: str, actor, reason: str) -> None:
-    transition = TRANSITIONS[action]
-    if claim.state not in transition.from_states:
-        raise ApplicationError(f"该申请当前为“{claim.get_state_display()}”，不能执行“{transition.label}”，请刷新页面。")
+    transition = transition_guard(TRANSITIONS, action=action, state=claim.state,
+                                  refusal="该申请当前为“{state}”，不能执行“{label}”，请刷新页面。",
+                                  state_label=claim.get_state_display())
     if role_of(actor) not in transition.roles or not visible_claims(actor).filter(pk=claim.pk).exists():
         raise ApplicationError("您无权办理该申请。")
     if transition.needs_reason and not reason.strip():

@@ -8,7 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from bureau.choices import Mode, Theme
-from bureau.models import Teacher
+from bureau.models import Teacher, WorkflowEvent
 from bureau.versions import VersionedQuerySet
 
 from . import rules
@@ -172,6 +172,18 @@ class HoursSubmission(models.Model):
         return f"{self.teacher} {self.title} {self.hours}"
 
 
+class SubmissionEvent(WorkflowEvent):
+    """Every step of an hours submission: submitted, approved or rejected by the principal."""
+
+    submission = models.ForeignKey(HoursSubmission, verbose_name="学时申报", on_delete=models.CASCADE,
+                                   related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=SubmissionState.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=SubmissionState.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "学时申报审核记录"
+
+
 class Exemption(models.Model):
     """免考核 (CR-4): a bureau-approved exemption of one teacher from one year's check, with a reason."""
 
@@ -327,20 +339,14 @@ class ClaimEvidence(models.Model):
         return self.original_name
 
 
-class ClaimEvent(models.Model):
+class ClaimEvent(WorkflowEvent):
     """One step of a claim: who moved it from which state to which, and why."""
 
     claim = models.ForeignKey(Claim, verbose_name="认定申请", on_delete=models.CASCADE, related_name="events")
-    action = models.CharField("操作", max_length=24)
     from_state = models.CharField("原状态", max_length=16, choices=ClaimState.choices, blank=True)
     to_state = models.CharField("新状态", max_length=16, choices=ClaimState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField("意见", max_length=200, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
 
-    class Meta:
+    class Meta(WorkflowEvent.Meta):
         verbose_name = verbose_name_plural = "认定办理记录"
         ordering = ["claim", "created_at", "id"]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from bureau.vocabulary import PASSING_GRADES
+from bureau.workflow import Transition, transition
 
 TWO_PLACES = Decimal("0.01")
 
@@ -88,3 +89,10 @@ def school_flagged(*, short: int, subject: int, threshold: Decimal) -> bool:
     if subject == 0:
         return False
     return Decimal(short) >= threshold * subject
+
+
+# 学时申报: submitted by the teacher ("submit" creates it), decided once by the principal.
+SUBMISSION_TRANSITIONS: dict[str, Transition] = {
+    "approve": transition({"submitted"}, "approved", "通过"),
+    "reject": transition({"submitted"}, "rejected", "退回", needs_reason=True),
+}

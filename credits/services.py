@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from bureau.choices import Role
 from bureau.scoping import role_of, visible_teachers
-from bureau.services import ApplicationError, audit
+from bureau.services import ApplicationError, audit, event_record
+from bureau.workflow import transition_guard
 
 from . import rules
-from .models import HoursSubmission, LedgerEntry, Source, SubmissionState
+from .models import HoursSubmission, LedgerEntry, Source, SubmissionEvent
 from .posting import Posting, ledger_reverse_row, ledger_sync
 from .selectors import policy_for
 
@@ -74,6 +75,7 @@ def hours_submit(*, teacher, kind: str, title: str, studied_on: dt.date, hours: 
     submission = HoursSubmission.objects.create(
         teacher=teacher, kind=kind, title=title, studied_on=studied_on, hours=hours, theme=theme, evidence=evidence
     )
+    event_record(SubmissionEvent, obj=submission, action="submit", from_state="", to_state=submission.state, actor=actor)
     audit(action="credits.submission.created", actor=actor, obj=submission)
     return submission
 
@@ -84,15 +86,19 @@ def hours_decide(*, submission: HoursSubmission, approve: bool, note: str, actor
     submission = HoursSubmission.objects.select_for_update().select_related("teacher").get(pk=submission.pk)
     if role_of(actor) != Role.PRINCIPAL or actor.profile.school_id != submission.teacher.school_id:
         raise ApplicationError("只有本校校长可以审核该申报。")
-    if submission.state != SubmissionState.SUBMITTED:
-        raise ApplicationError(f"该申报已处理（{submission.get_state_display()}），不能重复审核。")
-    if not approve and not note.strip():
+    action = "approve" if approve else "reject"
+    step = transition_guard(rules.SUBMISSION_TRANSITIONS, action=action, state=submission.state,
+                            refusal="该申报已处理（{state}），不能重复审核。", state_label=submission.get_state_display())
+    if step.needs_reason and not note.strip():
         raise ApplicationError("退回申报请填写原因。")
-    submission.state = SubmissionState.APPROVED if approve else SubmissionState.REJECTED
+    previous = submission.state
+    submission.state = step.to_state
     submission.decided_by = actor
     submission.decided_at = timezone.now()
     submission.decision_note = note.strip()[:200]
     submission.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    event_record(SubmissionEvent, obj=submission, action=action, from_state=previous,
+                 to_state=submission.state, actor=actor, reason=note)
     if approve:
         policy = policy_for(submission.studied_on.year)
         ledger_sync(

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from bureau.models import School, Teacher
+from bureau.models import School, Teacher, WorkflowEvent
 
 from .rules import ExchangeRules
 
@@ -109,18 +109,12 @@ class Proposal(models.Model):
         return f"{self.plan.year} {self.teacher} → {self.receiving_school or '待定'}"
 
 
-class ProposalEvent(models.Model):
+class ProposalEvent(WorkflowEvent):
     """Every step of a proposal, with who took it and when (EX-8)."""
 
     proposal = models.ForeignKey(Proposal, verbose_name="交流人选", on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField("原状态", max_length=12, choices=ProposalStatus.choices, blank=True)
-    to_status = models.CharField("新状态", max_length=12, choices=ProposalStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    note = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    from_state = models.CharField("原状态", max_length=16, choices=ProposalStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=ProposalStatus.choices)
 
-    class Meta:
+    class Meta(WorkflowEvent.Meta):
         verbose_name = verbose_name_plural = "交流审批记录"
-        ordering = ["created_at", "id"]

@@ -10,7 +10,8 @@ from django.db.models import Q
 from bureau.choices import PostingKind, Role
 from bureau.models import Posting, School
 from bureau.scoping import own_teacher, role_of, visible_schools, visible_teachers
-from bureau.services import ApplicationError, audit
+from bureau.services import ApplicationError, audit, event_record
+from bureau.workflow import Transition, transition, transition_guard
 
 from .models import ACTIVE_PROPOSAL, ExchangePlan, Form, PlanStatus, Proposal, ProposalEvent, ProposalStatus
 from .selectors import eligible_teachers
@@ -24,14 +25,18 @@ POSTING_KIND = {
     Form.INDIVIDUAL: PostingKind.EXCHANGE,
 }
 
-# action -> (allowed from-statuses, to-status, roles)
-TRANSITIONS = {
-    "propose": ({ProposalStatus.APPLIED}, ProposalStatus.PROPOSED, {Role.PRINCIPAL}),
-    "approve": ({ProposalStatus.PROPOSED}, ProposalStatus.APPROVED, {Role.DISTRICT, Role.BUREAU}),
-    "return": ({ProposalStatus.PROPOSED, ProposalStatus.APPLIED}, ProposalStatus.RETURNED,
-               {Role.PRINCIPAL, Role.DISTRICT, Role.BUREAU}),
-    "withdraw": ({ProposalStatus.APPLIED, ProposalStatus.PROPOSED}, ProposalStatus.WITHDRAWN,
-                 {Role.PRINCIPAL, Role.TEACHER}),
+P = ProposalStatus
+
+# action -> allowed from-states, to-state, label, roles. The one place the proposal transitions live. A
+# proposal is created by "apply" (a teacher, individually) or "propose" (the principal); "place" is taken
+# for the whole plan by proposals_place, never one proposal at a time.
+TRANSITIONS: dict[str, Transition] = {
+    "propose": transition({P.APPLIED}, P.PROPOSED, "学校推荐", roles={Role.PRINCIPAL}),
+    "approve": transition({P.PROPOSED}, P.APPROVED, "批准", roles={Role.DISTRICT, Role.BUREAU}),
+    "return": transition({P.PROPOSED, P.APPLIED}, P.RETURNED, "退回", roles={Role.PRINCIPAL, Role.DISTRICT, Role.BUREAU},
+                         needs_reason=True),
+    "withdraw": transition({P.APPLIED, P.PROPOSED}, P.WITHDRAWN, "撤回", roles={Role.PRINCIPAL, Role.TEACHER}),
+    "place": transition({P.APPROVED}, P.PLACED, "确认派出", roles={Role.BUREAU}),
 }
 
 
@@ -46,9 +51,9 @@ def plan_open(*, year: int, actor) -> ExchangePlan:
     return plan
 
 
-def _event(proposal, from_status, actor, note=""):
-    ProposalEvent.objects.create(proposal=proposal, from_status=from_status or "", to_status=proposal.status,
-                                 actor=actor, note=note[:200])
+def _event(proposal, action, from_state, actor, note=""):
+    event_record(ProposalEvent, obj=proposal, action=action, from_state=from_state, to_state=proposal.status,
+                 actor=actor, reason=note)
 
 
 @transaction.atomic
@@ -83,7 +88,7 @@ def proposal_create(*, plan: ExchangePlan, teacher, form: str, receiving_school:
         plan=plan, teacher=teacher, home_school_id=teacher.school_id, receiving_school=receiving_school, form=form,
         status=status, starts_on=starts_on, ends_on=ends_on, note=note, created_by=actor,
     )
-    _event(proposal, None, actor, note)
+    _event(proposal, "apply" if status == ProposalStatus.APPLIED else "propose", None, actor, note)
     audit(action=f"exchange.proposal.{status}", actor=actor, obj=proposal)
     return proposal
 
@@ -100,13 +105,15 @@ def _may(actor, proposal: Proposal, roles: set) -> bool:
 @transaction.atomic
 def proposal_transition(*, proposal: Proposal, action: str, actor, note: str = "",
                         receiving_school: School | None = None) -> Proposal:
-    allowed, target, roles = TRANSITIONS[action]
+    if action not in TRANSITIONS or action == "place":
+        raise ApplicationError(f"未知操作：{action}")
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if proposal.status not in allowed:
-        raise ApplicationError(f"当前状态为“{proposal.get_status_display()}”，不能执行该操作。")
-    if not _may(actor, proposal, roles):
+    step = transition_guard(TRANSITIONS, action=action, state=proposal.status,
+                            refusal="当前状态为“{state}”，不能执行该操作。", state_label=proposal.get_status_display())
+    target = step.to_state
+    if not _may(actor, proposal, step.roles):
         raise ApplicationError("您无权执行该操作。")
-    if action == "return" and not note.strip():
+    if step.needs_reason and not note.strip():
         raise ApplicationError("退回请填写原因。")
     if receiving_school is not None:
         proposal.receiving_school = receiving_school
@@ -115,7 +122,7 @@ def proposal_transition(*, proposal: Proposal, action: str, actor, note: str = "
     previous = proposal.status
     proposal.status = target
     proposal.save(update_fields=["status", "receiving_school", "updated_at"])
-    _event(proposal, previous, actor, note)
+    _event(proposal, action, previous, actor, note)
     audit(action=f"exchange.proposal.{action}", actor=actor, obj=proposal, note=note)
     return proposal
 
@@ -127,7 +134,8 @@ def proposals_place(*, plan: ExchangePlan, actor) -> int:
     if role_of(actor) != Role.BUREAU:
         raise ApplicationError("只有市教育局可以确认派出。")
     placed = 0
-    for proposal in Proposal.objects.select_for_update().filter(plan=plan, status=ProposalStatus.APPROVED):
+    step = TRANSITIONS["place"]
+    for proposal in Proposal.objects.select_for_update().filter(plan=plan, status__in=step.from_states):
         overlapping = Posting.objects.filter(teacher=proposal.teacher).exclude(kind=PostingKind.REGULAR).filter(
             Q(ended_on__isnull=True) | Q(ended_on__gte=proposal.starts_on)
         )
@@ -139,9 +147,9 @@ def proposals_place(*, plan: ExchangePlan, actor) -> int:
             created_by=actor,
         )
         previous = proposal.status
-        proposal.status = ProposalStatus.PLACED
+        proposal.status = step.to_state
         proposal.save(update_fields=["status", "updated_at"])
-        _event(proposal, previous, actor)
+        _event(proposal, "place", previous, actor)
         placed += 1
     audit(action="exchange.plan.placed", actor=actor, obj=plan, placed=placed)
     return placed

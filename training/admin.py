@@ -11,7 +11,7 @@ from bureau.admin_imports import import_view
 from bureau.services import ApplicationError
 
 from .imports import ProjectImporter, ResultImporter, ShareImporter
-from .models import Attendance, Enrolment, EnrolmentEvent, Project, Result, Session, SurveyResponse
+from .models import Attendance, Enrolment, EnrolmentEvent, Project, ProjectEvent, Result, Session, SurveyResponse
 from .selectors import project_statistics
 from .services import enrolment_transition, project_transition, result_record
 
@@ -32,6 +32,10 @@ class SessionInline(admin.TabularInline):
     extra = 0
 
 
+class ProjectEventInline(EventInline):
+    model = ProjectEvent
+
+
 @admin.register(Project)
 class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
     list_display = ["code", "name", "level", "mode", "kind", "theme", "hours", "credits", "start_on", "capacity", "status",
@@ -40,7 +44,7 @@ class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
     search_fields = ["code", "name", "organiser"]
     date_hierarchy = "start_on"
     filter_horizontal = ["target_districts"]
-    inlines = [SessionInline]
+    inlines = [SessionInline, ProjectEventInline]
     readonly_fields = ["statistics", "status"]
     actions = ["publish", "open_enrolment", "start", "finish", "archive"]
 

@@ -10,10 +10,10 @@ from bureau.choices import Grade, Mode, Theme
 from bureau.importing import Column, Importer, ImportReport, ParsedRow, SpreadsheetError
 from bureau.models import District, School, Teacher
 from bureau.scoping import visible_teachers
-from bureau.services import ApplicationError
+from bureau.services import ApplicationError, event_record
 from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text
 
-from .models import Kind, Level, Project, ProjectShare, ProjectStatus, Result
+from .models import Kind, Level, Project, ProjectEvent, ProjectShare, ProjectStatus, Result
 from .services import result_record
 from .shares import share_set
 from .tasks import repost_result
@@ -69,6 +69,8 @@ class ProjectImporter(Importer):
                 project = Project(code=d["项目编号"], status=status, **values)
                 project._history_user = self.actor
                 project.save()
+                event_record(ProjectEvent, obj=project, action="import", from_state="", to_state=status, actor=self.actor,
+                             reason="项目导入")
                 report.created += 1
                 continue
             changed = [name for name, value in values.items() if getattr(project, name) != value]

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from bureau.choices import Grade, Mode, Theme
-from bureau.models import District, Teacher
+from bureau.models import District, Teacher, WorkflowEvent
 from bureau.versions import VersionedQuerySet
 
 
@@ -81,6 +81,17 @@ class Project(models.Model):
         return f"{self.name}（{self.code}）"
 
 
+class ProjectEvent(WorkflowEvent):
+    """Every step of a project's life cycle (publish, open enrolment, start, finish, archive) and who took it."""
+
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=ProjectStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=ProjectStatus.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "项目状态记录"
+
+
 class EnrolmentState(models.TextChoices):
     APPLIED = "applied", "已报名"
     SCHOOL_APPROVED = "school_approved", "学校已审核"
@@ -126,21 +137,15 @@ class Enrolment(models.Model):
         return f"{self.teacher} · {self.project.code}"
 
 
-class EnrolmentEvent(models.Model):
+class EnrolmentEvent(WorkflowEvent):
     """Every transition of an enrolment, with who made it (the approval chain's record)."""
 
     enrolment = models.ForeignKey(Enrolment, verbose_name="报名", on_delete=models.CASCADE, related_name="events")
     from_state = models.CharField("原状态", max_length=16, choices=EnrolmentState.choices, blank=True)
     to_state = models.CharField("新状态", max_length=16, choices=EnrolmentState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
 
-    class Meta:
+    class Meta(WorkflowEvent.Meta):
         verbose_name = verbose_name_plural = "报名审核记录"
-        ordering = ["created_at", "id"]
 
 
 class Session(models.Model):

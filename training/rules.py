@@ -4,32 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# action -> (allowed from-states, to-state). The one place the enrolment transitions live.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "school_approve": (frozenset({"applied"}), "school_approved"),
-    "approve": (frozenset({"school_approved"}), "approved"),
-    "reject": (frozenset({"applied", "school_approved"}), "rejected"),
-    "start": (frozenset({"approved"}), "attending"),
-    "complete": (frozenset({"approved", "attending"}), "completed"),
-    "withdraw": (frozenset({"applied", "school_approved", "approved"}), "withdrawn"),
-    "no_show": (frozenset({"approved"}), "no_show"),
+from bureau import workflow
+from bureau.workflow import Transition, transition
+
+# action -> allowed from-states, to-state, label. The one place the enrolment transitions live. Besides
+# these steps, an enrolment is created by "apply" (teacher or principal) or "import" (a result for a
+# teacher with no enrolment), and "result" (training.services.result_record) completes it from whatever
+# state it was in when a result is recorded: the result, not the chain, is the evidence then.
+TRANSITIONS: dict[str, Transition] = {
+    "school_approve": transition({"applied"}, "school_approved", "学校审核通过"),
+    "approve": transition({"school_approved"}, "approved", "主办单位录取"),
+    "reject": transition({"applied", "school_approved"}, "rejected", "审核不通过", needs_reason=True),
+    "start": transition({"approved"}, "attending", "开始参训"),
+    "complete": transition({"approved", "attending"}, "completed", "结业"),
+    "withdraw": transition({"applied", "school_approved", "approved"}, "withdrawn", "退出"),
+    "no_show": transition({"approved"}, "no_show", "未报到"),
 }
 
-ACTION_LABELS = {
-    "school_approve": "学校审核通过",
-    "approve": "主办单位录取",
-    "reject": "审核不通过",
-    "start": "开始参训",
-    "complete": "结业",
-    "withdraw": "退出",
-    "no_show": "未报到",
-}
+ACTION_LABELS = {action: step.label for action, step in TRANSITIONS.items()}
 
 
 def next_state(current: str, action: str) -> str | None:
     """The state after `action`, or None when the action is not allowed from `current`."""
-    allowed, target = TRANSITIONS[action]
-    return target if current in allowed else None
+    return workflow.next_state(TRANSITIONS, current, action)
 
 
 @dataclass(frozen=True)
@@ -84,19 +81,17 @@ def masked_name(name: str) -> str:
 
 
 # Project life cycle (SPEC §3): draft → published → enrolling → running → finished → archived.
-PROJECT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "publish": (frozenset({"draft"}), "published"),
-    "open_enrolment": (frozenset({"published"}), "enrolling"),
-    "start": (frozenset({"published", "enrolling"}), "running"),
-    "finish": (frozenset({"running"}), "finished"),
-    "archive": (frozenset({"finished"}), "archived"),
+# A project is created as a draft (or, by the project import, as published or finished).
+PROJECT_TRANSITIONS: dict[str, Transition] = {
+    "publish": transition({"draft"}, "published", "发布"),
+    "open_enrolment": transition({"published"}, "enrolling", "开始报名"),
+    "start": transition({"published", "enrolling"}, "running", "开班"),
+    "finish": transition({"running"}, "finished", "结束"),
+    "archive": transition({"finished"}, "archived", "归档"),
 }
 
-PROJECT_ACTION_LABELS = {
-    "publish": "发布", "open_enrolment": "开始报名", "start": "开班", "finish": "结束", "archive": "归档",
-}
+PROJECT_ACTION_LABELS = {action: step.label for action, step in PROJECT_TRANSITIONS.items()}
 
 
 def project_next_status(current: str, action: str) -> str | None:
-    allowed, target = PROJECT_TRANSITIONS[action]
-    return target if current in allowed else None
+    return workflow.next_state(PROJECT_TRANSITIONS, current, action)

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from bureau.choices import Role, Status
 from bureau.scoping import own_teacher, role_of, visible_teachers
-from bureau.services import ApplicationError, audit, notice_after_commit
+from bureau.services import ApplicationError, audit, event_record, notice_after_commit
+from bureau.workflow import transition_guard
 from credits import rules as credit_rules
 from credits.models import LedgerEntry, Source
 from credits.posting import Posting, ledger_sync, posting_attempts
@@ -23,6 +24,7 @@ from .models import (
     EnrolmentEvent,
     EnrolmentState,
     Project,
+    ProjectEvent,
     ProjectStatus,
     Result,
     SurveyKind,
@@ -72,8 +74,8 @@ def enrolment_apply(*, project: Project, teacher, actor, today: dt.date) -> Enro
     if project.capacity is not None and seats_taken(project.pk) >= project.capacity:
         raise ApplicationError(f"名额已满（共 {project.capacity} 个名额）。")
     enrolment = Enrolment.objects.create(project=project, teacher=teacher, nominated=nominated, applied_by=actor)
-    EnrolmentEvent.objects.create(enrolment=enrolment, to_state=enrolment.state, actor=actor,
-                                  reason="校长选派" if nominated else "本人报名")
+    event_record(EnrolmentEvent, obj=enrolment, action="apply", from_state="", to_state=enrolment.state, actor=actor,
+                 reason="校长选派" if nominated else "本人报名")
     audit(action="training.enrolment.applied", actor=actor, obj=enrolment, nominated=nominated)
     return enrolment
 
@@ -99,22 +101,19 @@ def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: st
     if action not in rules.TRANSITIONS:
         raise ApplicationError(f"未知操作：{action}")
     enrolment = Enrolment.objects.select_for_update().select_related("teacher__school").get(pk=enrolment.pk)
-    target = rules.next_state(enrolment.state, action)
-    if target is None:
-        raise ApplicationError(
-            f"当前状态为“{enrolment.get_state_display()}”，不能执行“{rules.ACTION_LABELS[action]}”。"
-        )
+    step = transition_guard(rules.TRANSITIONS, action=action, state=enrolment.state,
+                            refusal="当前状态为“{state}”，不能执行“{label}”。", state_label=enrolment.get_state_display())
+    target = step.to_state
     if not _may_act(actor, enrolment, action):
         raise ApplicationError("您无权执行该操作。")
-    if action == "reject" and not reason.strip():
+    if step.needs_reason and not reason.strip():
         raise ApplicationError("审核不通过请填写原因。")
     if action == "approve":
         # 名额分配: the project row is locked while the unit's approved seats are counted.
         project = Project.objects.select_for_update().get(pk=enrolment.project_id)
         seat_guard(project=project, teacher=enrolment.teacher, today=today or timezone.localdate())
-    EnrolmentEvent.objects.create(
-        enrolment=enrolment, from_state=enrolment.state, to_state=target, actor=actor, reason=reason.strip()[:200]
-    )
+    event_record(EnrolmentEvent, obj=enrolment, action=action, from_state=enrolment.state, to_state=target, actor=actor,
+                 reason=reason)
     enrolment.state = target
     enrolment.save(update_fields=["state", "updated_at"])
     audit(action=f"training.enrolment.{action}", actor=actor, obj=enrolment)
@@ -148,7 +147,8 @@ def result_record(
         defaults={"state": EnrolmentState.COMPLETED, "imported": True, "applied_by": actor},
     )
     if created:
-        EnrolmentEvent.objects.create(enrolment=enrolment, to_state=enrolment.state, actor=actor, reason="由考核结果导入")
+        event_record(EnrolmentEvent, obj=enrolment, action="import", from_state="", to_state=enrolment.state,
+                     actor=actor, reason="由考核结果导入")
     result = Result.objects.select_for_update().filter(enrolment=enrolment).first()
     changed = False
     if result is None:
@@ -162,10 +162,8 @@ def result_record(
         result.save()
         changed = True
     if changed and enrolment.state != EnrolmentState.COMPLETED and grade != "未完成":
-        EnrolmentEvent.objects.create(
-            enrolment=enrolment, from_state=enrolment.state, to_state=EnrolmentState.COMPLETED, actor=actor,
-            reason="登记考核结果",
-        )
+        event_record(EnrolmentEvent, obj=enrolment, action="result", from_state=enrolment.state,
+                     to_state=EnrolmentState.COMPLETED, actor=actor, reason="登记考核结果")
         enrolment.state = EnrolmentState.COMPLETED
         enrolment.save(update_fields=["state", "updated_at"])
     posted = result_post(result_id=result.pk, actor=actor)
@@ -220,13 +218,12 @@ def project_transition(*, project: Project, action: str, actor) -> Project:
     if role_of(actor) != Role.BUREAU:
         raise ApplicationError("只有市教育局（主办单位）可以变更项目状态。")
     project = Project.objects.select_for_update().get(pk=project.pk)
-    target = rules.project_next_status(project.status, action)
-    if target is None:
-        raise ApplicationError(
-            f"项目当前为“{project.get_status_display()}”，不能执行“{rules.PROJECT_ACTION_LABELS[action]}”。"
-        )
+    target = transition_guard(rules.PROJECT_TRANSITIONS, action=action, state=project.status,
+                              refusal="项目当前为“{state}”，不能执行“{label}”。",
+                              state_label=project.get_status_display()).to_state
     previous, project.status = project.status, target
     project.save(update_fields=["status", "updated_at"])
+    event_record(ProjectEvent, obj=project, action=action, from_state=previous, to_state=target, actor=actor)
     audit(action=f"training.project.{action}", actor=actor, obj=project, from_status=previous, to_status=target)
     return project
 

@@ -138,7 +138,7 @@ def test_bb4_failed_assessment_revokes_title_and_allowance_and_keeps_history(sta
     services.assessment_record(entry=entry, year=2026, passed=False, actor=staff)
     entry.refresh_from_db()
     assert (entry.status, entry.allowance) == ("revoked", False)
-    assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["revoked"]
+    assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["revoke"]
     with pytest.raises(ApplicationError, match="已登记"):
         services.assessment_record(entry=entry, year=2026, passed=True, actor=staff)
 
@@ -174,7 +174,7 @@ def test_bb5_expiry_notices_and_lapse_run_twice(staff):
     assert services.lapse_expired(today=dt.date(2027, 2, 21)) == 0
     entry.refresh_from_db()
     assert entry.status == "lapsed"
-    assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["lapsed"]
+    assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["lapse"]
 
 
 def test_bb6_mentor_needs_a_higher_title(staff):

@@ -115,7 +115,7 @@ def test_ex8_propose_approve_place_keeps_home_post(world):
     assert proposals_place(plan=w["plan"], actor=w["bureau"]) == 1
     postings = list(Posting.objects.filter(teacher=w["t"]).order_by("id").values_list("school__code", "kind", "ended_on"))
     assert postings == [("H", "regular", None), ("R", "rural_support", dt.date(YEAR + 1, 8, 31))]
-    assert list(ProposalEvent.objects.filter(proposal=proposal).values_list("to_status", flat=True)) == ["proposed", "approved", "placed"]
+    assert list(ProposalEvent.objects.filter(proposal=proposal).values_list("to_state", flat=True)) == ["proposed", "approved", "placed"]
 
 
 def test_principal_cannot_propose_a_teacher_who_is_not_eligible(world):

@@ -38,7 +38,8 @@ ALL_STATES = {"applied", "school_approved", "approved", "rejected", "attending",
 
 @pytest.mark.parametrize("action", sorted(rules.TRANSITIONS))
 def test_every_forbidden_transition_is_refused(action):
-    allowed, target = rules.TRANSITIONS[action]
+    step = rules.TRANSITIONS[action]
+    allowed, target = step.from_states, step.to_state
     for state in ALL_STATES:
         assert (rules.next_state(state, action) == target) == (state in allowed)
 
@@ -152,7 +153,8 @@ PROJECT_STATES = {"draft", "published", "enrolling", "running", "finished", "arc
 
 @pytest.mark.parametrize("action", sorted(rules.PROJECT_TRANSITIONS))
 def test_project_life_cycle_refuses_every_other_from_state(action):
-    allowed, target = rules.PROJECT_TRANSITIONS[action]
+    step = rules.PROJECT_TRANSITIONS[action]
+    allowed, target = step.from_states, step.to_state
     for state in PROJECT_STATES:
         assert (rules.project_next_status(state, action) == target) == (state in allowed)
 

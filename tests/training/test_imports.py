@@ -11,7 +11,7 @@ from bureau.models import AuditEntry
 from credits.models import LedgerEntry
 from tests.factories import TeacherFactory
 from tests.xlsx import write_xlsx
-from training.models import Enrolment, Project, Result
+from training.models import Enrolment, Project, ProjectEvent, Result
 
 PROJECT_HEADERS = ["项目编号", "项目名称", "项目级别", "培训方式", "类别", "主题", "学时", "学分", "开始日期", "结束日期", "承办单位", "名额"]
 RESULT_HEADERS = ["项目编号", "工号", "姓名", "考核结果", "完成日期", "认定学时"]
@@ -36,6 +36,9 @@ def test_projects_import_and_reimport(projects, tmp_path, capsys):
     assert projects["XB2026-07"].credits is None and projects["XB2026-07"].capacity is None
     call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [P1, P2]))
     assert "新增 0，更新 0，无变化 2" in capsys.readouterr().out
+    # A project enters its life cycle by the import: one event, not repeated by the second import.
+    assert sorted(ProjectEvent.objects.values_list("project__code", "action", "from_state", "to_state")) == [
+        ("GP2026-01", "import", "", "finished"), ("XB2026-07", "import", "", "finished")]
 
 
 @pytest.mark.parametrize(
