@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import path
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import scoping
+from .admin_base import GuardedHistoryAdmin
 from .admin_imports import import_view
 from .choices import Role
 from .imports import SchoolImporter, TeacherImporter, today_local
@@ -39,23 +37,10 @@ class ScopedAdmin(admin.ModelAdmin):
         return scoping.role_of(request.user) == "bureau" and super().has_delete_permission(request, obj)
 
 
-class ScopedHistoryAdmin(ScopedAdmin, SimpleHistoryAdmin):
-    """simple_history's pages held to the change page's rules. Left alone, its history page falls back
-    to the stored versions of a row outside get_queryset, and its version page saves a POST after
-    checking only the view permission: an auditor could revert a teacher, a district another district's."""
+class ScopedHistoryAdmin(ScopedAdmin, GuardedHistoryAdmin):
+    """Schools and teachers: bureau and district staff may revert a row of their scope from its history."""
 
-    def history_view(self, request, object_id, extra_context=None):
-        if self.get_object(request, unquote(object_id)) is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if request.method == "POST" and not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+    revert_allowed = True
 
 
 @admin.register(District)

@@ -3,10 +3,9 @@ and reversals, which go through credits.services with a required reason."""
 
 from django import forms
 from django.contrib import admin, messages
-from simple_history.admin import SimpleHistoryAdmin
 
 from bureau import scoping
-from bureau.admin_base import EventInline, RecordAdmin
+from bureau.admin_base import EventInline, GuardedHistoryAdmin, RecordAdmin
 from bureau.services import ApplicationError, audit
 
 from .models import (
@@ -23,7 +22,7 @@ from .services import ledger_adjust, ledger_reverse
 
 
 @admin.register(Policy)
-class PolicyAdmin(SimpleHistoryAdmin):
+class PolicyAdmin(GuardedHistoryAdmin):
     list_display = ["year", "annual_credits", "cycle_hours", "cycle_years", "first_cycle_start", "flag_threshold",
                     "credits_per_hour"]
 

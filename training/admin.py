@@ -3,10 +3,9 @@
 from django.contrib import admin, messages
 from django.urls import path, reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from bureau import scoping
-from bureau.admin_base import EventInline
+from bureau.admin_base import EventInline, GuardedHistoryAdmin
 from bureau.admin_imports import import_view
 from bureau.services import ApplicationError
 
@@ -37,7 +36,7 @@ class ProjectEventInline(EventInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
+class ProjectAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
     list_display = ["code", "name", "level", "mode", "kind", "theme", "hours", "credits", "start_on", "capacity", "status",
                     "shares_link"]
     list_filter = ["status", "level", "mode", "kind", "theme"]
@@ -167,7 +166,7 @@ class EnrolmentAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
 
 
 @admin.register(Result)
-class ResultAdmin(ReadOnlyForNonWriters, SimpleHistoryAdmin):
+class ResultAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
     list_display = ["enrolment", "grade", "completed_on", "certified_hours", "recorded_by", "updated_at"]
     list_filter = ["grade", "enrolment__project__level"]
     search_fields = ["enrolment__teacher__staff_no", "enrolment__teacher__name", "enrolment__project__code"]
