@@ -191,8 +191,10 @@ class TeacherImporter(Importer):
                     visible = owner in self.visible_owners
                     reason = f"已登记在工号 {owner} 名下" if visible else "已被其他教师使用"
                     problems.setdefault(row.number, []).append(("身份证号", reason))
-        if self.actor and not problems:
-            # Updating a teacher who is outside the actor's scope is refused too.
+        if self.actor:
+            # Updating a teacher who is outside the actor's scope is refused too, row by row and whatever
+            # else the file holds: with 只导入有效行 the other rows are written (issue 14: a district took
+            # over another district's teacher when one unrelated row had an error).
             keys = [r.data["工号"] for r in rows]
             visible = visible_teachers_keys(self.actor, keys)
             foreign = set(Teacher.objects.filter(staff_no__in=keys).values_list("staff_no", flat=True)) - visible

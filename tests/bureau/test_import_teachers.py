@@ -239,3 +239,18 @@ def test_id_number_owner_outside_the_scope_is_not_named(users, city):
     assert "T3" not in " ".join(errors_of(report))
     report = run([row(工号="NEW1", 学校代码="S1", 身份证号=number)], actor=users["bureau"])
     assert "第2行 身份证号: 已登记在工号 T3 名下" in errors_of(report)
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_district_cannot_take_over_another_districts_teacher_even_beside_a_bad_row(users, city, skip_invalid):
+    """Issue 14 (high): with one unrelated bad row and 只导入有效行, the per-row scope check used to be
+    skipped, and a district renamed and moved in a teacher of another district."""
+    other = city["teachers"][2]  # T3, in the second district
+    rows = [
+        row(工号="NEW1", 学校代码="NOPE", 身份证号=None),  # an unrelated bad row (an unknown school)
+        row(工号=other.staff_no, 姓名="冒名", 学校代码="S1", 身份证号=None),  # takeover attempt
+    ]
+    report = run(rows, actor=users["district"], skip_invalid=skip_invalid)
+    assert "第3行 工号: 该教师不在您的管辖范围" in errors_of(report)
+    other.refresh_from_db()
+    assert (other.name, other.school_id) == ("王三", city["schools"][2].pk)
