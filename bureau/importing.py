@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -22,11 +23,22 @@ from .spreadsheets import CellError, SpreadsheetError, is_blank, read_sheet
 logger = logging.getLogger(__name__)
 
 
+# SEC-6: a cell value quoted back in an error is cut to this many characters, and a page shows at most
+# PREVIEW_ERRORS errors, so that a small file cannot produce a large page (a 12 KB file made 105 MB).
+SHOWN_VALUE_CHARS = 50
+PREVIEW_ERRORS = 200
+_QUOTED = re.compile("“([^”]{%d})[^”]+”" % SHOWN_VALUE_CHARS)
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int
     column: str
     reason: str
+
+    def __post_init__(self):
+        # Every reason quotes the cell it is about in “…”; a long cell is cut where the error is made.
+        object.__setattr__(self, "reason", _QUOTED.sub(r"“\1…”", self.reason))
 
     def __str__(self) -> str:
         return f"第{self.row}行 {self.column}: {self.reason}"
@@ -52,6 +64,15 @@ class ImportReport:
     @property
     def invalid_rows(self) -> int:
         return len({e.row for e in self.errors})
+
+    @property
+    def shown_errors(self) -> list[RowError]:
+        """The errors a page shows (SEC-6: at most PREVIEW_ERRORS)."""
+        return self.errors[:PREVIEW_ERRORS]
+
+    @property
+    def hidden_errors(self) -> int:
+        return max(0, len(self.errors) - PREVIEW_ERRORS)
 
     def summary(self) -> str:
         verb = "将" if self.dry_run else ""
