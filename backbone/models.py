@@ -6,6 +6,7 @@ from django.db.models import F, Q
 
 from bureau.choices import Education, Title
 from bureau.models import District, Teacher, WorkflowEvent
+from bureau.text import MultiLineTextField, SingleLineTextField, validate_no_control_characters
 
 from . import rules
 
@@ -56,7 +57,7 @@ class EthicsVeto(models.Model):
 
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="ethics_vetoes")
     year = models.PositiveIntegerField("年度")
-    reason = models.CharField("事由", max_length=200)
+    reason = SingleLineTextField("事由", max_length=200)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -77,7 +78,7 @@ class RosterEntry(models.Model):
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="backbone_titles")
     tier = models.CharField("层级", max_length=4, choices=Tier.choices)
     type = models.CharField("类别", max_length=8, choices=Type.choices)
-    certificate_no = models.CharField("证书编号", max_length=40, unique=True)
+    certificate_no = models.CharField("证书编号", max_length=40, unique=True, validators=[validate_no_control_characters])
     awarded_on = models.DateField("认定日期")
     expires_on = models.DateField("有效期至")
     status = models.CharField("状态", max_length=8, choices=EntryStatus.choices, default=EntryStatus.ACTIVE)
@@ -120,7 +121,7 @@ class Assessment(models.Model):
     entry = models.ForeignKey(RosterEntry, verbose_name="名册条目", on_delete=models.PROTECT, related_name="assessments")
     year = models.PositiveIntegerField("年度")
     passed = models.BooleanField("合格")
-    note = models.CharField("说明", max_length=200, blank=True)
+    note = SingleLineTextField("说明", max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -178,7 +179,7 @@ class RoundQuota(models.Model):
 
     round = models.ForeignKey(SelectionRound, verbose_name="评选批次", on_delete=models.CASCADE, related_name="quotas")
     district = models.ForeignKey(District, verbose_name="区县", on_delete=models.PROTECT, null=True, blank=True)
-    subject = models.CharField("学科", max_length=32, blank=True)
+    subject = models.CharField("学科", max_length=32, blank=True, validators=[validate_no_control_characters])
     places = models.PositiveIntegerField("名额")
 
     class Meta:
@@ -223,8 +224,8 @@ class Objection(models.Model):
     """An objection raised during the public notice (公示异议)."""
 
     application = models.ForeignKey(Application, verbose_name="申报", on_delete=models.PROTECT, related_name="objections")
-    text = models.TextField("异议内容")
-    resolution = models.CharField("处理结果", max_length=300, blank=True)
+    text = MultiLineTextField("异议内容")
+    resolution = SingleLineTextField("处理结果", max_length=300, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -249,7 +250,7 @@ class MentoringPair(models.Model):
 class MentoringRecord(models.Model):
     pair = models.ForeignKey(MentoringPair, verbose_name="结对", on_delete=models.CASCADE, related_name="records")
     year = models.PositiveIntegerField("年度")
-    summary = models.TextField("年度记录")
+    summary = MultiLineTextField("年度记录")
 
     class Meta:
         verbose_name = verbose_name_plural = "结对年度记录"

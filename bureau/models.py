@@ -16,12 +16,13 @@ from .choices import (
     Status,
     Title,
 )
+from .text import MultiLineTextField, SingleLineTextField, validate_no_control_characters
 from .versions import VersionedQuerySet
 
 
 class District(models.Model):
-    code = models.CharField("区县代码", max_length=32, unique=True)
-    name = models.CharField("区县名称", max_length=64, unique=True)
+    code = models.CharField("区县代码", max_length=32, unique=True, validators=[validate_no_control_characters])
+    name = models.CharField("区县名称", max_length=64, unique=True, validators=[validate_no_control_characters])
 
     objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
@@ -36,7 +37,7 @@ class District(models.Model):
 class Cluster(models.Model):
     """片区: a named group of schools led by one school (EX-6)."""
 
-    name = models.CharField("片区名称", max_length=64, unique=True)
+    name = models.CharField("片区名称", max_length=64, unique=True, validators=[validate_no_control_characters])
     district = models.ForeignKey(
         District, verbose_name="区县", on_delete=models.PROTECT, null=True, blank=True, related_name="clusters"
     )
@@ -53,8 +54,8 @@ class Cluster(models.Model):
 
 
 class School(models.Model):
-    code = models.CharField("学校代码", max_length=32, unique=True)
-    name = models.CharField("学校名称", max_length=128)
+    code = models.CharField("学校代码", max_length=32, unique=True, validators=[validate_no_control_characters])
+    name = models.CharField("学校名称", max_length=128, validators=[validate_no_control_characters])
     district = models.ForeignKey(District, verbose_name="区县", on_delete=models.PROTECT, related_name="schools")
     stage = models.CharField("学段", max_length=16, choices=Stage.choices)
     location = models.CharField("城乡类型", max_length=8, choices=Location.choices)
@@ -83,7 +84,7 @@ class SubjectQuota(models.Model):
     """编制数 per subject (EX-2 surplus, EX-6 shortage). Optional: many schools have a total only."""
 
     school = models.ForeignKey(School, verbose_name="学校", on_delete=models.CASCADE, related_name="subject_quotas")
-    subject = models.CharField("学科", max_length=32)
+    subject = models.CharField("学科", max_length=32, validators=[validate_no_control_characters])
     quota = models.PositiveIntegerField("编制数")
 
     class Meta:
@@ -95,14 +96,14 @@ class SubjectQuota(models.Model):
 
 
 class Teacher(models.Model):
-    staff_no = models.CharField("工号", max_length=32, unique=True)
-    name = models.CharField("姓名", max_length=64, db_index=True)
+    staff_no = models.CharField("工号", max_length=32, unique=True, validators=[validate_no_control_characters])
+    name = models.CharField("姓名", max_length=64, db_index=True, validators=[validate_no_control_characters])
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期")
     # Personal data (SEC-3): masked everywhere unless the viewer holds bureau.view_full_id_number.
-    id_number = models.CharField("身份证号", max_length=18, null=True, blank=True, unique=True)
+    id_number = models.CharField("身份证号", max_length=18, null=True, blank=True, unique=True, validators=[validate_no_control_characters])
     school = models.ForeignKey(School, verbose_name="学校", on_delete=models.PROTECT, related_name="teachers")
-    subject = models.CharField("任教学科", max_length=32)
+    subject = models.CharField("任教学科", max_length=32, validators=[validate_no_control_characters])
     title = models.CharField("职称", max_length=8, choices=Title.choices)
     education = models.CharField("学历", max_length=8, choices=Education.choices)
     employed_on = models.DateField("参加工作日期")
@@ -113,7 +114,7 @@ class Teacher(models.Model):
     # EX-4: never proposed for exchange.
     is_non_teaching = models.BooleanField("非教学人员", default=False)
     cannot_teach = models.BooleanField("暂不能任教", default=False, help_text="如长期病假、孕产期等")
-    qualification_cert_no = models.CharField("教师资格证号", max_length=32, blank=True)
+    qualification_cert_no = models.CharField("教师资格证号", max_length=32, blank=True, validators=[validate_no_control_characters])
     qualification_registered_on = models.DateField("资格定期注册日期", null=True, blank=True)
     qualification_registration_due = models.DateField("下次定期注册日期", null=True, blank=True)
     user = models.OneToOneField(
@@ -160,7 +161,7 @@ class Posting(models.Model):
     kind = models.CharField("任职类型", max_length=16, choices=PostingKind.choices, default=PostingKind.REGULAR)
     started_on = models.DateField("开始日期")
     ended_on = models.DateField("结束日期", null=True, blank=True)
-    note = models.CharField("说明", max_length=200, blank=True)
+    note = SingleLineTextField("说明", max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -251,7 +252,7 @@ class WorkflowEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reason = models.CharField("说明", max_length=200, blank=True)
+    reason = SingleLineTextField("说明", max_length=200, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
@@ -269,8 +270,8 @@ class Notice(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notices"
     )
     key = models.CharField("去重标识", max_length=120)
-    title = models.CharField("标题", max_length=200)
-    body = models.TextField("内容", blank=True)
+    title = SingleLineTextField("标题", max_length=200)
+    body = MultiLineTextField("内容", blank=True)
     link = models.CharField("链接", max_length=300, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)

@@ -4,6 +4,10 @@ Reading: size limit, xlsx only (checked from the content), zip-bomb checks befor
 unpacked, openpyxl read-only with cached values (no formula is evaluated), defusedxml installed so
 openpyxl parses XML safely. Writing: openpyxl write-only (constant memory), header row frozen, and text
 starting with = + - @ stored as text so that no spreadsheet runs it as a formula.
+
+SEC-6: a text cell with a control character is refused on reading (the rule of names and codes,
+bureau.text); on writing, every string is cleaned and every sheet title made valid, so a row stored
+before the rule, or a name with : / \\ ? * [ ], still exports.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from django.conf import settings
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+
+from .text import CONTROL_CHARACTER_MESSAGE, clean_for_xml, clean_single_line, has_control_characters
 
 
 class SpreadsheetError(Exception):
@@ -160,6 +166,8 @@ def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterabl
 # --- cell parsers: raw openpyxl value -> clean Python value, or CellError with a Chinese reason ----
 
 _DATE_TEXT = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+# Excel stores a control character as _xHHHH_ (a vertical tab: _x000B_); openpyxl does not decode it.
+_EXCEL_ESCAPED_CONTROL = re.compile(r"_x00(?:[01][0-9A-Fa-f]|7[Ff]|[89][0-9A-Fa-f])_")
 
 
 def is_blank(value: Any) -> bool:
@@ -172,6 +180,8 @@ def as_text(value: Any, *, max_length: int | None = None) -> str:
     if isinstance(value, dt.datetime | dt.date):
         raise CellError("应为文本，不应是日期")
     text = str(value).strip()
+    if has_control_characters(text) or _EXCEL_ESCAPED_CONTROL.search(text):
+        raise CellError(CONTROL_CHARACTER_MESSAGE)
     if max_length and len(text) > max_length:
         raise CellError(f"过长（最多 {max_length} 个字符）")
     return text
@@ -245,13 +255,48 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 def safe_cell(sheet, value: Any) -> Any:
-    """Text that a spreadsheet would take as a formula is stored as quoted text."""
+    """Text loses its control characters (XML cannot hold them: openpyxl would raise
+    IllegalCharacterError); text that a spreadsheet would take as a formula is stored as quoted text."""
+    if isinstance(value, str):
+        value = clean_for_xml(value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         cell = WriteOnlyCell(sheet, value)
         cell.data_type = "s"
         cell.quotePrefix = True
         return cell
     return value
+
+
+_TITLE_FORBIDDEN = re.compile(r"[:/\\?*\[\]]")
+_TITLE_MAX = 31  # Excel's limit, counted in UTF-16 code units
+_TITLE_RESERVED = {"history"}  # Excel keeps this name for itself
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    while _utf16_len(text) > limit:
+        text = text[:-1]
+    return text
+
+
+def sheet_title(text: str, *, taken: Iterable[str] = (), fallback: str = "工作表") -> str:
+    """A valid, unique sheet title from any text (SEC-6): no control characters and none of
+    : / \\ ? * [ ], no apostrophe at either end, at most 31 characters, not blank, not "History",
+    and different (ignoring case, as Excel compares) from the titles already `taken`."""
+    title = _TITLE_FORBIDDEN.sub("", clean_single_line(str(text)))
+    title = _cut(title.strip().strip("'").strip(), _TITLE_MAX).strip().strip("'").strip()
+    if not title or title.lower() in _TITLE_RESERVED:
+        title = fallback
+    used = {t.lower() for t in taken}
+    candidate, number = title, 1
+    while candidate.lower() in used:
+        number += 1
+        suffix = f"({number})"
+        candidate = _cut(title, _TITLE_MAX - len(suffix)).rstrip().rstrip("'") + suffix
+    return candidate
 
 
 @dataclass
@@ -268,14 +313,15 @@ def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for spec in sheets:
-        sheet = workbook.create_sheet(spec.title)
+        # Titles are cleaned here, not by callers, so that none can forget (SEC-6).
+        sheet = workbook.create_sheet(sheet_title(spec.title, taken=workbook.sheetnames))
         sheet.freeze_panes = "A2"
         for index, header in enumerate(spec.headers):
             width = (spec.widths or {}).get(index, max(10, 2.2 * len(header) + 2))
             sheet.column_dimensions[_column_letter(index)].width = width
         header_cells = []
         for header in spec.headers:
-            cell = WriteOnlyCell(sheet, header)
+            cell = WriteOnlyCell(sheet, clean_for_xml(str(header)))
             cell.font = bold
             header_cells.append(cell)
         sheet.append(header_cells)
@@ -283,7 +329,7 @@ def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
         for row in spec.rows:
             out = []
             for index, value in enumerate(row):
-                if index in date_columns and value is not None:
+                if index in date_columns and value is not None and not isinstance(value, str):
                     cell = WriteOnlyCell(sheet, value)
                     cell.number_format = "yyyy-mm-dd"
                     out.append(cell)

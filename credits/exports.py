@@ -37,7 +37,8 @@ def transcript_rows(teacher_id: int):
 def write_transcript(target, *, teacher) -> None:
     write_workbook(
         target,
-        [SheetSpec(f"{teacher.name}学分档案"[:31], TRANSCRIPT_HEADERS, transcript_rows(teacher.pk), date_columns=(0,))],
+        # write_workbook makes the title valid (SEC-6: a name may hold : / \\ ? * [ ] ' or be long).
+        [SheetSpec(f"{teacher.name}学分档案", TRANSCRIPT_HEADERS, transcript_rows(teacher.pk), date_columns=(0,))],
     )
 
 

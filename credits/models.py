@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from bureau.choices import Mode, Theme
 from bureau.models import Teacher, WorkflowEvent
+from bureau.text import MultiLineTextField, SingleLineTextField, validate_no_control_characters
 from bureau.versions import VersionedQuerySet
 
 from . import rules
@@ -92,13 +93,13 @@ class LedgerEntry(models.Model):
     mode = models.CharField("培训方式", max_length=8, choices=Mode.choices, blank=True)
     theme = models.CharField("主题", max_length=8, choices=Theme.choices, blank=True)
     # The project's code, not a key to it: the ledger is a sink and knows nothing of what posts into it.
-    project_code = models.CharField("项目编号", max_length=32, blank=True, db_index=True)
+    project_code = models.CharField("项目编号", max_length=32, blank=True, db_index=True, validators=[validate_no_control_characters])
     source_key = models.CharField("来源标识", max_length=64, blank=True, db_index=True)
     revision = models.PositiveIntegerField("版本", default=1)
     reverses = models.OneToOneField(
         "self", verbose_name="冲销", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
-    description = models.CharField("说明", max_length=200, blank=True)
+    description = SingleLineTextField("说明", max_length=200, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -148,17 +149,17 @@ class HoursSubmission(models.Model):
 
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="hour_submissions")
     kind = models.CharField("类型", max_length=24, choices=SubmissionKind.choices)
-    title = models.CharField("研修内容", max_length=200)
+    title = SingleLineTextField("研修内容", max_length=200)
     studied_on = models.DateField("研修日期")
     hours = models.DecimalField("学时", max_digits=6, decimal_places=2)
     theme = models.CharField("主题", max_length=8, choices=Theme.choices, default=Theme.SUBJECT)
-    evidence = models.TextField("佐证说明")
+    evidence = MultiLineTextField("佐证说明")
     state = models.CharField("状态", max_length=12, choices=SubmissionState.choices, default=SubmissionState.SUBMITTED)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
-    decision_note = models.CharField("审核意见", max_length=200, blank=True)
+    decision_note = SingleLineTextField("审核意见", max_length=200, blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
 
     objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
@@ -189,7 +190,7 @@ class Exemption(models.Model):
 
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="exemptions")
     year = models.PositiveIntegerField("年度")
-    reason = models.CharField("原因", max_length=200)
+    reason = SingleLineTextField("原因", max_length=200)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -279,8 +280,8 @@ class Claim(models.Model):
 
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="claims")
     school = models.ForeignKey("bureau.School", verbose_name="审核学校", on_delete=models.PROTECT, related_name="+")
-    title = models.CharField("培训名称", max_length=200)
-    organiser = models.CharField("主办单位", max_length=200)
+    title = SingleLineTextField("培训名称", max_length=200)
+    organiser = SingleLineTextField("主办单位", max_length=200)
     started_on = models.DateField("开始日期")
     ended_on = models.DateField("结束日期")
     hours = models.DecimalField("学时", max_digits=6, decimal_places=2)
@@ -329,7 +330,7 @@ class ClaimEvidence(models.Model):
 
     claim = models.ForeignKey(Claim, verbose_name="认定申请", on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField("文件", upload_to=evidence_upload_to, max_length=200)
-    original_name = models.CharField("原文件名", max_length=200)
+    original_name = SingleLineTextField("原文件名", max_length=200)
     content_type = models.CharField("文件类型", max_length=40)
     size = models.PositiveIntegerField("大小（字节）")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)

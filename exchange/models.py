@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from bureau.models import School, Teacher, WorkflowEvent
+from bureau.text import SingleLineTextField
 
 from .rules import ExchangeRules
 
@@ -84,7 +85,7 @@ class Proposal(models.Model):
     status = models.CharField("状态", max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED)
     starts_on = models.DateField("开始日期")
     ends_on = models.DateField("结束日期")
-    note = models.CharField("说明", max_length=200, blank=True)
+    note = SingleLineTextField("说明", max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="提出人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from bureau.choices import Grade, Mode, Theme
 from bureau.models import District, Teacher, WorkflowEvent
+from bureau.text import MultiLineTextField, SingleLineTextField, validate_no_control_characters
 from bureau.versions import VersionedQuerySet
 
 
@@ -35,8 +36,8 @@ class ProjectStatus(models.TextChoices):
 
 
 class Project(models.Model):
-    code = models.CharField("项目编号", max_length=32, unique=True)
-    name = models.CharField("项目名称", max_length=200)
+    code = models.CharField("项目编号", max_length=32, unique=True, validators=[validate_no_control_characters])
+    name = models.CharField("项目名称", max_length=200, validators=[validate_no_control_characters])
     level = models.CharField("项目级别", max_length=4, choices=Level.choices)
     mode = models.CharField("培训方式", max_length=8, choices=Mode.choices)
     kind = models.CharField("类别", max_length=4, choices=Kind.choices)
@@ -47,7 +48,7 @@ class Project(models.Model):
     )
     start_on = models.DateField("开始日期")
     end_on = models.DateField("结束日期")
-    organiser = models.CharField("承办单位", max_length=200)
+    organiser = models.CharField("承办单位", max_length=200, validators=[validate_no_control_characters])
     capacity = models.PositiveIntegerField("名额", null=True, blank=True, help_text="留空表示不限")
     # Target audience: empty means everyone.
     target_stages = models.JSONField("面向学段", default=list, blank=True)
@@ -151,7 +152,7 @@ class EnrolmentEvent(WorkflowEvent):
 class Session(models.Model):
     project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.CASCADE, related_name="sessions")
     held_on = models.DateField("日期")
-    title = models.CharField("内容", max_length=200, blank=True)
+    title = SingleLineTextField("内容", max_length=200, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "培训场次"
@@ -214,7 +215,7 @@ class SurveyResponse(models.Model):
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField("问卷", max_length=16, choices=SurveyKind.choices)
     score = models.PositiveSmallIntegerField("评分", validators=[MinValueValidator(1), MaxValueValidator(5)])
-    comment = models.TextField("意见", blank=True)
+    comment = MultiLineTextField("意见", blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
 
     class Meta:
@@ -269,13 +270,13 @@ class Certificate(models.Model):
     is issued. At most one valid certificate per result (a partial unique index).
     """
 
-    code = models.CharField("证书编号", max_length=16, unique=True)
+    code = models.CharField("证书编号", max_length=16, unique=True, validators=[validate_no_control_characters])
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="certificates")
     result = models.ForeignKey(Result, verbose_name="考核结果", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="certificates")
     project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="certificates")
-    title = models.CharField("证书名称", max_length=200)
+    title = SingleLineTextField("证书名称", max_length=200)
     hours = models.DecimalField("学时", max_digits=7, decimal_places=2, null=True, blank=True)
     credits = models.DecimalField("学分", max_digits=7, decimal_places=2, null=True, blank=True)
     completed_on = models.DateField("完成日期")
@@ -283,7 +284,7 @@ class Certificate(models.Model):
     status = models.CharField("状态", max_length=8, choices=CertificateStatus.choices, default=CertificateStatus.VALID)
     issued_at = models.DateTimeField("发放时间", auto_now_add=True)
     revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
-    revoke_reason = models.CharField("撤销原因", max_length=200, blank=True)
+    revoke_reason = SingleLineTextField("撤销原因", max_length=200, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "证书"
