@@ -19,6 +19,7 @@ from bureau.choices import Role, Theme
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, role_of, visible_schools
 from bureau.services import ApplicationError
+from bureau.text import clean_single_line
 
 from .claims import (
     CLAIM_MODES,
@@ -187,7 +188,8 @@ def evidence_download(request, pk: int):
         handle = evidence.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=evidence.original_name,
+    # SEC-6: names stored before SingleLineTextField cleaned them may hold what no HTTP header may.
+    return FileResponse(handle, as_attachment=True, filename=clean_single_line(evidence.original_name),
                         content_type=evidence.content_type)
 
 

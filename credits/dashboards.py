@@ -10,6 +10,7 @@ import io
 
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from bureau import versions
@@ -19,6 +20,7 @@ from bureau.pages import cached_page, render_cached
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
 from bureau.services import ApplicationError
+from bureau.text import clean_single_line
 
 from . import reports, rules
 from .compliance import ComplianceRun, Scope, school_figures
@@ -166,7 +168,8 @@ def teacher_transcript_xlsx(request, staff_no: str):
 
 def _xlsx(buffer: io.BytesIO, filename: str) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename={filename}"
+    # SEC-6: the name may carry a stored staff number; no HTTP header may hold a control character.
+    response["Content-Disposition"] = content_disposition_header(True, clean_single_line(filename))
     return response
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
@@ -16,6 +17,7 @@ from bureau.pages import cached_page, render_cached
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
+from bureau.text import clean_single_line
 
 from .exports import write_transcript
 from .forms import DecisionForm, HoursSubmissionForm
@@ -100,7 +102,8 @@ def transcript_xlsx(request):
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f"attachment; filename=transcript-{teacher.staff_no}.xlsx"
+    # SEC-6: a stored staff number may hold a control character, which no HTTP header may carry.
+    response["Content-Disposition"] = content_disposition_header(True, f"transcript-{clean_single_line(teacher.staff_no)}.xlsx")
     return response
 
 

@@ -1,9 +1,11 @@
 """SEC-6 at the edges: names stored before the rule with a control character (Word's Shift+Enter, written
 straight into the database as legacy rows are) go through every workbook the product writes, without an
-error and without the character in the file; a transcript of a teacher named 王:/\\?*[]' downloads."""
+error and without the character in the file; a transcript of a teacher named 王:/\\?*[]' downloads; no
+download header carries a control character (gunicorn would refuse it)."""
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from credits.reports import report_build, report_start
 from credits.services import ledger_adjust
 from tests.backbone.test_roster import comply, make
 from tests.bureau.test_sec6_text import assert_clean_xlsx, assert_valid_title
+from tests.credits.test_claims import media  # noqa: F401 (a fixture)
 from tests.exchange.test_plan import teacher as exchange_teacher
 from tests.factories import SchoolFactory
 from training.models import Certificate, Project
@@ -93,6 +96,34 @@ def test_transcript_for_the_teacher_and_for_staff(client, users, legacy_city):
     staff = client.get(reverse("credits:teacher-transcript-xlsx", args=["T1"]))
     assert staff.status_code == 200
     assert_clean_xlsx(staff.content)
+
+
+# What gunicorn lets through in a header value: no control character but tab.
+HEADER_VALUE = re.compile(r"[ \t\x21-\x7e\x80-\xff]*")
+
+
+def test_transcript_of_a_legacy_staff_number_with_a_control_character(client, users, legacy_city):
+    Teacher.objects.filter(pk=legacy_city["teachers"][0].pk).update(staff_no=f"T{VT}1")
+    client.force_login(users["teacher"])
+    response = client.get(reverse("credits:transcript-xlsx"))
+    assert response.status_code == 200
+    header = response["Content-Disposition"]
+    assert HEADER_VALUE.fullmatch(header) and "transcript-T 1.xlsx" in header
+    client.force_login(users["bureau"])
+    staff = client.get(reverse("credits:teacher-transcript-xlsx", args=["T2"]))
+    assert HEADER_VALUE.fullmatch(staff["Content-Disposition"]) and "transcript-T2.xlsx" in staff["Content-Disposition"]
+
+
+def test_evidence_download_of_a_legacy_file_name_with_a_control_character(client, users, city, media):
+    from credits.models import ClaimEvidence
+    from tests.credits.test_claims import submit
+
+    evidence = submit(users, city).evidence.get()
+    ClaimEvidence.objects.filter(pk=evidence.pk).update(original_name=f"cert{VT}.pdf")
+    client.force_login(users["teacher"])
+    response = client.get(reverse("claims:evidence", args=[evidence.pk]))
+    assert response.status_code == 200
+    assert HEADER_VALUE.fullmatch(response["Content-Disposition"]) and "cert .pdf" in response["Content-Disposition"]
 
 
 @pytest.mark.parametrize("name, title", [
