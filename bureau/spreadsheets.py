@@ -309,34 +309,50 @@ class SheetSpec:
 
 
 def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
-    """Write sheets in constant memory (openpyxl write-only): rows are consumed as they come."""
+    """Write sheets in constant memory (openpyxl write-only): rows are consumed as they come.
+
+    Whatever happens, every sheet's rows are closed when the writer stops, so rows streamed from a
+    database cursor (the compliance run's teachers) release it at once after a failure, not whenever the
+    generator happens to be collected, before the caller's clean-up drops the table the cursor reads."""
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
-    for spec in sheets:
-        # Titles are cleaned here, not by callers, so that none can forget (SEC-6).
-        sheet = workbook.create_sheet(sheet_title(spec.title, taken=workbook.sheetnames))
-        sheet.freeze_panes = "A2"
-        for index, header in enumerate(spec.headers):
-            width = (spec.widths or {}).get(index, max(10, 2.2 * len(header) + 2))
-            sheet.column_dimensions[_column_letter(index)].width = width
-        header_cells = []
-        for header in spec.headers:
-            cell = WriteOnlyCell(sheet, clean_for_xml(str(header)))
-            cell.font = bold
-            header_cells.append(cell)
-        sheet.append(header_cells)
-        date_columns = set(spec.date_columns)
-        for row in spec.rows:
-            out = []
-            for index, value in enumerate(row):
-                if index in date_columns and value is not None and not isinstance(value, str):
-                    cell = WriteOnlyCell(sheet, value)
-                    cell.number_format = "yyyy-mm-dd"
-                    out.append(cell)
-                else:
-                    out.append(safe_cell(sheet, value))
-            sheet.append(out)
-    workbook.save(target)
+    started: list[SheetSpec] = []
+    try:
+        for spec in sheets:
+            started.append(spec)
+            _write_sheet(workbook, spec, bold)
+        workbook.save(target)
+    finally:
+        for spec in started:
+            close = getattr(spec.rows, "close", None)
+            if close is not None:
+                close()
+
+
+def _write_sheet(workbook, spec: SheetSpec, bold: Font) -> None:
+    # Titles are cleaned here, not by callers, so that none can forget (SEC-6).
+    sheet = workbook.create_sheet(sheet_title(spec.title, taken=workbook.sheetnames))
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(spec.headers):
+        width = (spec.widths or {}).get(index, max(10, 2.2 * len(header) + 2))
+        sheet.column_dimensions[_column_letter(index)].width = width
+    header_cells = []
+    for header in spec.headers:
+        cell = WriteOnlyCell(sheet, clean_for_xml(str(header)))
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    date_columns = set(spec.date_columns)
+    for row in spec.rows:
+        out = []
+        for index, value in enumerate(row):
+            if index in date_columns and value is not None and not isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value)
+                cell.number_format = "yyyy-mm-dd"
+                out.append(cell)
+            else:
+                out.append(safe_cell(sheet, value))
+        sheet.append(out)
 
 
 def _column_letter(index: int) -> str:

@@ -149,6 +149,22 @@ def test_writer_cleans_every_string_it_writes():
     assert sheet["B2"].data_type == "s"  # still not a formula
 
 
+def test_a_writer_that_fails_closes_the_rows_it_was_reading():
+    closed = []
+
+    def rows():
+        try:
+            yield ["甲"]
+            yield [object()]  # openpyxl cannot write this
+            yield ["never"]
+        finally:
+            closed.append(True)
+
+    with pytest.raises(ValueError):
+        write_workbook(io.BytesIO(), [SheetSpec("表", ["列"], rows())])
+    assert closed == [True]
+
+
 # --- sheet titles ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [
