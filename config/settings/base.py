@@ -4,6 +4,7 @@ Everything that changes between machines comes from the environment through one 
 (django-environ): https://django-environ.readthedocs.io/
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "django_ratelimit",
+    "axes",
     "bureau",
     "training",
     "credits",
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Turns a django-ratelimit refusal into RATELIMIT_VIEW's 429 (instead of a 403).
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # django-axes: refuses a locked-out login (form, admin) before the view runs; keep it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,10 +103,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["bureau.auth.RoleAwareBackend"]
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "bureau.auth.RoleAwareBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Login lockout and client addresses (SEC-5) -----------------------------------------------
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the header is ignored).
+# Rate limits (django-ratelimit) and the login lockout (django-axes) key on the address the outermost
+# trusted proxy reports (bureau.clientip). Set it only when the app is reachable through the proxies alone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "bureau.clientip.client_ip"
+# django-ipware is not installed, so axes's AXES_IPWARE_* settings would not apply: the same function instead.
+AXES_CLIENT_IP_CALLABLE = "bureau.clientip.client_ip"
+# 10 wrong passwords for one username from one address lock that pair out for 30 minutes
+# (docs/decisions.md, issue 14); a successful login clears the count; `manage.py axes_reset` unlocks.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Internationalisation ---------------------------------------------------------------------
 # The UI speaks Chinese; code and logs are English (SPEC §1).
@@ -143,10 +165,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
+    # Session only (SEC-5): no HTTP Basic, whose password checks would bypass the login lockout's page
+    # and travel with every request.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
