@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -21,9 +22,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 
 # --- Core -------------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-# The development default is only ever used with DEBUG on; production.py refuses to start without one.
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop")
+# SEC-4: a development key only with DEBUG on (`make demo` turns it on); otherwise refuse to start
+# without SECRET_KEY, so that no server ever signs sessions with a key printed in this file.
 DEBUG = env("DEBUG")
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set the SECRET_KEY environment variable (or DEBUG=true for local development).")
+    SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
