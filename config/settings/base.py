@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_ratelimit",
     "axes",
+    "csp",
     "bureau",
     "training",
     "credits",
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every page (SEC-5); the policy is CONTENT_SECURITY_POLICY below.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -187,6 +191,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- Content security policy (SEC-5) ----------------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html (django-csp 4.0)
+# Scripts and style sheets from this site only: no inline <script>, <style> or on* handlers (the charts,
+# the report progress and confirmations are static files under static/js; Chart.js is vendored; Swagger UI
+# comes from drf-spectacular-sidecar, started by a script file). No nonces: a signed-in user's page may be
+# served from the page cache (bureau.pages), where a nonce would be stale. Style attributes stay allowed
+# (style-src-attr): progress bars set their width from data, and an attribute cannot run script.
+# data: images: the admin's and Swagger UI's style sheets embed small SVG icons that way.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # --- Cache ------------------------------------------------------------------------------------
