@@ -83,11 +83,15 @@ class RosterEntryAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{entry}：{exc}", messages.WARNING)
 
-    @admin.action(description="登记本年度考核：合格")
+    def has_assess_permission(self, request):
+        """The annual assessment (BB-4) is recorded by bureau staff only (the service checks it too)."""
+        return scoping.role_of(request.user) == "bureau"
+
+    @admin.action(description="登记本年度考核：合格", permissions=["assess"])
     def assessment_passed(self, request, queryset):
         self._assess(request, queryset, True)
 
-    @admin.action(description="登记本年度考核：不合格（撤销称号与津贴）")
+    @admin.action(description="登记本年度考核：不合格（撤销称号与津贴）", permissions=["assess"])
     def assessment_failed(self, request, queryset):
         self._assess(request, queryset, False)
 
@@ -134,17 +138,17 @@ class SelectionRoundAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{round_}：{exc}", messages.ERROR)
 
-    @admin.action(description="发布公示（从今天起）")
+    @admin.action(description="发布公示（从今天起）", permissions=["change"])
     def start_notice(self, request, queryset):
         self._run(request, queryset, lambda r: services.round_start_notice(round_=r, starts_on=timezone.localdate(),
                                                                              actor=request.user))
 
-    @admin.action(description="公示期满，开始差额评审")
+    @admin.action(description="公示期满，开始差额评审", permissions=["change"])
     def start_review(self, request, queryset):
         self._run(request, queryset, lambda r: services.round_start_review(round_=r, today=timezone.localdate(),
                                                                              actor=request.user))
 
-    @admin.action(description="认定并发放证书（今天）")
+    @admin.action(description="认定并发放证书（今天）", permissions=["change"])
     def award_today(self, request, queryset):
         self._run(request, queryset, lambda r: services.round_award(round_=r, awarded_on=timezone.localdate(),
                                                                       actor=request.user))

@@ -8,11 +8,12 @@ import io
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
 from bureau.permissions import role_required
-from bureau.scoping import own_teacher, profile_of
+from bureau.scoping import own_teacher, profile_of, role_of
 from bureau.services import ApplicationError
 from bureau.spreadsheets import SheetSpec, write_workbook
 
@@ -73,9 +74,13 @@ def recommend(request, pk: int):
 
 
 def notice(request, pk: int):
-    """公示: public, no login; names, schools, subjects and titles only."""
+    """公示: public, no login, during the notice period only (names, schools, subjects and titles); after it,
+    only bureau and district staff and auditors still see the list (personal data is not public forever)."""
     round_ = get_object_or_404(SelectionRound, pk=pk, status__in=[RoundStatus.NOTICE, RoundStatus.REVIEW,
                                                                    RoundStatus.TRAINING, RoundStatus.AWARDED])
+    ended = round_.notice_ends_on is not None and timezone.localdate() > round_.notice_ends_on
+    if ended and role_of(request.user) not in (Role.BUREAU, Role.DISTRICT, Role.AUDITOR):
+        return render(request, "backbone/notice_ended.html", {"round": round_}, status=410)
     listed = (
         round_.applications.exclude(status__in=[ApplicationStatus.APPLIED, ApplicationStatus.NOT_RECOMMENDED])
         .select_related("teacher", "school")

@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 
 from .importing import run_import
 from .imports import today_local
-from .spreadsheets import SpreadsheetError
+from .spreadsheets import SpreadsheetError, check_xlsx
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -43,6 +43,7 @@ def import_view(model_admin, request, *, importer_class, title: str, permissions
         try:
             if "file" in request.FILES:
                 upload = request.FILES["file"]
+                check_xlsx(upload)  # size, type and zip bomb are refused before anything reaches storage
                 token = uuid.uuid4().hex
                 default_storage.save(_stored_name(request.user, token), upload)
                 context["filename"] = upload.name

@@ -49,12 +49,16 @@ def id_number_is_male(number: str) -> bool:
 
 
 def mask_id_number(number: str | None) -> str:
-    """SEC-3: first 6 and last 4 characters shown, the rest starred."""
+    """SEC-3 (amended): the first and the last character shown, the rest starred (4****************0).
+
+    The first 6 and last 4 beside the birth date, which pages show, gave the whole number back: the
+    middle 8 digits are the birth date and only 3 serial digits stayed hidden, which the check digit
+    narrows to one."""
     if not number:
         return ""
-    if len(number) <= 10:
+    if len(number) <= 2:
         return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[0] + "*" * (len(number) - 2) + number[-1]
 
 
 def full_years(start: dt.date, on: dt.date) -> int:

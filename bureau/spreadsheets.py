@@ -71,6 +71,47 @@ def check_xlsx(fileobj: IO[bytes]) -> None:
         raise SpreadsheetError("文件不是 xlsx 格式，请在 Excel 中“另存为 Excel 工作簿（*.xlsx）”后重新导入。")
     if unpacked > settings.IMPORT_MAX_UNCOMPRESSED_BYTES or unpacked / packed > settings.IMPORT_MAX_RATIO:
         raise SpreadsheetError("文件解压后异常庞大（疑似压缩炸弹），已拒绝导入。")
+    limit = settings.IMPORT_MAX_COLUMNS
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            for name in sorted(names):
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    with archive.open(name) as sheet_xml:
+                        if _widest_row(sheet_xml, limit) > limit:
+                            raise SpreadsheetError(
+                                f"表格过宽：有一行超过 {limit} 个单元格。请只保留模板中的列（删除右侧多余的列）后重新导入。"
+                            )
+    finally:
+        fileobj.seek(0)
+
+
+# A row or a cell element of the sheet XML (<col> elements of <cols> are not cells).
+_ROW_OR_CELL = re.compile(rb"<(row|c)[\s>/]")
+
+
+def _widest_row(stream: IO[bytes], limit: int) -> int:
+    """Cells in the widest row of a worksheet's XML, streamed in 1 MB chunks; stops once one passes `limit`
+    (openpyxl parses every cell of a row, so a file thousands of cells wide took minutes to read)."""
+    widest = current = 0
+    tail = b""
+    while True:
+        chunk = stream.read(1 << 20)
+        data = tail + chunk
+        keep = len(data) if not chunk else max(0, len(data) - 8)  # a tag cut at the chunk's end waits
+        for match in _ROW_OR_CELL.finditer(data):
+            if match.start() >= keep:
+                break  # counted with the next chunk, which the tail starts
+            if match.group(1) == b"row":
+                current = 0
+            else:
+                current += 1
+                if current > widest:
+                    widest = current
+                    if widest > limit:
+                        return widest
+        tail = data[keep:]
+        if not chunk:
+            return widest
 
 
 def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterable[str] = ()) -> SheetRows:
@@ -99,6 +140,8 @@ def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterabl
         )
     wanted = {h: headers.index(h) for h in required + optional if h in headers}
     max_rows = settings.IMPORT_MAX_ROWS
+    # Data rows are read only as wide as the columns we use (check_xlsx refused very wide files).
+    row_iter = sheet.iter_rows(min_row=2, max_col=max(wanted.values()) + 1, values_only=True)
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:

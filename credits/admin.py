@@ -93,7 +93,11 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         obj.pk = entry.pk
         obj._state.adding = False
 
-    @admin.action(description="冲销所选记录（原因：后台冲销）")
+    def has_reverse_permission(self, request):
+        """Reversals are bureau staff's (ledger_reverse checks it too); the ledger is never changed."""
+        return scoping.role_of(request.user) == "bureau"
+
+    @admin.action(description="冲销所选记录（原因：后台冲销）", permissions=["reverse"])
     def reverse_selected(self, request, queryset):
         if scoping.role_of(request.user) != "bureau":
             self.message_user(request, "只有市教育局可以冲销学分记录。", messages.ERROR)

@@ -241,6 +241,9 @@ class ComplianceReport(models.Model):
     )
     created_at = models.DateTimeField("开始时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Moved on at every step of a running build; a running report whose heartbeat stops was left by a
+    # worker that died, and the sweeper (credits.reports.reports_sweep) queues it again (REL-1).
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "达标报告"

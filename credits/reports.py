@@ -6,11 +6,13 @@ the same result, the annual close exists once per year (a database constraint), 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import tempfile
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,11 +28,37 @@ from .models import ComplianceReport, ReportKind, ReportStatus
 logger = logging.getLogger(__name__)
 
 
+# A running report with no progress for this long was left by a worker that died (REL-1).
+STALE_AFTER = dt.timedelta(minutes=15)
+
+
 def _progress(report_id: int, fraction: float) -> None:
     # Only while running: a duplicate run finishing late must not move a finished report's bar back.
     ComplianceReport.objects.filter(pk=report_id, status=ReportStatus.RUNNING).update(
-        progress=max(1, min(99, int(fraction * 100)))
+        progress=max(1, min(99, int(fraction * 100))), heartbeat_at=timezone.now()
     )
+
+
+def reports_sweep(*, now: dt.datetime, queue) -> list[int]:
+    """Queue again every running report whose build stopped moving (its worker died mid-build).
+
+    Each stale report is claimed with a conditional update of its heartbeat, so two sweepers never queue
+    one report twice; building it again is safe (report_build finishes a report once).
+    """
+    stale = now - STALE_AFTER
+    requeued = []
+    candidates = ComplianceReport.objects.filter(status=ReportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale)
+    )
+    for report_id, heartbeat in candidates.values_list("pk", "heartbeat_at"):
+        claimed = ComplianceReport.objects.filter(pk=report_id, status=ReportStatus.RUNNING, heartbeat_at=heartbeat)
+        if claimed.update(heartbeat_at=now):  # else another sweeper got there first
+            logger.warning("compliance report %s stopped moving since %s: queued again", report_id, heartbeat)
+            audit(action="credits.report.requeued", actor=None, obj=ComplianceReport(pk=report_id),
+                  stalled_since=heartbeat.isoformat() if heartbeat else None)
+            queue(report_id)
+            requeued.append(report_id)
+    return requeued
 
 
 def report_start(*, year: int, kind: str, actor) -> ComplianceReport:
@@ -44,9 +72,10 @@ def report_start(*, year: int, kind: str, actor) -> ComplianceReport:
                 if existing.status == ReportStatus.DONE:
                     raise ApplicationError(f"{year} 年度已关账，报告已冻结，不能重复关账。")
                 existing.status, existing.progress, existing.error = ReportStatus.RUNNING, 0, ""
-                existing.save(update_fields=["status", "progress", "error"])
+                existing.heartbeat_at = timezone.now()
+                existing.save(update_fields=["status", "progress", "error", "heartbeat_at"])
                 return existing
-        report = ComplianceReport.objects.create(year=year, kind=kind, created_by=actor)
+        report = ComplianceReport.objects.create(year=year, kind=kind, created_by=actor, heartbeat_at=timezone.now())
         audit(action=f"credits.report.{kind}.started", actor=actor, obj=report, year=year)
     return report
 

@@ -18,6 +18,12 @@ def build_report(self, report_id: int) -> int:
 
 
 @shared_task(bind=True, **RETRY)
+def sweep_reports(self) -> int:
+    """Every few minutes: report builds whose worker died are queued again (REL-1)."""
+    return len(reports.reports_sweep(now=timezone.now(), queue=build_report.delay))
+
+
+@shared_task(bind=True, **RETRY)
 def refresh_current_year(self) -> int:
     """Nightly: the live figures of the current year for the dashboards."""
     report = reports.report_start(year=timezone.localdate().year, kind=ReportKind.LIVE, actor=None)

@@ -9,11 +9,21 @@ from dataclasses import dataclass
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
-from bureau.choices import Gender, Status
+from bureau.choices import Gender, Role, Status
 from bureau.models import School, SubjectQuota, Teacher
 from bureau.rules import full_years, years_before
+from bureau.scoping import own_teacher, role_of, visible_schools
 
 from . import rules
+from .models import Proposal
+
+
+def visible_proposals(user) -> QuerySet[Proposal]:
+    """Proposals a user may see: a teacher their own; staff and principals those of the schools they see."""
+    if role_of(user) == Role.TEACHER:
+        teacher = own_teacher(user)
+        return Proposal.objects.filter(teacher=teacher) if teacher else Proposal.objects.none()
+    return Proposal.objects.filter(home_school__in=visible_schools(user))
 
 
 def eligible_by_tenure(year: int, rules_: rules.ExchangeRules) -> Q:

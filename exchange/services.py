@@ -108,6 +108,9 @@ def proposal_transition(*, proposal: Proposal, action: str, actor, note: str = "
     if action not in TRANSITIONS or action == "place":
         raise ApplicationError(f"未知操作：{action}")
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not _may(actor, proposal, {role_of(actor)}):
+        # Scope first: someone who may not see the proposal learns nothing of its state.
+        raise ApplicationError("您无权执行该操作。")
     step = transition_guard(TRANSITIONS, action=action, state=proposal.status,
                             refusal="当前状态为“{state}”，不能执行该操作。", state_label=proposal.get_status_display())
     target = step.to_state

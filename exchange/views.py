@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role, Title
@@ -17,7 +18,7 @@ from bureau.services import ApplicationError
 from . import rules
 from .exports import write_exchange_workbook
 from .models import ExchangePlan, Form, Proposal, ProposalStatus
-from .selectors import eligible_teachers, promotion_check, receiving_suggestions, school_quotas
+from .selectors import eligible_teachers, promotion_check, receiving_suggestions, school_quotas, visible_proposals
 from .services import plan_open, proposal_create, proposal_transition, proposals_place
 
 
@@ -76,10 +77,19 @@ def place(request):
     return redirect(f"/exchange/?year={plan.year}")
 
 
+def _back(request, default: str) -> str:
+    """The page to return to: the form's `next` when it is a path of this site, else `default`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
 @require_POST
 @role_required(Role.BUREAU, Role.DISTRICT, Role.PRINCIPAL, Role.TEACHER)
 def decide(request, pk: int):
-    proposal = get_object_or_404(Proposal, pk=pk)
+    proposal = get_object_or_404(visible_proposals(request.user), pk=pk)  # out of scope: as if absent
     action = request.POST.get("action", "")
     receiving = None
     if request.POST.get("receiving_school"):
@@ -94,7 +104,7 @@ def decide(request, pk: int):
         messages.success(request, f"已处理 {proposal.teacher.name}。")
     except ApplicationError as exc:
         messages.error(request, str(exc))
-    return redirect(request.POST.get("next") or "/exchange/")
+    return redirect(_back(request, "/exchange/"))
 
 
 @role_required(Role.PRINCIPAL)
@@ -135,7 +145,7 @@ def propose(request):
         messages.success(request, f"已提交 {teacher.name} 的交流{'申请' if role_of(request.user) == Role.TEACHER else '推荐'}。")
     except ApplicationError as exc:
         messages.error(request, str(exc))
-    return redirect(request.POST.get("next") or f"/exchange/school/?year={year}")
+    return redirect(_back(request, f"/exchange/school/?year={year}"))
 
 
 @role_required(Role.TEACHER)

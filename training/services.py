@@ -240,6 +240,10 @@ def survey_answer(*, project: Project, kind: str, score: int, comment: str, acto
         raise ApplicationError("报名该项目后才能填写问卷。")
     if kind == SurveyKind.SATISFACTION and enrolment.state != EnrolmentState.COMPLETED:
         raise ApplicationError("结业后才能填写满意度调查。")
+    if kind == SurveyKind.NEEDS and (
+        project.status in (ProjectStatus.FINISHED, ProjectStatus.ARCHIVED) or enrolment.state == EnrolmentState.COMPLETED
+    ):
+        raise ApplicationError("培训已结束，需求调研已关闭；可以填写满意度调查。")
     if not 1 <= score <= 5:
         raise ApplicationError("评分应为 1 到 5 分。")
     if SurveyResponse.objects.filter(project=project, teacher=teacher, kind=kind).exists():

@@ -168,6 +168,8 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=400 * 1024 * 1024)
 IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=200)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=300_000)
+# Cells in one row: the reader parses every cell, so a very wide file would take minutes (SEC-6).
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
 # Evidence of recognition claims (学时认定): PDF, JPEG or PNG by content, at most this size each.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -253,6 +255,11 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL o
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process was killed goes back to the queue instead of being acknowledged as failed,
+# and Redis hands an unacknowledged task to another worker after the visibility timeout (longer than the
+# longest report build). The sweeper (credits.tasks.sweep_reports) covers a worker lost between the two.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600)}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

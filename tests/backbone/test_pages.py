@@ -1,8 +1,10 @@
 """Backbone pages per role; the teacher sees why not qualified; the public notice; plan vs roster."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from backbone import services
 from backbone.models import PlanTarget, RosterEntry
@@ -33,8 +35,24 @@ def test_public_notice_needs_no_login_and_shows_no_id_numbers(client, users, cit
     assert client.get(f"/backbone/notice/{round_.pk}/").status_code == 404  # not published yet
     round_.status, round_.notice_starts_on, round_.notice_ends_on = "notice", dt.date(2026, 11, 23), dt.date(2026, 11, 27)
     round_.save()
-    page = client.get(f"/backbone/notice/{round_.pk}/")
+    with time_machine.travel(dt.datetime(2026, 11, 27, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        page = client.get(f"/backbone/notice/{round_.pk}/")  # the last day of the notice
     assert page.status_code == 200 and "公示期" in page.content.decode()
+
+
+@pytest.mark.parametrize("role, status", [(None, 410), ("teacher", 410), ("principal", 410), ("bureau", 200),
+                                          ("district", 200), ("auditor", 200)])
+def test_public_notice_ends_with_its_period(client, users, city, role, status):
+    """Issue 14: the 公示 page stayed public forever. From the day after the period, only staff see the list."""
+    round_ = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, actor=users["bureau"])
+    round_.status, round_.notice_starts_on, round_.notice_ends_on = "notice", dt.date(2026, 11, 23), dt.date(2026, 11, 27)
+    round_.save()
+    if role:
+        client.force_login(users[role])
+    with time_machine.travel(dt.datetime(2026, 11, 28, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        page = client.get(f"/backbone/notice/{round_.pk}/")
+    assert page.status_code == status
+    assert ("公示已结束" in page.content.decode()) == (status == 410)
 
 
 def test_plan_against_roster(client, users, city):

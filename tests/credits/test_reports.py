@@ -106,3 +106,59 @@ def test_notice_inbox_shows_own_notices_and_marks_read(client, setup):
 
 def test_notice_inbox_needs_login(client, db):
     assert client.get("/notices/").status_code == 302
+
+
+# --- REL-1: a build whose worker died is queued again --------------------------------------------------
+
+
+def _stuck(setup, minutes_ago: int) -> ComplianceReport:
+    """A report left "running 10%" by a worker killed mid-build, its last progress `minutes_ago`."""
+    from django.utils import timezone
+
+    report = report_start(year=YEAR, kind="live", actor=setup["bureau"])
+    ComplianceReport.objects.filter(pk=report.pk).update(
+        progress=10, heartbeat_at=timezone.now() - dt.timedelta(minutes=minutes_ago)
+    )
+    return report
+
+
+def test_sweeper_queues_a_report_whose_worker_died_and_it_finishes(setup):
+    from django.utils import timezone
+
+    from credits.reports import reports_sweep
+    from credits.tasks import build_report
+
+    report = _stuck(setup, minutes_ago=16)
+    assert reports_sweep(now=timezone.now(), queue=build_report.delay) == [report.pk]
+    report.refresh_from_db()
+    assert (report.status, report.progress) == ("done", 100)
+
+
+def test_sweeper_leaves_a_report_that_is_still_moving(setup):
+    from django.utils import timezone
+
+    from credits.reports import reports_sweep
+
+    _stuck(setup, minutes_ago=14)
+    queued = []
+    assert reports_sweep(now=timezone.now(), queue=queued.append) == [] and queued == []
+
+
+def test_two_sweepers_queue_a_stale_report_once(setup):
+    from django.utils import timezone
+
+    from credits.reports import reports_sweep
+
+    report = _stuck(setup, minutes_ago=60)
+    queued = []
+    now = timezone.now()
+    reports_sweep(now=now, queue=queued.append)
+    reports_sweep(now=now, queue=queued.append)  # the first claimed it: its heartbeat is now fresh
+    assert queued == [report.pk]
+
+
+def test_a_killed_worker_gives_its_task_back():
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] >= 3600

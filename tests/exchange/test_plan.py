@@ -203,3 +203,32 @@ def test_promotion_check_api_scoped(client, users, role, staff_no, status):
 def test_promotion_check_api_validates_title(client, users):
     client.force_login(users["bureau"])
     assert client.get("/api/exchange/promotion-check/?staff_no=T1&title=教授").status_code == 400
+
+
+def test_another_schools_principal_learns_nothing_of_a_proposal(client, world):
+    """Issue 14: the state guard answered before the scope check, so a principal learned whether (and in
+    which state) another school's proposal existed. Out of scope now looks exactly like absent."""
+    w = world
+    proposal = proposal_create(plan=w["plan"], teacher=w["t"], form="rural_support", receiving_school=w["away"],
+                               actor=w["principal"])
+    client.force_login(w["other_principal"])
+    assert client.post(f"/exchange/proposals/{proposal.pk}/decide/", {"action": "withdraw"}).status_code == 404
+    assert client.post("/exchange/proposals/999999/decide/", {"action": "withdraw"}).status_code == 404
+    for action in ("withdraw", "propose", "approve"):  # whatever the state, the same answer
+        with pytest.raises(ApplicationError, match="^您无权执行该操作。$"):
+            proposal_transition(proposal=proposal, action=action, actor=w["other_principal"])
+    assert Proposal.objects.get().status == "proposed"
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("https://evil.example/phish", "/exchange/"),
+    ("//evil.example/phish", "/exchange/"),
+    ("/exchange/?year=2026", "/exchange/?year=2026"),
+])
+def test_decide_returns_only_to_a_page_of_this_site(client, world, target, expected):
+    w = world
+    proposal = proposal_create(plan=w["plan"], teacher=w["t"], form="rural_support", receiving_school=w["away"],
+                               actor=w["principal"])
+    client.force_login(w["district"])
+    response = client.post(f"/exchange/proposals/{proposal.pk}/decide/", {"action": "approve", "next": target})
+    assert response.status_code == 302 and response.url == expected

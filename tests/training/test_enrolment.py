@@ -190,6 +190,28 @@ def test_surveys_once_per_teacher_and_satisfaction_only_after_completion(client,
     assert (stats["survey_needs"], stats["survey_satisfaction"]) == (4, 3)
 
 
+@pytest.mark.parametrize("project_status, enrolment_state, accepted", [
+    ("enrolling", "applied", True), ("running", "attending", True),
+    ("running", "completed", False), ("finished", "attending", False), ("archived", "approved", False),
+])
+def test_needs_survey_closes_when_the_training_is_over(users, city, project_status, enrolment_state, accepted):
+    """Issue 14: the needs survey (需求调研) was accepted after the project had finished."""
+    from training.models import Project, SurveyResponse
+    from training.services import survey_answer
+
+    project = make_project()
+    enrolment = enrolment_apply(project=project, teacher=city["teachers"][0], actor=users["teacher"], today=TODAY)
+    Enrolment.objects.filter(pk=enrolment.pk).update(state=enrolment_state)
+    Project.objects.filter(pk=project.pk).update(status=project_status)
+    project.refresh_from_db()
+    if accepted:
+        survey_answer(project=project, kind="needs", score=4, comment="", actor=users["teacher"])
+    else:
+        with pytest.raises(ApplicationError, match="需求调研已关闭"):
+            survey_answer(project=project, kind="needs", score=4, comment="", actor=users["teacher"])
+    assert SurveyResponse.objects.filter(kind="needs").exists() == accepted
+
+
 @pytest.mark.parametrize("role", ["principal", "bureau", "auditor"])
 def test_only_teachers_answer_surveys(client, users, role):
     project = make_project()

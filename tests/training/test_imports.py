@@ -191,3 +191,39 @@ def test_the_system_account_never_signs_in(projects, teachers, tmp_path, client)
     assert not system.has_usable_password()
     client.force_login(system)  # even a session made for it is refused on the next request
     assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_concurrent_imports_of_one_results_file_audit_the_rows_once(tmp_path):
+    """Issue 14: three imports of the same file at once each audited "N created". Imports of a kind now
+    run one at a time, validation included: the first creates, the others find nothing to change."""
+    import threading
+
+    from django.db import connection
+
+    call_command("import_projects", write_xlsx(tmp_path / "p.xlsx", PROJECT_HEADERS, [P1]))
+    for i in range(30):
+        TeacherFactory(staff_no=f"C{i:03d}", name=f"教师{i}")
+    path = write_xlsx(tmp_path / "r.xlsx", RESULT_HEADERS,
+                      [["GP2026-01", f"C{i:03d}", f"教师{i}", "合格", "2026-06-30", None] for i in range(30)])
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            call_command("import_results", path)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    audited = [e.data for e in AuditEntry.objects.filter(action="training.results.imported")]
+    assert sorted(d["created"] for d in audited) == [0, 0, 30]
+    assert LedgerEntry.objects.count() == 30
