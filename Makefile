@@ -19,6 +19,8 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 install: $(BIN)/.installed
 
+# The demo runs with DEBUG on: the only mode in which base settings fall back to a development SECRET_KEY.
+demo: export DEBUG := true
 demo: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo --teachers 2000
@@ -28,7 +30,7 @@ demo: install
 test: install
 	bash scripts/ensure_services.sh
 	bash scripts/ensure_chromium.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=true DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py --small

@@ -11,3 +11,21 @@ import os
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 3 // 2)))
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+from gunicorn.glogging import Logger  # noqa: E402
+
+
+class IdMaskingLogger(Logger):
+    """SEC-3: the access log (request line, referer) and the error log never hold an ID-card number; the same
+    mask as every Django log (bureau.logfilters), added to gunicorn's own loggers."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from bureau.logfilters import MaskIdNumbers
+
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, MaskIdNumbers) for f in log.filters):
+                log.addFilter(MaskIdNumbers())
+
+
+logger_class = IdMaskingLogger

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.urls import path
 
 from . import scoping
@@ -12,6 +14,7 @@ from .admin_base import GuardedHistoryAdmin
 from .admin_imports import import_view
 from .choices import Role
 from .imports import SchoolImporter, TeacherImporter, today_local
+from .logfilters import ID_NUMBER
 from .models import AuditEntry, Cluster, District, Posting, Profile, School, SubjectQuota, Teacher
 from .rules import IdNumberError, check_id_number, mask_id_number
 from .services import teacher_save, user_assign_role
@@ -151,6 +154,16 @@ class TeacherAdmin(ScopedHistoryAdmin):
     @admin.display(description="身份证号")
     def masked_id_number(self, obj):
         return mask_id_number(obj.id_number)
+
+    def changelist_view(self, request, extra_context=None):
+        # SEC-3: the search form is a GET, so a number searched for would sit in the URL (history, proxy
+        # logs); it is not a search field, and a search that holds one is dropped with a notice.
+        if ID_NUMBER.search(request.GET.get(SEARCH_VAR, "")):
+            params = request.GET.copy()
+            del params[SEARCH_VAR]
+            self.message_user(request, "身份证号不能作为搜索条件（会出现在网址中），请按工号或姓名搜索。", messages.WARNING)
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}" if params else request.path)
+        return super().changelist_view(request, extra_context)
 
     def get_fields(self, request, obj=None):
         fields = [f.name for f in Teacher._meta.fields if f.editable and f.name not in ("id",)]

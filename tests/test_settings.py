@@ -34,3 +34,32 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_base_settings_refuse_to_start_without_a_secret_key_unless_debug():
+    refused = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false")
+    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+    debug = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true")
+    assert debug.returncode == 0, debug.stdout + debug.stderr
+    given = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false",
+                       SECRET_KEY="k" * 50)
+    assert given.returncode == 0, given.stdout + given.stderr
+
+
+def test_make_demo_runs_every_step_with_debug_on(tmp_path):
+    """`make demo` (README quick start) has no SECRET_KEY: it must run its commands with DEBUG on.
+    A stand-in python records the environment each step sees (the venv is taken as installed)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "steps.log"
+    fake = bin_dir / "python"
+    fake.write_text(f'#!/bin/sh\necho "DEBUG=$DEBUG $*" >> {log}\n')
+    fake.chmod(0o755)
+    (bin_dir / ".installed").touch()
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    result = subprocess.run(["make", "demo", f"BIN={bin_dir}"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = log.read_text().splitlines()
+    assert [s.split()[2] for s in steps] == ["migrate", "seed_demo", "runserver"]
+    assert all(s.startswith("DEBUG=true ") for s in steps)

@@ -4,9 +4,12 @@ Everything that changes between machines comes from the environment through one 
 (django-environ): https://django-environ.readthedocs.io/
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -20,9 +23,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 
 # --- Core -------------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-# The development default is only ever used with DEBUG on; production.py refuses to start without one.
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop")
+# SEC-4: a development key only with DEBUG on (`make demo` turns it on); otherwise refuse to start
+# without SECRET_KEY, so that no server ever signs sessions with a key printed in this file.
 DEBUG = env("DEBUG")
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set the SECRET_KEY environment variable (or DEBUG=true for local development).")
+    SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
@@ -40,6 +48,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "django_ratelimit",
+    "axes",
+    "csp",
     "bureau",
     "training",
     "credits",
@@ -50,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every page (SEC-5); the policy is CONTENT_SECURITY_POLICY below.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,6 +74,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Turns a django-ratelimit refusal into RATELIMIT_VIEW's 429 (instead of a 403).
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # django-axes: refuses a locked-out login (form, admin) before the view runs; keep it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,10 +113,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["bureau.auth.RoleAwareBackend"]
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "bureau.auth.RoleAwareBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Login lockout and client addresses (SEC-5) -----------------------------------------------
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the header is ignored).
+# Rate limits (django-ratelimit) and the login lockout (django-axes) key on the address the outermost
+# trusted proxy reports (bureau.clientip). Set it only when the app is reachable through the proxies alone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "bureau.clientip.client_ip"
+# django-ipware is not installed, so axes's AXES_IPWARE_* settings would not apply: the same function instead.
+AXES_CLIENT_IP_CALLABLE = "bureau.clientip.client_ip"
+# 10 wrong passwords for one username from one address lock that pair out for 30 minutes
+# (docs/decisions.md, issue 14); a successful login clears the count; `manage.py axes_reset` unlocks.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Internationalisation ---------------------------------------------------------------------
 # The UI speaks Chinese; code and logs are English (SPEC §1).
@@ -145,10 +177,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
+    # Session only (SEC-5): no HTTP Basic, whose password checks would bypass the login lockout's page
+    # and travel with every request.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -162,6 +193,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- Content security policy (SEC-5) ----------------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html (django-csp 4.0)
+# Scripts and style sheets from this site only: no inline <script>, <style> or on* handlers (the charts,
+# the report progress and confirmations are static files under static/js; Chart.js is vendored; Swagger UI
+# comes from drf-spectacular-sidecar, started by a script file). No nonces: a signed-in user's page may be
+# served from the page cache (bureau.pages), where a nonce would be stale. Style attributes stay allowed
+# (style-src-attr): progress bars set their width from data, and an attribute cannot run script.
+# data: images: the admin's and Swagger UI's style sheets embed small SVG icons that way.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # --- Cache ------------------------------------------------------------------------------------
@@ -216,11 +269,21 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
     "filters": {"mask_id_numbers": {"()": "bureau.logfilters.MaskIdNumbers"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_id_numbers"]},
+        # runserver's request lines (Django's own django.server handler, plus the mask): a search such as
+        # ?q=<ID number> would otherwise be written out whole. gunicorn's access log: gunicorn.conf.py.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
+                          "filters": ["mask_id_numbers"]},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

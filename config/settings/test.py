@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bureau")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-server-0123456789abcdefghij")
 
 from .base import *  # noqa: E402,F401,F403
 

@@ -16,6 +16,8 @@ How to write one (see test_admin_import.py):
 - The live server serves static files from the finders (StaticFilesHandler), so the admin CSS loads as in dev.
 - Chromium is Debian's /usr/bin/chromium (scripts/ensure_chromium.sh installs it; `make test` runs that). Never run
   `playwright install`: this machine cannot download a browser.
+- Every test fails on a content security policy violation (a console error from Chromium); `page.csp_violations`
+  holds them so far.
 - On a failing test, a full-page screenshot is written to $BROWSER_ARTIFACTS (default /tmp/browser-artifacts).
 """
 
@@ -92,6 +94,11 @@ def page(browser, live_server, request):
     )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
+    # SEC-5: whatever a browser test does, nothing on the page is refused by the content security policy
+    # (Chromium reports each refusal as a console error naming the policy).
+    violations = page.csp_violations = []
+    page.on("console", lambda m: violations.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text else None)
     try:
         yield page
     finally:
@@ -105,3 +112,4 @@ def page(browser, live_server, request):
             except Exception as exc:  # the page may be gone; the test's own failure is what matters
                 print(f"no screenshot: {exc}")
         context.close()
+    assert not violations, "content security policy violations:\n" + "\n".join(violations)
