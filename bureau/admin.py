@@ -5,9 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponseRedirect
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from . import scoping
 from .admin_base import GuardedHistoryAdmin
@@ -161,7 +163,8 @@ class TeacherAdmin(ScopedHistoryAdmin):
         if ID_NUMBER.search(request.GET.get(SEARCH_VAR, "")):
             params = request.GET.copy()
             del params[SEARCH_VAR]
-            self.message_user(request, "身份证号不能作为搜索条件（会出现在网址中），请按工号或姓名搜索。", messages.WARNING)
+            self.message_user(request, "身份证号不能作为网址中的搜索条件：请用“按身份证号查找”，或按工号、姓名搜索。",
+                              messages.WARNING)
             return HttpResponseRedirect(f"{request.path}?{params.urlencode()}" if params else request.path)
         return super().changelist_view(request, extra_context)
 
@@ -198,8 +201,23 @@ class TeacherAdmin(ScopedHistoryAdmin):
                 "import/",
                 self.admin_site.admin_view(self.import_teachers),
                 name="bureau_teacher_import",
-            )
+            ),
+            path("find-by-id/", self.admin_site.admin_view(self.find_by_id_number), name="bureau_teacher_find_by_id"),
         ] + super().get_urls()
+
+    def find_by_id_number(self, request):
+        """SEC-3: a search by ID-card number is POSTed (never in a URL or a log) and looks only within the
+        user's scope: a number of a teacher outside it answers exactly like an unknown number."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "按身份证号查找教师"}
+        if request.method == "POST":
+            number = request.POST.get("id_number", "").strip().upper()
+            teacher = scoping.visible_teachers(request.user).filter(id_number=number).first() if number else None
+            if teacher is not None:
+                return HttpResponseRedirect(reverse("admin:bureau_teacher_change", args=[teacher.pk]))
+            context["not_found"] = True
+        return TemplateResponse(request, "admin/bureau/find_by_id.html", context)
 
     def import_teachers(self, request):
         return import_view(

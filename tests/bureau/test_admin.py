@@ -508,3 +508,35 @@ def test_an_oversized_upload_is_refused_before_it_reaches_storage(client, users,
     preview = client.post(reverse(IMPORT_URL), {"file": upload([teacher_row()] * 50)})
     assert "文件过大" in preview.content.decode()
     assert stored_files(media) == []
+
+
+# --- SEC-3: a search by ID-card number is POSTed and held to the scope ---------------------------------
+
+
+@pytest.mark.parametrize("role, staff_no, found", [
+    ("bureau", "T1", True), ("district", "T1", True), ("principal", "T1", True), ("auditor", "T1", True),
+    ("district", "T3", False), ("principal", "T2", False),
+])
+def test_find_by_id_number_is_posted_and_scoped(client, users, org, role, staff_no, found):
+    teacher = org[staff_no]
+    number = make_id_number(dt.date(1985, 3, 14), male=False, serial=41)
+    Teacher.objects.filter(pk=teacher.pk).update(id_number=number)
+    client = login_as(client, users, role)
+    url = reverse("admin:bureau_teacher_find_by_id")
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"id_number": number})
+    unknown = client.post(url, {"id_number": make_id_number(dt.date(1990, 1, 1), male=True, serial=99)})
+    if found:
+        assert response.status_code == 302
+        assert response.url == reverse("admin:bureau_teacher_change", args=[teacher.pk])
+        assert number not in response.url
+    else:  # outside the scope: the very same answer as a number nobody has
+        assert response.status_code == unknown.status_code == 200
+        assert "没有找到该身份证号的教师" in response.content.decode()
+        assert response.content.decode().count("没有找到") == unknown.content.decode().count("没有找到")
+    assert number not in unknown.content.decode() and number not in response.content.decode()
+
+
+def test_teachers_have_no_find_by_id_page(client, users):
+    client.force_login(users["teacher"])
+    assert client.post(reverse("admin:bureau_teacher_find_by_id"), {"id_number": "1"}).status_code == 302  # to login
