@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from bureau import notices, views
 from training import certificate_views
 
+handler400 = "bureau.views.bad_request"
+
 admin.site.site_header = "教师发展平台 · 管理后台"
 admin.site.site_title = "教师发展平台"
 admin.site.index_title = "市教育局教师发展管理"
