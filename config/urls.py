@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from bureau import notices, views
+from bureau import apidocs, notices, views
 from training import certificate_views
 
 handler400 = "bureau.views.bad_request"
@@ -29,6 +29,6 @@ urlpatterns = [
     path("", include("exchange.urls")),
     path("", include("backbone.urls")),
     path("api/", include("config.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(custom_settings=apidocs.SCHEMA_SETTINGS), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

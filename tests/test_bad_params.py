@@ -138,3 +138,18 @@ def test_sec6_commands_refuse_a_bad_year_with_a_chinese_error(db, tmp_path, comm
     extra = ["--tier", "县级", "--type", "骨干教师"] if command == "backbone_candidates" else []
     with pytest.raises(CommandError, match="年度应为 2000–2100"):
         call_command(command, "--year", year, "--output", str(tmp_path / "out.xlsx"), *extra)
+
+
+def test_unknown_api_address_answers_json_404(client, users):
+    client.force_login(users["bureau"])
+    response = client.get("/api/projects/-6.1e-05/")  # no route matches (a dot in the id)
+    assert response.status_code == 404 and response.json() == {"detail": "接口地址不存在。"}
+
+
+def test_schema_says_an_empty_optional_query_value_is_allowed(client, users):
+    client.force_login(users["bureau"])
+    schema = client.get("/api/schema/?format=json").json()
+    year = next(p for p in schema["paths"]["/api/ledger/"]["get"]["parameters"] if p["name"] == "year")
+    assert year == {"in": "query", "name": "year", "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                    "allowEmptyValue": True}
+    assert client.get("/api/ledger/", {"year": "", "page": ""}).status_code == 200

@@ -56,7 +56,7 @@ class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             .order_by("-created_at", "id")
         )
 
-    @extend_schema(request=EnrolmentCreateSerializer, responses={201: EnrolmentSerializer, **error_responses(400, 403)})
+    @extend_schema(request=EnrolmentCreateSerializer, responses={201: EnrolmentSerializer, **error_responses(400, 403, 415)})
     def create(self, request, *args, **kwargs):
         """A teacher applies for self, or a principal nominates a teacher of the school."""
         if role_of(request.user) not in (Role.TEACHER, Role.PRINCIPAL):
