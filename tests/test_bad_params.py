@@ -108,7 +108,10 @@ def test_sec6_api_summary_takes_the_edges(client, users, year):
     assert response.status_code == 200 and response.json()["year"] == int(year)
 
 
-@pytest.mark.parametrize("url", ["/api/teachers/T1%00/summary/", "/dashboard/teacher/T1%00/"])
+@pytest.mark.parametrize("url", [
+    "/api/teachers/T1%00/summary/", "/dashboard/teacher/T1%00/", "/dashboard/teacher/T1%00/transcript.xlsx",
+    "/verify/C1%00/", "/certificates/C1%00.pdf",
+])
 def test_sec6_nul_in_a_staff_number_is_not_found(client, users, url):
     client.force_login(users["bureau"])
     assert client.get(url).status_code == 404
