@@ -8,11 +8,11 @@ YEAR_MIN to YEAR_MAX. Pages call `year_param`, DRF serializers and django-filter
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 
 from django import forms
 from django.core.exceptions import BadRequest, ValidationError
-from django.core.management.base import CommandError
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import serializers
@@ -99,11 +99,12 @@ def year_key(request, name: str = "year") -> str:
 
 
 def year_argument(value: str) -> int:
-    """A command's `--year` (argparse `type=`): a CommandError in Chinese, not a traceback, when bad."""
+    """A command's `--year` (argparse `type=`). A bad year is an argument error: from the shell the usage
+    line and the Chinese message, exit status 2, no traceback; from call_command a CommandError."""
     try:
         return parse_year(value)
     except ValidationError:
-        raise CommandError(f"--year {value}：{YEAR_MESSAGE}") from None
+        raise argparse.ArgumentTypeError(f"{value}：{YEAR_MESSAGE}") from None
 
 
 def path_text(value: str) -> str:

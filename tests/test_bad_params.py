@@ -156,3 +156,13 @@ def test_schema_says_an_empty_optional_query_value_is_allowed(client, users):
     assert year == {"in": "query", "name": "year", "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
                     "allowEmptyValue": True}
     assert client.get("/api/ledger/", {"year": "", "page": ""}).status_code == 200
+
+
+def test_sec6_a_bad_year_on_the_command_line_is_a_usage_error_not_a_traceback(db, tmp_path, capsys):
+    from exchange.management.commands.exchange_plan import Command
+
+    with pytest.raises(SystemExit) as exit_:
+        Command().run_from_argv(["manage.py", "exchange_plan", "--year", "0", "--output", str(tmp_path / "x.xlsx")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--year: 0：年度应为 2000–2100" in err and "Traceback" not in err
