@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
+from bureau.params import year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, profile_of, role_of
 from bureau.services import ApplicationError
@@ -91,9 +92,7 @@ def notice(request, pk: int):
 
 @role_required(Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
 def plan(request):
-    from django.utils import timezone
-
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    year = year_param(request)
     rows = plan_vs_roster(year=year)
     if request.GET.get("format") == "xlsx":
         buffer = io.BytesIO()

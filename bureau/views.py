@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import BadRequest
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -26,6 +27,12 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def bad_request(request, exception):
+    """400 with the reason: a BadRequest raised by a page carries a Chinese message (bureau.params)."""
+    message = str(exception) if isinstance(exception, BadRequest) and str(exception) else "请求参数有误，请检查后重试。"
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def rate_limited(request, exception):

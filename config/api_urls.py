@@ -1,4 +1,5 @@
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from credits.api import LedgerEntryViewSet, teacher_summary
@@ -11,8 +12,16 @@ router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("results", ResultViewSet, basename="result")
 router.register("ledger", LedgerEntryViewSet, basename="ledger")
 
+
+def not_found(request, rest: str):
+    """Any other address under /api/ (e.g. /api/projects/1.5/, which no route matches) answers like the
+    API's own 404, in JSON, not with the site's HTML page."""
+    return JsonResponse({"detail": "接口地址不存在。"}, status=404, json_dumps_params={"ensure_ascii": False})
+
+
 urlpatterns = [
     path("teachers/<str:staff_no>/summary/", teacher_summary, name="teacher-summary"),
     path("exchange/promotion-check/", promotion_check_view, name="promotion-check"),
     *router.urls,
+    re_path(r"^(?P<rest>(?!schema/|docs/).*)$", not_found),
 ]

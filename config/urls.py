@@ -3,8 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from bureau import notices, views
+from bureau import apidocs, notices, views
 from training import certificate_views
+
+handler400 = "bureau.views.bad_request"
 
 admin.site.site_header = "教师发展平台 · 管理后台"
 admin.site.site_title = "教师发展平台"
@@ -27,7 +29,7 @@ urlpatterns = [
     path("", include("exchange.urls")),
     path("", include("backbone.urls")),
     path("api/", include("config.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(custom_settings=apidocs.SCHEMA_SETTINGS), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the content security policy allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role, Theme
+from bureau.params import date_param, id_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, role_of, visible_schools
 from bureau.services import ApplicationError
@@ -193,25 +194,19 @@ def evidence_download(request, pk: int):
                         content_type=evidence.content_type)
 
 
-def _date(value: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
-
-
 @role_required(*REPORT_READERS)
 def turnaround(request):
     today = timezone.localdate()
-    start = _date(request.GET.get("from"), dt.date(today.year, 1, 1))
-    end = _date(request.GET.get("to"), today)
+    start = date_param(request, "from", dt.date(today.year, 1, 1))
+    end = date_param(request, "to", today)
     if end < start:
         start, end = end, start
     claims = visible_claims(request.user)
     report = claim_turnaround(claims=claims, start=start, end=end, now=timezone.now())
     school = decided = None
-    if request.GET.get("school", "").isdigit():
-        school = get_object_or_404(visible_schools(request.user), pk=int(request.GET["school"]))
+    school_id = id_param(request, "school")
+    if school_id is not None:
+        school = get_object_or_404(visible_schools(request.user), pk=school_id)
         decided = claims_decided(claims=claims.filter(school=school), start=start, end=end)[:500]
     return render(request, "credits/claims_turnaround.html", {
         "report": report, "school": school, "decided": decided,

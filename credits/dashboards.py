@@ -17,6 +17,7 @@ from bureau import versions
 from bureau.choices import Role
 from bureau.models import School
 from bureau.pages import cached_page, render_cached
+from bureau.params import path_text, text_param, year_key, year_param
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
 from bureau.services import ApplicationError
@@ -28,7 +29,6 @@ from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
 from .selectors import policy_for, school_version_keys, teacher_year
 from .tasks import build_report
-from .views import year_param as _year
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAFF = (Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
@@ -91,26 +91,26 @@ def _school_figures_context(school: School, year: int) -> dict:
     }
 
 
-@cached_page(key=lambda request: f"own-school.{_year(request)}")  # the school follows from the user
+@cached_page(key=lambda request: f"own-school.{year_key(request)}")  # the school follows from the user
 @role_required(Role.PRINCIPAL)
 def school_dashboard(request):
     school = profile_of(request.user).school  # loaded with the signed-in user (bureau.auth)
     if school is None:
         raise Http404
-    return _school_page(request, school, _year(request))
+    return _school_page(request, school, year_param(request))
 
 
-@cached_page(key=lambda request, pk: f"school.{pk}.{_year(request)}")
+@cached_page(key=lambda request, pk: f"school.{pk}.{year_key(request)}")
 @role_required(*STAFF)
 def staff_school_dashboard(request, pk: int):
     school = get_object_or_404(visible_schools(request.user).select_related("district"), pk=pk)
-    return _school_page(request, school, _year(request))
+    return _school_page(request, school, year_param(request))
 
 
 @role_required(*STAFF)
 def city_dashboard(request):
     """City (bureau, auditor) from the stored report; a district's staff see their district live."""
-    year = _year(request)
+    year = year_param(request)
     if role_of(request.user) == Role.DISTRICT:
         return redirect("credits:district-dashboard", pk=profile_of(request.user).district_id)
     report = reports.latest_report(year)
@@ -137,7 +137,7 @@ def city_dashboard(request):
 @role_required(*STAFF)
 def district_dashboard(request, pk: int):
     district = get_object_or_404(visible_districts(request.user), pk=pk)
-    year = _year(request)
+    year = year_param(request)
     with ComplianceRun(year, scope=Scope(district_id=district.pk)) as run:
         summary = run.summary()
         schools = run.schools()
@@ -150,8 +150,8 @@ def district_dashboard(request, pk: int):
 
 @role_required(*STAFF, Role.PRINCIPAL)
 def teacher_detail(request, staff_no: str):
-    teacher = get_object_or_404(visible_teachers(request.user).select_related("school"), staff_no=staff_no)
-    year = _year(request)
+    teacher = get_object_or_404(visible_teachers(request.user).select_related("school"), staff_no=path_text(staff_no))
+    year = year_param(request)
     rows = LedgerEntry.objects.filter(teacher=teacher).order_by("-entry_date", "-id")[:200]
     return render(request, "credits/teacher_detail.html", {
         "teacher": teacher, "year": year, "figures": teacher_year(teacher.pk, year), "rows": rows,
@@ -160,7 +160,7 @@ def teacher_detail(request, staff_no: str):
 
 @role_required(*STAFF, Role.PRINCIPAL)
 def teacher_transcript_xlsx(request, staff_no: str):
-    teacher = get_object_or_404(visible_teachers(request.user), staff_no=staff_no)
+    teacher = get_object_or_404(visible_teachers(request.user), staff_no=path_text(staff_no))
     buffer = io.BytesIO()
     write_transcript(buffer, teacher=teacher)
     return _xlsx(buffer, f"transcript-{teacher.staff_no}.xlsx")
@@ -186,7 +186,7 @@ def _scope_for(user) -> Scope:
 def compliance_xlsx(request):
     """The compliance workbook of a year for the user's scope. The city's comes from the closed (frozen)
     report when the year is closed (CR-9); otherwise it is computed now."""
-    year = _year(request)
+    year = year_param(request)
     scope = _scope_for(request.user)
     if scope == Scope():
         closed = ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status="done").first()
@@ -201,13 +201,13 @@ def compliance_xlsx(request):
 @role_required(*STAFF, Role.PRINCIPAL)
 def ledger_xlsx(request):
     """All ledger rows of a year in the user's scope, optionally one school or one source."""
-    year = _year(request)
+    year = year_param(request)
     teachers = visible_teachers(request.user)
-    if request.GET.get("school"):
-        teachers = teachers.filter(school__code=request.GET["school"])
+    if school := text_param(request, "school"):
+        teachers = teachers.filter(school__code=school)
     rows = LedgerEntry.objects.filter(teacher__in=teachers, entry_date__year=year)
-    if request.GET.get("source"):
-        rows = rows.filter(source=request.GET["source"])
+    if source := text_param(request, "source"):
+        rows = rows.filter(source=source)
     buffer = io.BytesIO()
     write_ledger(buffer, rows)
     return _xlsx(buffer, f"ledger-{year}.xlsx")
@@ -216,7 +216,7 @@ def ledger_xlsx(request):
 @role_required(Role.BUREAU, Role.AUDITOR)
 def report_list(request):
     items = ComplianceReport.objects.select_related("created_by")[:50]
-    return render(request, "credits/reports.html", {"reports": items, "year": _year(request)})
+    return render(request, "credits/reports.html", {"reports": items, "year": year_param(request)})
 
 
 @require_POST
@@ -224,7 +224,7 @@ def report_list(request):
 def report_start(request):
     kind = ReportKind.CLOSED if request.POST.get("kind") == "closed" else ReportKind.LIVE
     try:
-        report = reports.report_start(year=_year(request), kind=kind, actor=request.user)
+        report = reports.report_start(year=year_param(request), kind=kind, actor=request.user)
     except ApplicationError as exc:
         from django.contrib import messages
 

@@ -1,10 +1,17 @@
 from rest_framework import serializers
 
+from bureau.choices import Mode, Theme
+from bureau.params import year_serializer_field
+
 from .models import LedgerEntry
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
     staff_no = serializers.CharField(source="teacher.staff_no", read_only=True)
+    # Rows that come from no project (adjustments, school-based hours) have "" here: the schema says so.
+    mode = serializers.ChoiceField(choices=Mode.choices, allow_blank=True, read_only=True)
+    theme = serializers.ChoiceField(choices=Theme.choices, allow_blank=True, read_only=True)
+    project_code = serializers.CharField(allow_blank=True, read_only=True, help_text="项目编号；非项目来源为空串")
 
     class Meta:
         model = LedgerEntry
@@ -13,6 +20,10 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "project_code", "reverses", "description", "entered_by", "approved_by", "created_at",
         ]
         read_only_fields = fields
+
+
+class SummaryQuerySerializer(serializers.Serializer):
+    year = year_serializer_field(required=False, help_text="年度，默认本年")
 
 
 class TeacherSummarySerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
 from bureau.pages import cached_page, render_cached
+from bureau.params import year_key, year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
@@ -24,15 +25,6 @@ from .forms import DecisionForm, HoursSubmissionForm
 from .models import HoursSubmission, LedgerEntry, SubmissionState
 from .selectors import pending_submissions, submissions_version_key, teacher_version_keys, teacher_year
 from .services import hours_decide, hours_submit
-
-
-def year_param(request) -> int:
-    """?year=, within reason; this year when missing or not a number."""
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
-    return min(max(year, 2000), 2100)
 
 
 def _percent(part, whole) -> int:
@@ -48,7 +40,7 @@ def _teacher_or_403(request):
     return teacher
 
 
-@cached_page(key=lambda request: f"portal.{year_param(request)}")
+@cached_page(key=lambda request: f"portal.{year_key(request)}")
 @role_required(Role.TEACHER)
 def portal_home(request):
     teacher = _teacher_or_403(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from bureau.choices import Role, Title
 from bureau.models import School
+from bureau.params import year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, profile_of, role_of, visible_schools, visible_teachers
 from bureau.services import ApplicationError
@@ -23,10 +25,7 @@ from .services import plan_open, proposal_create, proposal_transition, proposals
 
 
 def _year(request) -> int:
-    try:
-        return int(request.GET.get("year") or request.POST.get("year") or timezone.localdate().year)
-    except ValueError:
-        return timezone.localdate().year
+    return year_param(request, also_post=True)
 
 
 def _rules(plan):
@@ -155,6 +154,8 @@ def me(request):
     plan = ExchangePlan.objects.filter(year=year).first()
     mine = {e.teacher_id: e for e in eligible_teachers(year, _rules(plan), visible_teachers(request.user))}
     target = request.GET.get("title") or ""
+    if target and target not in Title.values:
+        raise BadRequest(f"职称应为：{'、'.join(Title.values)}")
     missing = promotion_check(teacher=teacher, target_title=target, on=timezone.localdate()) if target else None
     return render(request, "exchange/me.html", {
         "teacher": teacher, "year": year, "plan": plan, "eligibility": mine.get(teacher.pk),

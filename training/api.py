@@ -2,18 +2,28 @@
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from bureau.apidocs import error_responses
 from bureau.choices import Role
 from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError
 
 from .models import Enrolment, Project, Result
+from .selectors import visible_projects
 from .serializers import EnrolmentCreateSerializer, EnrolmentSerializer, ProjectSerializer, ResultSerializer
 from .services import enrolment_apply
+
+
+def _read_only_schema(serializer):
+    """list and retrieve of a read-only viewset with their error answers (bureau.apidocs)."""
+    return extend_schema_view(
+        list=extend_schema(responses={200: serializer(many=True), **error_responses(400, 403, 404)}),
+        retrieve=extend_schema(responses={200: serializer, **error_responses(403, 404)}),
+    )
 
 
 class ProjectFilter(filters.FilterSet):
@@ -22,14 +32,19 @@ class ProjectFilter(filters.FilterSet):
         fields = {"status": ["exact"], "level": ["exact"], "theme": ["exact"], "mode": ["exact"], "start_on": ["gte", "lte"]}
 
 
+@_read_only_schema(ProjectSerializer)
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
-    """Training projects: every signed-in user may read them (the catalogue is public to staff)."""
+    """Training projects: staff and principals read the whole catalogue; a teacher only the projects open
+    to them (training.selectors.visible_projects), never a draft."""
 
-    queryset = Project.objects.order_by("-start_on", "code")
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
 
+    def get_queryset(self):
+        return visible_projects(self.request.user).order_by("-start_on", "code")
 
+
+@_read_only_schema(EnrolmentSerializer)
 class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = EnrolmentSerializer
     filterset_fields = ["state", "project"]
@@ -41,7 +56,7 @@ class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             .order_by("-created_at", "id")
         )
 
-    @extend_schema(request=EnrolmentCreateSerializer, responses={201: EnrolmentSerializer})
+    @extend_schema(request=EnrolmentCreateSerializer, responses={201: EnrolmentSerializer, **error_responses(400, 403, 415)})
     def create(self, request, *args, **kwargs):
         """A teacher applies for self, or a principal nominates a teacher of the school."""
         if role_of(request.user) not in (Role.TEACHER, Role.PRINCIPAL):
@@ -62,6 +77,7 @@ class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(EnrolmentSerializer(enrolment).data, status=status.HTTP_201_CREATED)
 
 
+@_read_only_schema(ResultSerializer)
 class ResultViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ResultSerializer
     filterset_fields = ["grade", "enrolment__project"]

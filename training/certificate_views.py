@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_ratelimit.decorators import ratelimit
 
 from bureau.choices import Role
+from bureau.params import path_text
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 
@@ -19,7 +20,7 @@ from .models import Certificate
 def verify(request, code: str):
     """/verify/<code>/: anyone may check a certificate; personal data stays masked."""
     certificate = (
-        Certificate.objects.select_related("teacher", "project").filter(code=code.strip().upper()).first()
+        Certificate.objects.select_related("teacher", "project").filter(code=path_text(code).strip().upper()).first()
     )
     if certificate is None:
         raise Http404("证书编号不存在")
@@ -38,7 +39,8 @@ def my_certificates(request):
 @role_required(Role.TEACHER, Role.PRINCIPAL, Role.DISTRICT, Role.BUREAU, Role.AUDITOR)
 def certificate_pdf(request, code: str):
     certificate = get_object_or_404(
-        Certificate.objects.select_related("teacher", "project"), code=code, teacher__in=visible_teachers(request.user)
+        Certificate.objects.select_related("teacher", "project"), code=path_text(code),
+        teacher__in=visible_teachers(request.user),
     )
     url = request.build_absolute_uri(reverse("verify", args=[certificate.code]))
     response = HttpResponse(render_pdf(certificate, verify_url=url), content_type="application/pdf")

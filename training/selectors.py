@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Q, QuerySet
 
-from .models import SEAT_STATES, Attendance, Enrolment, Result, SurveyResponse
+from bureau.choices import Role
+from bureau.scoping import own_teacher, role_of
+
+from .models import SEAT_STATES, Attendance, Enrolment, Project, ProjectStatus, Result, SurveyResponse
+
+
+def visible_projects(user) -> QuerySet[Project]:
+    """Projects a user may read. Staff and principals see the whole catalogue (drafts included: they plan
+    and nominate); a teacher sees the projects open to them: published or later and not archived, aimed at
+    no district or at the teacher's, plus every project the teacher is or was enrolled in. Nobody else
+    sees any."""
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.DISTRICT, Role.AUDITOR, Role.PRINCIPAL):
+        return Project.objects.all()
+    teacher = own_teacher(user) if role == Role.TEACHER else None
+    if teacher is None:
+        return Project.objects.none()
+    offered = Q(target_districts__isnull=True) | Q(target_districts=teacher.school.district_id)
+    open_to_teacher = ~Q(status__in=[ProjectStatus.DRAFT, ProjectStatus.ARCHIVED]) & offered
+    ids = Project.objects.filter(open_to_teacher | Q(enrolments__teacher=teacher)).values("pk")
+    return Project.objects.filter(pk__in=ids)
 
 
 def seats_taken(project_id: int) -> int:

@@ -239,7 +239,8 @@ def test_each_year_is_its_own_page(client, users, city):
     client.force_login(users["teacher"])
     assert "（2026 年度）" in client.get(reverse("credits:portal")).content.decode()
     assert "（2025 年度）" in client.get(reverse("credits:portal") + "?year=2025").content.decode()
-    assert "（2026 年度）" in client.get(reverse("credits:portal") + "?year=abc").content.decode()
+    bad = client.get(reverse("credits:portal") + "?year=abc")  # SEC-6: 400, never this year's page instead
+    assert bad.status_code == 400 and "年度应为 2000–2100" in bad.content.decode()
 
 
 @pytest.mark.time_machine(dt.datetime(2026, 11, 23, 10, 0))

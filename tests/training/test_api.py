@@ -106,3 +106,43 @@ def test_schema_and_docs_are_served_without_a_cdn(client, users):
     assert schema.status_code == 200 and b"/api/ledger/" in schema.content
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower()
+
+
+def _project(code, status, **kwargs):
+    return Project.objects.create(
+        code=code, name=f"项目{code}", level="市培", mode="集中面授", kind="必修", theme="班主任", hours=D("8"),
+        start_on=dt.date(2026, 5, 1), end_on=dt.date(2026, 5, 2), organiser="市教育局", status=status, **kwargs,
+    )
+
+
+@pytest.fixture
+def catalogue(city):
+    """A draft, an archived, an open project for all, one aimed at the other district (D2), one at D1."""
+    _project("DRAFT", "draft")
+    _project("OLD", "archived")
+    _project("ALL", "enrolling")
+    _project("D2ONLY", "published").target_districts.add(city["districts"][1])
+    _project("D1ONLY", "running").target_districts.add(city["districts"][0])
+    return {"DRAFT", "OLD", "ALL", "D2ONLY", "D1ONLY"}
+
+
+@pytest.mark.parametrize("role", ["superuser", "bureau", "district", "principal", "auditor"])
+def test_staff_and_principals_keep_the_whole_catalogue(client, users, catalogue, role):
+    client.force_login(users[role])
+    assert {row["code"] for row in client.get("/api/projects/").json()["results"]} == catalogue
+
+
+def test_teacher_sees_only_projects_open_to_them_never_a_draft(client, users, catalogue):
+    client.force_login(users["teacher"])  # T1 of S1 in D1
+    assert {row["code"] for row in client.get("/api/projects/").json()["results"]} == {"ALL", "D1ONLY"}
+    draft = Project.objects.get(code="DRAFT")
+    assert client.get(f"/api/projects/{draft.pk}/").status_code == 404
+    assert client.get("/api/projects/", {"status": "draft"}).json()["results"] == []
+
+
+def test_teacher_still_sees_a_project_they_attended_after_it_is_archived(client, users, city, catalogue):
+    old = Project.objects.get(code="OLD")
+    result_record(project=old, teacher=city["teachers"][0], grade="合格", completed_on=dt.date(2026, 5, 2),
+                  certified_hours=None, actor=None)
+    client.force_login(users["teacher"])
+    assert {row["code"] for row in client.get("/api/projects/").json()["results"]} == {"ALL", "D1ONLY", "OLD"}

@@ -5,13 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 from backbone.exports import write_candidates
 from backbone.models import Tier, Type
 from backbone.selectors import candidates
+from bureau.params import year_argument
 
 
 class Command(BaseCommand):
     help = "列出某年度某层级某类别骨干教师的符合条件人选（SPEC §6 BB-2）"
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--year", type=year_argument, required=True)
         parser.add_argument("--tier", required=True, help="层级：" + "、".join(Tier.values))
         parser.add_argument("--type", required=True, dest="type_", help="类别：" + "、".join(Type.values))
         parser.add_argument("--output", required=True)

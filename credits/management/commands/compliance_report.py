@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bureau.params import year_argument
 from credits.compliance import ComplianceRun
 from credits.exports import write_compliance_workbook
 from credits.models import ComplianceReport, ReportKind, ReportStatus
@@ -11,7 +12,7 @@ class Command(BaseCommand):
     help = "生成年度学分达标工作簿（SPEC §7：汇总、区县、学校、教师）"
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True, help="年度")
+        parser.add_argument("--year", type=year_argument, required=True, help="年度")
         parser.add_argument("--output", required=True, help="输出的 xlsx 文件路径")
         parser.add_argument("--live", action="store_true", help="已关账年度也按当前数据重新计算（默认输出关账时冻结的工作簿）")
 

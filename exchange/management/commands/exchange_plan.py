@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bureau.params import year_argument
 from exchange.exports import write_exchange_workbook
 from exchange.models import ExchangePlan
 from exchange.rules import ExchangeRules
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = "生成交流轮岗工作簿（SPEC §7：学校指标、应交流教师）"
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--year", type=year_argument, required=True)
         parser.add_argument("--output", required=True)
 
     def handle(self, *args, year, output, **options):

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bureau.params import year_argument
 from training.certificates import write_register
 
 
@@ -9,7 +10,7 @@ class Command(BaseCommand):
     help = "导出证书登记簿（工作表“证书”，每张曾发放的证书一行）"
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, help="只导出该年度完成的证书")
+        parser.add_argument("--year", type=year_argument, help="只导出该年度完成的证书")
         parser.add_argument("--output", required=True)
 
     def handle(self, *args, year, output, **options):
