@@ -19,7 +19,7 @@ from .imports import SchoolImporter, TeacherImporter, today_local
 from .logfilters import ID_NUMBER
 from .models import AuditEntry, Cluster, District, Posting, Profile, School, SubjectQuota, Teacher
 from .rules import IdNumberError, check_id_number, mask_id_number
-from .services import teacher_save, user_assign_role
+from .services import ApplicationError, id_number_confirm, teacher_save, user_assign_role
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -139,12 +139,24 @@ def _gb11643_validator(form):
     return validate
 
 
+class PendingIdNumberFilter(admin.SimpleListFilter):
+    title = "身份证号核验"
+    parameter_name = "pending_id"
+
+    def lookups(self, request, model_admin):
+        return [("1", "有待核验号码")]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(pending_id_number="") if self.value() == "1" else queryset
+
+
 @admin.register(Teacher)
 class TeacherAdmin(ScopedHistoryAdmin):
     scope = staticmethod(scoping.visible_teachers)
     list_display = ["staff_no", "name", "gender", "school", "subject", "title", "status", "masked_id_number"]
     # Related-only: the district filter offers only districts that hold rows the user can see.
-    list_filter = [("school__district", admin.RelatedOnlyFieldListFilter), "school__stage", "title", "status",
+    list_filter = [PendingIdNumberFilter, ("school__district", admin.RelatedOnlyFieldListFilter), "school__stage",
+                   "title", "status",
                    "employment_type", "is_class_teacher"]
     search_fields = ["staff_no", "name", "school__name", "school__code"]
     list_select_related = ["school"]
@@ -153,9 +165,29 @@ class TeacherAdmin(ScopedHistoryAdmin):
     inlines = [PostingInline]
     raw_id_fields = ["user"]
     change_list_template = "admin/bureau/change_list_with_import.html"
+    actions = ["confirm_id_numbers"]
+
     @admin.display(description="身份证号")
     def masked_id_number(self, obj):
-        return mask_id_number(obj.id_number)
+        held = "（有待核验号码）" if obj.pending_id_number else ""
+        return mask_id_number(obj.id_number) + held
+
+    def has_confirm_id_permission(self, request):
+        return scoping.role_of(request.user) == "bureau"
+
+    @admin.action(description="核验并登记所选教师的待核验身份证号", permissions=["confirm_id"])
+    def confirm_id_numbers(self, request, queryset):
+        for teacher in queryset.exclude(pending_id_number=""):
+            try:
+                owner = id_number_confirm(teacher=teacher, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
+            if owner:
+                self.message_user(request, f"{teacher.name}（{teacher.staff_no}）：该身份证号已登记在工号 {owner} 名下，"
+                                  "请核实后修正其中一条。", messages.WARNING)
+            else:
+                self.message_user(request, f"{teacher.name}（{teacher.staff_no}）：身份证号已登记。")
 
     def changelist_view(self, request, extra_context=None):
         # SEC-3: the search form is a GET, so a number searched for would sit in the URL (history, proxy
@@ -169,7 +201,7 @@ class TeacherAdmin(ScopedHistoryAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_fields(self, request, obj=None):
-        fields = [f.name for f in Teacher._meta.fields if f.editable and f.name not in ("id",)]
+        fields = [f.name for f in Teacher._meta.fields if f.editable and f.name not in ("id", "pending_id_number")]
         if not scoping.may_see_full_id_number(request.user):
             fields[fields.index("id_number")] = "masked_id_number"
         return fields

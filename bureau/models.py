@@ -102,6 +102,10 @@ class Teacher(models.Model):
     birth_date = models.DateField("出生日期")
     # Personal data (SEC-3): masked everywhere unless the viewer holds bureau.view_full_id_number.
     id_number = models.CharField("身份证号", max_length=18, null=True, blank=True, unique=True, validators=[validate_no_control_characters])
+    # SEC-3: a number set by anyone but bureau staff waits here until the bureau confirms it, so no import
+    # tells a district whether a number already belongs to a teacher outside it (see docs/decisions.md).
+    pending_id_number = models.CharField("待核验身份证号", max_length=18, blank=True,
+                                         validators=[validate_no_control_characters])
     school = models.ForeignKey(School, verbose_name="学校", on_delete=models.PROTECT, related_name="teachers")
     subject = models.CharField("任教学科", max_length=32, validators=[validate_no_control_characters])
     title = models.CharField("职称", max_length=8, choices=Title.choices)
@@ -129,7 +133,7 @@ class Teacher(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     # The history leaves the ID-card number out: personal data is kept in one place only (SEC-3).
-    history = HistoricalRecords(verbose_name="教师变更记录", excluded_fields=["id_number", "user"])
+    history = HistoricalRecords(verbose_name="教师变更记录", excluded_fields=["id_number", "pending_id_number", "user"])
 
     objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 

@@ -14,6 +14,7 @@ from .choices import PostingKind, Role
 from .errors import ApplicationError
 from .models import AuditEntry, District, Notice, Posting, Profile, School, Teacher, WorkflowEvent
 from .roles import STAFF_ROLES, SYSTEM_USERNAME, group_name
+from .scoping import role_of
 
 
 def system_user():
@@ -101,6 +102,25 @@ def postings_follow_school(*, teachers: Iterable[Teacher], actor, today: dt.date
             school=post.school_id,
             started_on=post.started_on.isoformat(),
         )
+
+
+@transaction.atomic
+def id_number_confirm(*, teacher: Teacher, actor) -> str | None:
+    """Bureau staff confirm a held ID-card number (SEC-3): it becomes the teacher's, unless another teacher
+    already has it; then the number stays held and the other teacher's staff number is returned."""
+    if role_of(actor) != Role.BUREAU:
+        raise ApplicationError("只有市教育局可以核验身份证号。")
+    teacher = Teacher.objects.select_for_update().get(pk=teacher.pk)
+    number = teacher.pending_id_number
+    if not number:
+        return None
+    owner = Teacher.objects.filter(id_number=number).exclude(pk=teacher.pk).values_list("staff_no", flat=True).first()
+    if owner:
+        return owner
+    teacher.id_number, teacher.pending_id_number = number, ""
+    teacher.save(update_fields=["id_number", "pending_id_number", "updated_at"])
+    audit(action="bureau.teacher.id_number_confirmed", actor=actor, obj=teacher)
+    return None
 
 
 @transaction.atomic

@@ -64,10 +64,12 @@ def test_posting_an_action_as_a_read_only_role_changes_nothing(client, users, ci
 
 def test_bureau_is_offered_the_writing_actions(users):
     from backbone.models import RosterEntry, SelectionRound
+    from bureau.models import Teacher
     from credits.models import LedgerEntry
     from training.models import Enrolment, Project
 
     expected = {
+        Teacher: {"confirm_id_numbers"},
         LedgerEntry: {"reverse_selected"},
         RosterEntry: {"assessment_passed", "assessment_failed"},
         SelectionRound: {"start_notice", "start_review", "award_today"},

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from bureau.errors import ApplicationError
 from bureau.importing import run_import
 from bureau.imports import TeacherImporter
 from bureau.models import AuditEntry, Posting, Teacher
@@ -229,16 +230,46 @@ def test_class_teacher_column_may_be_absent(school):
 
 
 def test_id_number_owner_outside_the_scope_is_not_named(users, city):
-    from bureau.models import School
-
-    number = make_id_number(dt.date(1985, 3, 14), male=False)
-    city["teachers"][2].__class__.objects.filter(pk=city["teachers"][2].pk).update(id_number=number)
-    SchoolFactory(code="S9", district=city["districts"][0]) if not School.objects.filter(code="S9").exists() else None
-    report = run([row(工号="NEW1", 学校代码="S1", 身份证号=number)], actor=users["district"])
-    assert "第2行 身份证号: 已被其他教师使用" in errors_of(report)
-    assert "T3" not in " ".join(errors_of(report))
-    report = run([row(工号="NEW1", 学校代码="S1", 身份证号=number)], actor=users["bureau"])
+    """SEC-3: an import never tells a district whether a number belongs to a teacher outside it. Every
+    number a district sets is held for the bureau alike, so a number of another district's teacher and a
+    number nobody has give the very same report; the bureau (who sees all) is told the owner."""
+    owned = make_id_number(dt.date(1985, 3, 14), male=False)
+    fresh = make_id_number(dt.date(1985, 3, 14), male=False, serial=77)
+    Teacher.objects.filter(pk=city["teachers"][2].pk).update(id_number=owned)  # T3, the other district
+    first = run([row(工号="NEW1", 学校代码="S1", 身份证号=owned)], actor=users["district"])
+    second = run([row(工号="NEW2", 学校代码="S1", 身份证号=fresh)], actor=users["district"])
+    assert errors_of(first) == errors_of(second) == []
+    assert first.summary() == second.summary() and "1 个身份证号已提交市教育局核验" in first.summary()
+    for staff_no, number in (("NEW1", owned), ("NEW2", fresh)):
+        teacher = Teacher.objects.get(staff_no=staff_no)
+        assert (teacher.id_number, teacher.pending_id_number) == (None, number)
+    report = run([row(工号="NEW3", 学校代码="S1", 身份证号=owned)], actor=users["bureau"])
     assert "第2行 身份证号: 已登记在工号 T3 名下" in errors_of(report)
+
+
+def test_bureau_confirms_held_numbers_and_is_told_of_a_conflict(users, city):
+    from bureau.services import id_number_confirm
+
+    owned = make_id_number(dt.date(1985, 3, 14), male=False)
+    fresh = make_id_number(dt.date(1985, 3, 14), male=False, serial=77)
+    Teacher.objects.filter(pk=city["teachers"][2].pk).update(id_number=owned)
+    run([row(工号="NEW1", 学校代码="S1", 身份证号=owned), row(工号="NEW2", 学校代码="S1", 身份证号=fresh)],
+        actor=users["district"])
+    with pytest.raises(ApplicationError, match="只有市教育局"):
+        id_number_confirm(teacher=Teacher.objects.get(staff_no="NEW2"), actor=users["district"])
+    assert id_number_confirm(teacher=Teacher.objects.get(staff_no="NEW2"), actor=users["bureau"]) is None
+    assert id_number_confirm(teacher=Teacher.objects.get(staff_no="NEW1"), actor=users["bureau"]) == "T3"
+    assert list(Teacher.objects.filter(staff_no__in=["NEW1", "NEW2"]).order_by("staff_no")
+                .values_list("id_number", "pending_id_number")) == [(None, owned), (fresh, "")]
+
+
+def test_bureau_and_command_line_imports_set_numbers_at_once(users, city):
+    number = make_id_number(dt.date(1985, 3, 14), male=False, serial=55)
+    run([row(工号="NEW1", 学校代码="S1", 身份证号=number)], actor=users["bureau"])
+    assert Teacher.objects.get(staff_no="NEW1").id_number == number
+    other = make_id_number(dt.date(1985, 3, 14), male=False, serial=56)
+    run([row(工号="NEW2", 学校代码="S1", 身份证号=other)], actor=None)
+    assert Teacher.objects.get(staff_no="NEW2").id_number == other
 
 
 @pytest.mark.parametrize("skip_invalid", [False, True])
