@@ -96,7 +96,7 @@ def test_teacher_admin_does_not_search_by_an_id_number(client, users, term):
     assert response.status_code == 302
     assert not UNMASKED.search(response["Location"]) and "status=" in response["Location"]
     page = client.get(response["Location"]).content.decode()
-    assert "身份证号不能作为搜索条件" in page
+    assert "身份证号不能作为网址中的搜索条件" in page and "按身份证号查找" in page
 
 
 def test_teacher_admin_still_searches_by_staff_number_and_name(client, users):
