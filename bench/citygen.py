@@ -62,13 +62,13 @@ def generate(connection, *, teachers: int, schools: int, years: tuple[int, ...],
                 yield (i, f"T{i:07d}", rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
                        "男" if rng.random() < 0.3 else "女", birth, None, 1 + i % schools, rng.choice(SUBJECTS),
                        rng.choice(TITLES), "本科", employed, joined, "在编", "在职" if rng.random() > 0.02 else "退休",
-                       "f", "f", "f", "", now, now)
+                       "f", "f", "f", "", "", now, now)
 
         _copy(
             raw, "bureau_teacher",
             ["id", "staff_no", "name", "gender", "birth_date", "id_number", "school_id", "subject", "title", "education",
              "employed_on", "joined_school_on", "employment_type", "status", "is_class_teacher", "is_non_teaching",
-             "cannot_teach", "qualification_cert_no", "created_at", "updated_at"],
+             "cannot_teach", "qualification_cert_no", "pending_id_number", "created_at", "updated_at"],
             teacher_rows(),
         )
 
