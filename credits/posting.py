@@ -53,42 +53,31 @@ def live_row(rows: list[LedgerEntry]) -> LedgerEntry | None:
     return live[-1] if live else None
 
 
-def _append(posting: Posting, *, source_key: str, revision: int, actor) -> LedgerEntry:
-    return LedgerEntry.objects.create(
-        teacher_id=posting.teacher_id,
-        entry_date=posting.entry_date,
-        hours=posting.hours,
-        credits=posting.credits,
-        source=posting.source,
-        mode=posting.mode,
-        theme=posting.theme,
-        project_code=posting.project_code,
-        source_key=source_key,
-        revision=revision,
-        description=posting.description[:200],
+def _row(posting: Posting, *, source_key: str, revision: int, actor, reverses: LedgerEntry | None = None) -> LedgerEntry:
+    """The (unsaved) ledger row for `posting`; the approver is the actor, the author the actor unless named."""
+    return LedgerEntry(
+        teacher_id=posting.teacher_id, entry_date=posting.entry_date, hours=posting.hours, credits=posting.credits,
+        source=posting.source, mode=posting.mode, theme=posting.theme, project_code=posting.project_code,
+        source_key=source_key, revision=revision, reverses=reverses, description=posting.description[:200],
         entered_by_id=posting.entered_by_id if posting.entered_by_id is not None else getattr(actor, "pk", None),
         approved_by=actor,
     )
 
 
+def _append(posting: Posting, *, source_key: str, revision: int, actor) -> LedgerEntry:
+    row = _row(posting, source_key=source_key, revision=revision, actor=actor)
+    row.save()
+    return row
+
+
 def _reverse(row: LedgerEntry, *, revision: int, actor, reason: str) -> LedgerEntry:
     """A row that cancels `row`, dated on the same day so the year it counted in is corrected."""
-    return LedgerEntry.objects.create(
-        teacher_id=row.teacher_id,
-        entry_date=row.entry_date,
-        hours=-row.hours,
-        credits=-row.credits,
-        source=row.source,
-        mode=row.mode,
-        theme=row.theme,
-        project_code=row.project_code,
-        source_key=row.source_key,
-        revision=revision,
-        reverses=row,
-        description=f"冲销：{reason}"[:200],
-        entered_by=actor,
-        approved_by=actor,
-    )
+    negated = Posting(teacher_id=row.teacher_id, entry_date=row.entry_date, hours=-row.hours, credits=-row.credits,
+                      source=row.source, mode=row.mode, theme=row.theme, project_code=row.project_code,
+                      description=f"冲销：{reason}")
+    reversal = _row(negated, source_key=row.source_key, revision=revision, actor=actor, reverses=row)
+    reversal.save()
+    return reversal
 
 
 def ledger_sync(*, source_key: str, wanted: Posting | None, actor, reason: str) -> list[LedgerEntry]:
@@ -121,14 +110,7 @@ def ledger_sync(*, source_key: str, wanted: Posting | None, actor, reason: str) 
 def ledger_bulk_start(postings: Iterable[tuple[str, Posting]], *, actor=None, batch_size: int = 5000) -> int:
     """The first rows of many new sources at once (a demo city, a move from another system): revision 1
     of each key. A key that already has rows is refused by the unique (source_key, revision)."""
-    rows = (
-        LedgerEntry(
-            teacher_id=p.teacher_id, entry_date=p.entry_date, hours=p.hours, credits=p.credits, source=p.source,
-            mode=p.mode, theme=p.theme, project_code=p.project_code, source_key=key, revision=1,
-            description=p.description[:200], entered_by_id=p.entered_by_id, approved_by=actor,
-        )
-        for key, p in postings
-    )
+    rows = (_row(posting, source_key=key, revision=1, actor=actor) for key, posting in postings)
     count = 0
     batch = []
     for row in rows:

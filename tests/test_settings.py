@@ -36,9 +36,19 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
-def test_base_settings_refuse_to_start_without_a_secret_key_unless_debug():
-    refused = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false")
-    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+DEV_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
+PRINT_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+
+
+def test_base_settings_use_the_development_key_only_with_debug():
+    """SEC-4: without DEBUG and without SECRET_KEY (a management command) the key is random per process,
+    never the development key printed in the settings."""
+    first = run_manage("shell", "-c", PRINT_KEY, DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false")
+    second = run_manage("shell", "-c", PRINT_KEY, DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false")
+    assert first.returncode == 0, first.stderr
+    assert DEV_KEY not in first.stdout and first.stdout.strip() != second.stdout.strip()
+    with_debug = run_manage("shell", "-c", PRINT_KEY, DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true")
+    assert DEV_KEY in with_debug.stdout
     debug = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true")
     assert debug.returncode == 0, debug.stdout + debug.stderr
     given = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false",

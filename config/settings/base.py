@@ -4,12 +4,12 @@ Everything that changes between machines comes from the environment through one 
 (django-environ): https://django-environ.readthedocs.io/
 """
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -23,14 +23,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 
 # --- Core -------------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-# SEC-4: a development key only with DEBUG on (`make demo` turns it on); otherwise refuse to start
-# without SECRET_KEY, so that no server ever signs sessions with a key printed in this file.
+# SEC-4: the development key printed here is used only with DEBUG on (`make demo` turns it on). Without
+# DEBUG and without SECRET_KEY (a management command such as migrate or makemigrations), the process
+# draws a random key of its own: nothing is ever signed with a public key. Servers run the production
+# settings, which refuse to start without SECRET_KEY.
 DEBUG = env("DEBUG")
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set the SECRET_KEY environment variable (or DEBUG=true for local development).")
-    SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
+    SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop" if DEBUG else secrets.token_urlsafe(50)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
