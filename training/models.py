@@ -61,6 +61,16 @@ class Project(models.Model):
     shares_release_on = models.DateField(
         "名额释放日期", null=True, blank=True, help_text="自该日起，各单位未用完的名额回到公共名额池，所有符合条件的学校均可使用"
     )
+    # Who runs the project (SPEC §1, the "3+1" duties): neither = the bureau (国培/省培 selection, 市培);
+    # a district for its 县培 projects; a school for its 校本 projects. See training.organisers.
+    owner_district = models.ForeignKey(
+        District, verbose_name="主办区县", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="县培项目由区县主办；留空表示市教育局主办",
+    )
+    owner_school = models.ForeignKey(
+        "bureau.School", verbose_name="主办学校", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="校本项目由学校主办",
+    )
     issues_certificates = models.BooleanField(
         "发放培训证书", null=True, blank=True, help_text="留空：国培、省培、市培、县培发放，校本、师本不发放"
     )
@@ -76,6 +86,8 @@ class Project(models.Model):
             models.CheckConstraint(condition=Q(end_on__gte=F("start_on")), name="project_ends_after_start"),
             models.CheckConstraint(condition=Q(hours__gte=0), name="project_hours_not_negative"),
             models.CheckConstraint(condition=Q(credits__isnull=True) | Q(credits__gte=0), name="project_credits_not_negative"),
+            models.CheckConstraint(condition=Q(owner_district__isnull=True) | Q(owner_school__isnull=True),
+                                   name="project_one_owner"),
         ]
 
     def __str__(self):

@@ -30,6 +30,7 @@ from .models import (
     SurveyKind,
     SurveyResponse,
 )
+from .organisers import may_organise
 from .selectors import seats_taken
 from .shares import seat_guard
 
@@ -214,10 +215,10 @@ def _result_post_once(result_id: int, actor) -> list[LedgerEntry]:
 
 @transaction.atomic
 def project_transition(*, project: Project, action: str, actor) -> Project:
-    """Move a project along its life cycle; only bureau staff (the organiser) do this."""
-    if role_of(actor) != Role.BUREAU:
-        raise ApplicationError("只有市教育局（主办单位）可以变更项目状态。")
+    """Move a project along its life cycle; only its organiser does this (training.organisers)."""
     project = Project.objects.select_for_update().get(pk=project.pk)
+    if not may_organise(actor, project):
+        raise ApplicationError("只有该项目的主办单位可以变更项目状态。")
     target = transition_guard(rules.PROJECT_TRANSITIONS, action=action, state=project.status,
                               refusal="项目当前为“{state}”，不能执行“{label}”。",
                               state_label=project.get_status_display()).to_state
