@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import roster_views, views
 
 app_name = "backbone"
 urlpatterns = [
@@ -11,3 +11,4 @@ urlpatterns = [
     path("backbone/notice/<int:pk>/", views.notice, name="notice"),
     path("backbone/plan/", views.plan, name="plan"),
 ]
+urlpatterns += [path("backbone/roster/", roster_views.roster, name="roster")]
