@@ -8,11 +8,14 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from bureau.choices import Role
+from bureau.models import Notice
 from bureau.services import notice_after_commit
 
 from .models import Enrolment, Project
 
-# step -> (title shown to the teacher, whether the next actor is told)
+TITLE_MAX = Notice._meta.get_field("title").max_length  # a long project name is cut, never refused
+
+# step -> the title of the teacher's acknowledgement
 ACKNOWLEDGEMENTS = {
     "apply": "已收到您的报名：{project}，等待学校审核",
     "nominate": "学校已选派您参加：{project}，等待学校审核",
@@ -50,7 +53,8 @@ def acknowledge(enrolment: Enrolment, step: str, *, title: str | None = None) ->
     if user is None:
         return
     text = title or ACKNOWLEDGEMENTS[step].format(project=enrolment.project.name)
-    notice_after_commit(recipient=user, key=_key(enrolment, step), title=text, link=reverse("training:projects"))
+    notice_after_commit(recipient=user, key=_key(enrolment, step), title=text[:TITLE_MAX],
+                        link=reverse("training:projects"))
 
 
 def tell_next(enrolment: Enrolment, step: str, *, actor) -> None:
@@ -68,4 +72,4 @@ def tell_next(enrolment: Enrolment, step: str, *, actor) -> None:
     else:
         return
     for user in recipients.exclude(pk=getattr(actor, "pk", None)):
-        notice_after_commit(recipient=user, key=_key(enrolment, step, "todo"), title=title, link=link)
+        notice_after_commit(recipient=user, key=_key(enrolment, step, "todo"), title=title[:TITLE_MAX], link=link)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from bureau.services import notice_send
 
 from . import rules
+from .enrolment_notices import TITLE_MAX
 from .models import Enrolment, EnrolmentState
 
 
@@ -41,7 +42,7 @@ def reminders_send(*, today: dt.date | None = None, days: int | None = None) -> 
             project = enrolment.project
             notice_send(
                 recipient=enrolment.teacher.user, key=f"training.enrolment:{pk}:reminder",
-                title=f"开班提醒：{project.name} 将于 {project.start_on:%Y-%m-%d} 开始",
+                title=f"开班提醒：{project.name} 将于 {project.start_on:%Y-%m-%d} 开始"[:TITLE_MAX],
                 body=f"培训时间：{project.start_on:%Y-%m-%d} 至 {project.end_on:%Y-%m-%d}；承办单位：{project.organiser}。"
                      "可下载日历文件加入手机日历。",
                 link=reverse("training:enrolment-calendar", args=[pk]),

@@ -27,11 +27,12 @@ from .selectors import project_audience, seats_taken
 from .shares import share_miss
 
 
-def eligibility_miss(*, project: Project, teacher, today: dt.date) -> str | None:
+def eligibility_miss(*, project: Project, teacher, today: dt.date,
+                     audience: rules.Audience | None = None) -> str | None:
     """Why a waiting teacher cannot take a freed seat now (Chinese), or None."""
     if teacher.status != Status.ACTIVE:
         return "只有在职教师可以报名。"
-    miss = rules.audience_miss(project_audience(project), stage=teacher.school.stage, subject=teacher.subject,
+    miss = rules.audience_miss(audience or project_audience(project), stage=teacher.school.stage, subject=teacher.subject,
                                title=teacher.title, district_id=teacher.school.district_id)
     if miss:
         return miss
@@ -58,12 +59,12 @@ def waitlist_promote(*, project: Project, today: dt.date | None = None) -> list[
         .select_related("teacher__school", "teacher__user")
         .order_by("created_at", "pk")
     )
-    promoted = []
+    promoted, audience = [], project_audience(project)
     for enrolment in waiting:
         if free is not None and free <= 0:
             break
         enrolment.project = project
-        if eligibility_miss(project=project, teacher=enrolment.teacher, today=today):
+        if eligibility_miss(project=project, teacher=enrolment.teacher, today=today, audience=audience):
             continue
         step = rules.TRANSITIONS["promote"]
         event_record(EnrolmentEvent, obj=enrolment, action="promote", from_state=enrolment.state,
