@@ -129,7 +129,7 @@ class EnrolmentAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
     list_filter = ["state", "nominated", "imported", "project__level"]
     search_fields = ["teacher__staff_no", "teacher__name", "project__code", "project__name"]
     list_select_related = ["project", "teacher"]
-    readonly_fields = ["project", "teacher", "state", "nominated", "imported", "applied_by", "created_at"]
+    readonly_fields = ["project", "teacher", "state", "nominated", "imported", "applied_by", "reminded_at", "created_at"]
     inlines = [EnrolmentEventInline]
     actions = ["approve_selected", "start_selected", "complete_selected"]
 

@@ -114,9 +114,10 @@ class EnrolmentState(models.TextChoices):
     COMPLETED = "completed", "已结业"
     WITHDRAWN = "withdrawn", "已退出"
     NO_SHOW = "no_show", "未报到"
+    WAITLISTED = "waitlisted", "候补中"
 
 
-# States that hold a seat against the project's capacity.
+# States that hold a seat against the project's capacity (候补中 holds none: training.waitlist).
 SEAT_STATES = [
     EnrolmentState.APPLIED,
     EnrolmentState.SCHOOL_APPROVED,
@@ -135,6 +136,8 @@ class Enrolment(models.Model):
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="报名人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set once, by a conditional UPDATE, when the start reminder is sent (training.reminders): never twice.
+    reminded_at = models.DateTimeField("开班提醒时间", null=True, blank=True)
     created_at = models.DateTimeField("报名时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

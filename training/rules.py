@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from bureau import workflow
@@ -17,9 +18,19 @@ TRANSITIONS: dict[str, Transition] = {
     "reject": transition({"applied", "school_approved"}, "rejected", "审核不通过", needs_reason=True),
     "start": transition({"approved"}, "attending", "开始参训"),
     "complete": transition({"approved", "attending"}, "completed", "结业"),
-    "withdraw": transition({"applied", "school_approved", "approved"}, "withdrawn", "退出"),
+    "withdraw": transition({"applied", "school_approved", "approved", "waitlisted"}, "withdrawn", "退出"),
     "no_show": transition({"approved"}, "no_show", "未报到"),
+    # 候补: a teacher who found the project full waits (holding no seat); when a seat frees, the first
+    # eligible waiting teacher is moved to "applied" by the system (training.waitlist), never by a user.
+    "promote": transition({"waitlisted"}, "applied", "候补递补"),
 }
+
+# Steps only the system takes (training.waitlist); enrolment_transition refuses them from users.
+SYSTEM_ACTIONS = frozenset({"promote"})
+
+# Steps that free a seat while the project is enrolling: the waiting list moves up in the same lock.
+# A no-show frees no seat for the waiting list: it is marked once the training has begun.
+SEAT_FREEING_ACTIONS = frozenset({"withdraw", "reject"})
 
 ACTION_LABELS = {action: step.label for action, step in TRANSITIONS.items()}
 
@@ -95,3 +106,12 @@ PROJECT_ACTION_LABELS = {action: step.label for action, step in PROJECT_TRANSITI
 
 def project_next_status(current: str, action: str) -> str | None:
     return workflow.next_state(PROJECT_TRANSITIONS, current, action)
+
+
+# --- Reminder before the start --------------------------------------------------------------------------
+
+
+def reminder_window(*, today, days: int):
+    """The start dates whose approved trainees get their reminder today: from today to `days` days
+    ahead, both ends included (a project starting today still gets one in the morning run)."""
+    return today, today + dt.timedelta(days=days)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import share_views, views
+from . import enrolment_views, share_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -12,4 +12,11 @@ urlpatterns = [
     path("school/enrolments/<int:pk>/decide/", views.school_enrolment_decide, name="school-enrolment-decide"),
     path("school/nominate/", views.school_nominate, name="school-nominate"),
     path("projects/<int:pk>/shares/", share_views.shares, name="shares"),
+    # --- tr15enrol: the enrolment chain (organiser page, bulk steps, calendar file, roster) ---
+    path("organise/enrolments/", enrolment_views.organise_enrolments, name="organise-enrolments"),
+    path("organise/enrolments/bulk/", enrolment_views.organise_enrolments_bulk, name="organise-enrolments-bulk"),
+    path("organise/projects/<int:pk>/roster.xlsx", enrolment_views.project_roster, name="project-roster"),
+    path("school/enrolments/bulk/", enrolment_views.school_enrolments_bulk, name="school-enrolments-bulk"),
+    path("school/nominate/bulk/", enrolment_views.school_nominate_bulk, name="school-nominate-bulk"),
+    path("portal/enrolments/<int:pk>/calendar.ics", enrolment_views.calendar_file, name="enrolment-calendar"),
 ]

@@ -45,11 +45,15 @@ def projects(request):
 def apply(request, pk: int):
     project = get_object_or_404(Project, pk=pk)
     try:
-        enrolment_apply(project=project, teacher=own_teacher(request.user), actor=request.user, today=timezone.localdate())
+        enrolment = enrolment_apply(project=project, teacher=own_teacher(request.user), actor=request.user,
+                                    today=timezone.localdate(), waitlist=request.POST.get("waitlist") == "1")
     except ApplicationError as exc:
         messages.error(request, f"报名未成功：{exc}")
     else:
-        messages.success(request, f"已报名“{project.name}”，等待学校审核。")
+        if enrolment.state == EnrolmentState.WAITLISTED:
+            messages.success(request, f"“{project.name}”名额已满，您已进入候补；有名额空出时按顺序递补并通知您。")
+        else:
+            messages.success(request, f"已报名“{project.name}”，等待学校审核。")
     return redirect("training:projects")
 
 

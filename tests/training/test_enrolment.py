@@ -33,7 +33,8 @@ def teacher_user(teacher):
     return user
 
 
-ALL_STATES = {"applied", "school_approved", "approved", "rejected", "attending", "completed", "withdrawn", "no_show"}
+ALL_STATES = {"applied", "school_approved", "approved", "rejected", "attending", "completed", "withdrawn", "no_show",
+              "waitlisted"}
 
 
 @pytest.mark.parametrize("action", sorted(rules.TRANSITIONS))
