@@ -217,7 +217,8 @@ def results_grid(request, pk: int):
         if not hasattr(e, "typed"):
             e.typed = {
                 "grade": result.grade if result else "",
-                "completed": (result.completed_on if result and result.completed_on else project.end_on).isoformat(),
+                "completed": (result.completed_on if result and result.completed_on
+                              else min(project.end_on, today)).isoformat(),
                 "hours": "" if not result or result.certified_hours is None else f"{result.certified_hours.normalize():f}",
             }
         e.error = errors.get(e.pk)
