@@ -84,6 +84,13 @@ def test_principal_takes_attendance_and_records_results_in_bulk(page, users, sch
     assert dict(Result.objects.values_list("enrolment__teacher__staff_no", "grade")) == {"T1": "合格", "T4": "未完成"}
     assert Result.objects.get(grade="合格").recorded_by == users["principal"]
 
+    # On a phone the grid scrolls inside its box; the page itself never scrolls sideways.
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path in ("results/", "sessions/", "attendance/"):
+        page.goto(f"/organise/projects/{school_project.pk}/{path}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    page.screenshot(path=str(SCREENSHOTS / "browser-organiser-phone.png"), full_page=True)
+
 
 def test_district_imports_the_results_of_its_county_project(page, users, city, tmp_path):
     project = _project("XP-01", "县培", users, owner_district=city["districts"][0])
