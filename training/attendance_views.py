@@ -24,6 +24,7 @@ from bureau.choices import Grade, Role
 from bureau.importing import run_import
 from bureau.imports import today_local
 from bureau.permissions import role_required
+from bureau.scoping import role_of
 from bureau.services import ApplicationError
 from bureau.spreadsheets import SpreadsheetError, check_xlsx
 
@@ -242,6 +243,7 @@ def _import_page(request, *, importer_class, title: str, notes: str):
         "headers": [c.header for c in importer_class.columns],
         "optional_headers": [c.header for c in importer_class.columns if not c.required or not c.header_required],
         "projects": organised_projects(request.user).order_by("-start_on", "code")[:50],
+        "every_project": role_of(request.user) == Role.BUREAU,
     }
     if request.method == "POST":
         importer = importer_class(actor=request.user, today=today_local())
