@@ -1,6 +1,7 @@
 """Training projects, enrolment, attendance, results and surveys (SPEC §3)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -71,6 +72,10 @@ class Project(models.Model):
         "bureau.School", verbose_name="主办学校", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="校本项目由学校主办",
     )
+    min_attendance_rate = models.PositiveSmallIntegerField(
+        "最低出勤率（%）", null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="考核结果为优秀或合格须达到的出勤率；留空表示不要求（没有场次的项目从不因此拒绝）",
+    )
     issues_certificates = models.BooleanField(
         "发放培训证书", null=True, blank=True, help_text="留空：国培、省培、市培、县培发放，校本、师本不发放"
     )
@@ -88,6 +93,8 @@ class Project(models.Model):
             models.CheckConstraint(condition=Q(credits__isnull=True) | Q(credits__gte=0), name="project_credits_not_negative"),
             models.CheckConstraint(condition=Q(owner_district__isnull=True) | Q(owner_school__isnull=True),
                                    name="project_one_owner"),
+            models.CheckConstraint(condition=Q(min_attendance_rate__isnull=True) | Q(min_attendance_rate__lte=100),
+                                   name="project_min_attendance_rate_percent"),
         ]
 
     def __str__(self):
@@ -179,13 +186,26 @@ class Session(models.Model):
 
 
 class Attendance(models.Model):
+    """考勤: one row per (session, enrolment). The session and the enrolment belong to the same project:
+    checked by `clean`, by the one writer (training.attendance) and, in the database, by triggers
+    (migration 0010_tr15att_attendance), since a check constraint cannot look across tables."""
+
     session = models.ForeignKey(Session, verbose_name="场次", on_delete=models.CASCADE, related_name="attendance")
     enrolment = models.ForeignKey(Enrolment, verbose_name="报名", on_delete=models.CASCADE, related_name="attendance")
     present = models.BooleanField("出勤", default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField("登记时间", auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "考勤"
         constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="attendance_once")]
+
+    def clean(self):
+        super().clean()
+        if self.session_id and self.enrolment_id and self.session.project_id != self.enrolment.project_id:
+            raise ValidationError("考勤的场次与报名须属于同一培训项目。")
 
 
 class Result(models.Model):

@@ -18,6 +18,7 @@ from credits.posting import Posting, ledger_sync, posting_attempts
 from credits.selectors import policy_for
 
 from . import rules
+from .attendance import attendance_counts
 from .certificates import certificate_sync
 from .enrolment_notices import acknowledge, tell_next
 from .models import (
@@ -158,12 +159,21 @@ def result_record(
     completed_on: dt.date | None,
     certified_hours: Decimal | None,
     actor,
+    today: dt.date | None = None,
 ) -> tuple[Result, bool]:
     """Record (or change) a teacher's result in a project and post it to the ledger (CR-1, CR-2).
 
     A result for a teacher with no enrolment creates one: results come from outside platforms that ran
     their own enrolment. Returns the result and whether anything changed.
+
+    A passing grade (优秀/合格) set or changed here is refused when the enrolment's attendance rate, over the
+    sessions held by `today`, is below the project's minimum (training.rules.attendance_short); a result
+    saved again unchanged is not checked again, so a re-import changes nothing.
     """
+    minimum = project.min_attendance_rate
+    if grade in rules.PASSING_GRADES and minimum is not None:
+        _attendance_guard(project=project, teacher=teacher, values=(grade, completed_on, certified_hours),
+                          minimum=minimum, today=today or timezone.localdate())
     enrolment, created = Enrolment.objects.get_or_create(
         project=project,
         teacher=teacher,
@@ -194,6 +204,16 @@ def result_record(
     if changed:
         audit(action="training.result.recorded", actor=actor, obj=result, grade=grade)
     return result, changed or bool(posted)
+
+
+def _attendance_guard(*, project: Project, teacher, values: tuple, minimum: int, today: dt.date) -> None:
+    existing = Result.objects.filter(enrolment__project=project, enrolment__teacher=teacher).first()
+    if existing is not None and (existing.grade, existing.completed_on, existing.certified_hours) == values:
+        return
+    enrolment_id = Enrolment.objects.filter(project=project, teacher=teacher).values_list("pk", flat=True).first()
+    present, held = attendance_counts(enrolment_id=enrolment_id, project_id=project.pk, today=today)
+    if rules.attendance_short(present=present, held=held, minimum=minimum):
+        raise ApplicationError(rules.attendance_refusal(present=present, held=held, minimum=minimum))
 
 
 def result_post(*, result_id: int, actor) -> list[LedgerEntry]:

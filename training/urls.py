@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import enrolment_views, share_views, views
+from . import attendance_views, enrolment_views, share_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -19,4 +19,12 @@ urlpatterns = [
     path("school/enrolments/bulk/", enrolment_views.school_enrolments_bulk, name="school-enrolments-bulk"),
     path("school/nominate/bulk/", enrolment_views.school_nominate_bulk, name="school-nominate-bulk"),
     path("portal/enrolments/<int:pk>/calendar.ics", enrolment_views.calendar_file, name="enrolment-calendar"),
+    # tr15att: sessions, attendance and results for the project's organiser
+    path("organise/projects/<int:pk>/sessions/", attendance_views.sessions, name="sessions"),
+    path("organise/sessions/<int:pk>/remove/", attendance_views.session_delete, name="session-remove"),
+    path("organise/sessions/<int:pk>/attendance/", attendance_views.session_attendance, name="session-attendance"),
+    path("organise/projects/<int:pk>/attendance/", attendance_views.attendance_overview, name="attendance-overview"),
+    path("organise/projects/<int:pk>/results/", attendance_views.results_grid, name="results-grid"),
+    path("organise/attendance/import/", attendance_views.attendance_import, name="attendance-import"),
+    path("organise/results/import/", attendance_views.results_import, name="results-import"),
 ]
