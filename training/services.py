@@ -31,6 +31,7 @@ from .models import (
     SurveyResponse,
 )
 from .organisers import may_organise
+from .projects import school_project_miss
 from .selectors import seats_taken
 from .shares import seat_guard
 
@@ -68,6 +69,7 @@ def enrolment_apply(*, project: Project, teacher, actor, today: dt.date) -> Enro
         title=teacher.title,
         district_id=teacher.school.district_id,
     )
+    miss = miss or school_project_miss(project, teacher)
     if miss:
         raise ApplicationError(miss)
     if Enrolment.objects.filter(project=project, teacher=teacher).exists():
@@ -87,8 +89,9 @@ def _may_act(actor, enrolment: Enrolment, action: str) -> bool:
         return enrolment.teacher.user_id == actor.pk
     if action in ("school_approve",) or (action == "reject" and enrolment.state == EnrolmentState.APPLIED):
         return role == Role.PRINCIPAL and actor.profile.school_id == enrolment.teacher.school_id
-    # The organiser's steps: bureau staff for every project, district staff for their district's teachers.
-    if role == Role.BUREAU:
+    # The organiser's steps: bureau staff for every project, district staff for their district's teachers,
+    # and whoever organises the project (a principal for the school's 校本 project).
+    if role == Role.BUREAU or may_organise(actor, enrolment.project):
         return True
     if role == Role.DISTRICT:
         return actor.profile.district_id == enrolment.teacher.school.district_id

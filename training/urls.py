@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import share_views, views
+from . import organise_views, share_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -12,4 +12,8 @@ urlpatterns = [
     path("school/enrolments/<int:pk>/decide/", views.school_enrolment_decide, name="school-enrolment-decide"),
     path("school/nominate/", views.school_nominate, name="school-nominate"),
     path("projects/<int:pk>/shares/", share_views.shares, name="shares"),
+    # tr15roles: organiser pages (project list + create, project hub, life-cycle steps)
+    path("organise/projects/", organise_views.projects, name="organise-projects"),
+    path("organise/projects/<int:pk>/", organise_views.project, name="organise-project"),
+    path("organise/projects/<int:pk>/step/", organise_views.project_step, name="organise-project-step"),
 ]
