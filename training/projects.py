@@ -122,7 +122,7 @@ def project_create(*, actor, fields: dict, district_ids=None) -> Project:
         raise ApplicationError(f"项目编号：{values['code']} 已被使用，请换一个。")
     try:
         with transaction.atomic():
-            project = Project.objects.create(**values, **owner, status=ProjectStatus.DRAFT)
+            project = Project.objects.create(**{**values, **owner}, status=ProjectStatus.DRAFT)
     except IntegrityError as exc:  # a project with the same code was created at the same moment
         raise ApplicationError(f"项目编号：{values['code']} 已被使用，请换一个。") from exc
     project_audience_settle(project=project, actor=actor, district_ids=district_ids)
