@@ -4,6 +4,7 @@ and reversals, which go through credits.services with a required reason."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from bureau import scoping
 from bureau.admin_base import EventInline, GuardedHistoryAdmin, RecordAdmin
@@ -11,6 +12,7 @@ from bureau.services import ApplicationError
 
 from .exemptions import exemption_grant
 from .models import (
+    EXEMPTION_OPEN_STATES,
     Claim,
     ClaimEvent,
     ComplianceReport,
@@ -128,6 +130,24 @@ class HoursSubmissionAdmin(RecordAdmin):
         return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
 
 
+class ExemptionGrantForm(forms.ModelForm):
+    """The admin's direct grant: the service's checks shown on the form rather than as an error page."""
+
+    class Meta:
+        model = Exemption
+        fields = ["teacher", "year", "kind", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        year, teacher = data.get("year"), data.get("teacher")
+        if year is not None and not (2000 <= year <= timezone.localdate().year + 1):
+            self.add_error("year", f"年度应在 2000 至 {timezone.localdate().year + 1} 之间。")
+        elif teacher and year and Exemption.objects.filter(teacher=teacher, year=year,
+                                                           status__in=EXEMPTION_OPEN_STATES).exists():
+            self.add_error(None, f"{teacher.name} {year} 年度已有免考核申请或已免考核。")
+        return data
+
+
 class ExemptionEventInline(EventInline):
     model = ExemptionEvent
 
@@ -143,6 +163,7 @@ class ExemptionAdmin(admin.ModelAdmin):
     list_select_related = ["teacher", "requested_by", "approved_by"]
     raw_id_fields = ["teacher"]
     inlines = [ExemptionEventInline]
+    form = ExemptionGrantForm
 
     def get_fields(self, request, obj=None):
         if obj is None:

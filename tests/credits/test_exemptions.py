@@ -167,3 +167,29 @@ def test_list_pages_take_a_fixed_number_of_queries(client, users, city, django_a
     client.force_login(users["principal"])
     with django_assert_max_num_queries(14):
         client.get(reverse("credits:school-exemptions"))
+
+
+# --- admin ------------------------------------------------------------------------------------------
+
+
+def test_bureau_grants_in_the_admin_through_the_service(client, users, city, asked):
+    client.force_login(users["bureau"])
+    url = reverse("admin:credits_exemption_add")
+    data = {"teacher": city["teachers"][1].pk, "year": YEAR, "kind": "病假", "reason": "住院",
+            "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "events-MIN_NUM_FORMS": "0",
+            "events-MAX_NUM_FORMS": "1000"}
+    assert client.post(url, data).status_code == 302
+    granted = Exemption.objects.get(teacher=city["teachers"][1])
+    assert granted.status == "granted" and events(granted) == [("grant", "", "granted", "bureau")]
+    response = client.post(url, {**data, "teacher": city["teachers"][0].pk})  # T1 already has a request
+    assert response.status_code == 200 and "已有免考核申请" in response.content.decode()
+
+
+@pytest.mark.parametrize("role, expected", [("bureau", 200), ("district", 403), ("principal", 403), ("auditor", 403)])
+def test_only_bureau_staff_add_in_the_admin_and_nobody_changes(client, users, asked, role, expected):
+    client.force_login(users[role])
+    assert client.get(reverse("admin:credits_exemption_add")).status_code == expected
+    if role == "bureau":
+        response = client.post(reverse("admin:credits_exemption_change", args=[asked.pk]), {"reason": "改"})
+        asked.refresh_from_db()
+        assert response.status_code == 403 and asked.reason == "2026年3月起产假"
