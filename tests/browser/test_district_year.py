@@ -67,6 +67,13 @@ def test_a_principal_creates_a_school_project_and_requests_an_exemption(page, us
     expect(page).to_have_url(re.compile(r"/organise/projects/$"))
     fill_project(page, code="S2027-01", name="东一小学听评课校本研修", mode="校本研修")
     expect(page.locator(".messages")).to_contain_text("已新建项目“东一小学听评课校本研修”（草稿）")
+    # On a phone the hub, the project list and its form fit the screen: nothing scrolls the page sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("a", has_text="本单位主办的培训项目").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SCREENSHOTS / "browser-principal-projects-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     project = Project.objects.get(code="S2027-01")
     assert (project.level, project.owner_school_id) == ("校本", city["schools"][0].pk)
 
