@@ -238,3 +238,18 @@ def test_the_teacher_portal_hides_other_schools_projects(client, users, owned):
     client.force_login(users["teacher"])
     response = client.get(reverse("training:projects"))
     assert [p.code for p in response.context["projects"]] == ["B1"]
+
+
+def test_the_hub_takes_a_fixed_number_of_queries(client, users, owned, city, django_assert_max_num_queries):
+    from tests.factories import TeacherFactory
+
+    project = owned["d1"]
+    for i in range(15):
+        Enrolment.objects.create(project=project, teacher=TeacherFactory(school=city["schools"][0], staff_no=f"H{i}"))
+    client.force_login(users["district"])
+    for action in ("publish", "open_enrolment"):
+        client.post(reverse("training:organise-project-step", args=[project.pk]), {"action": action})
+    Project.objects.filter(pk=project.pk).update(status="published")
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("training:organise-project", args=[project.pk]))
+    assert response.context["counts"] == {"enrolled": 15, "approved": 0}
