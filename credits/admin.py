@@ -3,16 +3,21 @@ and reversals, which go through credits.services with a required reason."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from bureau import scoping
 from bureau.admin_base import EventInline, GuardedHistoryAdmin, RecordAdmin
-from bureau.services import ApplicationError, audit
+from bureau.services import ApplicationError
 
+from .exemptions import exemption_grant
 from .models import (
+    EXEMPTION_OPEN_STATES,
     Claim,
     ClaimEvent,
     ComplianceReport,
     Exemption,
+    ExemptionEvent,
     HoursSubmission,
     LedgerEntry,
     Policy,
@@ -125,15 +130,49 @@ class HoursSubmissionAdmin(RecordAdmin):
         return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
 
 
+class ExemptionGrantForm(forms.ModelForm):
+    """The admin's direct grant: the service's checks shown on the form rather than as an error page."""
+
+    class Meta:
+        model = Exemption
+        fields = ["teacher", "year", "kind", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        year, teacher = data.get("year"), data.get("teacher")
+        if year is not None and not (2000 <= year <= timezone.localdate().year + 1):
+            self.add_error("year", f"年度应在 2000 至 {timezone.localdate().year + 1} 之间。")
+        elif teacher and year and Exemption.objects.filter(teacher=teacher, year=year,
+                                                           status__in=EXEMPTION_OPEN_STATES).exists():
+            self.add_error(None, f"{teacher.name} {year} 年度已有免考核申请或已免考核。")
+        return data
+
+
+class ExemptionEventInline(EventInline):
+    model = ExemptionEvent
+
+
 @admin.register(Exemption)
 class ExemptionAdmin(admin.ModelAdmin):
-    """免考核 (CR-4): approved by bureau staff, with a reason; the approver is recorded."""
+    """免考核 (CR-4): requested and decided on the pages (credits.exemption_views); here bureau staff may
+    still grant one directly, through the same service. Decisions are never edited or deleted."""
 
-    list_display = ["teacher", "year", "reason", "approved_by", "created_at"]
-    list_filter = ["year"]
+    list_display = ["teacher", "year", "kind", "reason", "status", "requested_by", "approved_by", "decided_at"]
+    list_filter = ["status", "year", "kind"]
     search_fields = ["teacher__staff_no", "teacher__name", "reason"]
+    list_select_related = ["teacher", "requested_by", "approved_by"]
     raw_id_fields = ["teacher"]
-    fields = ["teacher", "year", "reason"]
+    inlines = [ExemptionEventInline]
+    form = ExemptionGrantForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["teacher", "year", "kind", "reason"]
+        return ["teacher", "year", "kind", "reason", "status", "requested_by", "approved_by", "decided_at",
+                "decision_reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else []
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
@@ -142,15 +181,19 @@ class ExemptionAdmin(admin.ModelAdmin):
         return scoping.role_of(request.user) == "bureau"
 
     def has_change_permission(self, request, obj=None):
-        return scoping.role_of(request.user) == "bureau"
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return scoping.role_of(request.user) == "bureau"
+        return False
 
     def save_model(self, request, obj, form, change):
-        obj.approved_by = request.user
-        super().save_model(request, obj, form, change)
-        audit(action="credits.exemption.saved", actor=request.user, obj=obj, year=obj.year, reason=obj.reason)
+        try:
+            saved = exemption_grant(teacher=obj.teacher, year=obj.year, kind=obj.kind, reason=obj.reason,
+                                    actor=request.user)
+        except ApplicationError as exc:
+            raise ValidationError(str(exc)) from exc
+        obj.pk = saved.pk
+        obj._state.adding = False
 
 
 @admin.register(ComplianceReport)

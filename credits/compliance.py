@@ -21,7 +21,7 @@ from bureau.choices import Mode, Status, Theme
 from bureau.models import District
 
 from . import rules
-from .models import Source
+from .models import ExemptionStatus, Source
 from .selectors import policy_for
 
 PASSING = ("优秀", "合格")
@@ -65,6 +65,7 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
         school_based_mode=Mode.SCHOOL_BASED,
         grade_a=PASSING[0],
         grade_b=PASSING[1],
+        granted=ExemptionStatus.GRANTED.value,  # CR-4: a requested or refused exemption exempts nobody
     )
     sql = f"""
         SELECT t.id AS teacher_id, t.staff_no, t.name, t.school_id, s.code AS school_code, s.district_id,
@@ -79,7 +80,7 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
                COALESCE(r.passed, 0) AS passed
         FROM bureau_teacher t
         JOIN bureau_school s ON s.id = t.school_id
-        LEFT JOIN credits_exemption e ON e.teacher_id = t.id AND e.year = %(year)s
+        LEFT JOIN credits_exemption e ON e.teacher_id = t.id AND e.year = %(year)s AND e.status = %(granted)s
         LEFT JOIN (
             SELECT teacher_id,
                    ROUND(COALESCE(SUM(credits) FILTER (WHERE entry_date >= %(jan1)s), 0), 2) AS annual_credits,

@@ -185,25 +185,70 @@ class SubmissionEvent(WorkflowEvent):
         verbose_name = verbose_name_plural = "学时申报审核记录"
 
 
+class ExemptionKind(models.TextChoices):
+    MATERNITY = "产假", "产假"
+    SICK_LEAVE = "病假", "病假"
+    SECONDED = "长期外派", "长期外派"
+    OTHER = "其他", "其他"
+
+
+class ExemptionStatus(models.TextChoices):
+    REQUESTED = "requested", "待审批"
+    GRANTED = "granted", "已批准"
+    REFUSED = "refused", "未批准"
+
+
+# An exemption in one of these states stands for its teacher and year: at most one at a time.
+EXEMPTION_OPEN_STATES = (ExemptionStatus.REQUESTED, ExemptionStatus.GRANTED)
+
+
 class Exemption(models.Model):
-    """免考核 (CR-4): a bureau-approved exemption of one teacher from one year's check, with a reason."""
+    """免考核 (CR-4): one teacher exempted from one year's check, with a kind and a reason.
+
+    A school (the principal) requests it; district staff (their district's teachers) or bureau staff
+    grant or refuse it with a reason, or grant it directly. Only a granted exemption exempts anyone
+    (credits.compliance); the steps are in credits.exemptions, the transitions in credits.rules.
+    """
 
     teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="exemptions")
     year = models.PositiveIntegerField("年度")
+    kind = models.CharField("类型", max_length=8, choices=ExemptionKind.choices, default=ExemptionKind.OTHER)
     reason = SingleLineTextField("原因", max_length=200)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    status = models.CharField("状态", max_length=12, choices=ExemptionStatus.choices, default=ExemptionStatus.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审批人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_reason = SingleLineTextField("审批意见", max_length=200, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "免考核"
-        constraints = [models.UniqueConstraint(fields=["teacher", "year"], name="exemption_once_per_year")]
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["teacher", "year"], condition=Q(status__in=["requested", "granted"]),
+                                    name="exemption_once_per_year"),
+        ]
+        indexes = [models.Index(fields=["status", "year"])]
 
     def __str__(self):
-        return f"{self.teacher} {self.year} 免考核"
+        return f"{self.teacher} {self.year} 免考核（{self.get_status_display()}）"
+
+
+class ExemptionEvent(WorkflowEvent):
+    """Every step of an exemption: requested by the school, granted or refused by district or bureau staff."""
+
+    exemption = models.ForeignKey(Exemption, verbose_name="免考核", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=ExemptionStatus.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=ExemptionStatus.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "免考核审批记录"
 
 
 class ReportKind(models.TextChoices):

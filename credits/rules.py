@@ -96,3 +96,11 @@ SUBMISSION_TRANSITIONS: dict[str, Transition] = {
     "approve": transition({"submitted"}, "approved", "通过"),
     "reject": transition({"submitted"}, "rejected", "退回", needs_reason=True),
 }
+
+
+# 免考核 (CR-4): requested by the school ("request" creates it), or granted directly by district or
+# bureau staff ("grant" creates it granted); a request is decided once. Only granted exempts anyone.
+EXEMPTION_TRANSITIONS: dict[str, Transition] = {
+    "grant": transition({"requested"}, "granted", "批准免考核", roles={"district", "bureau"}),
+    "refuse": transition({"requested"}, "refused", "不予免考核", roles={"district", "bureau"}, needs_reason=True),
+}

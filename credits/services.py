@@ -8,9 +8,11 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from bureau.choices import Role
+from bureau.models import Profile, School
 from bureau.scoping import role_of, visible_teachers
 from bureau.services import ApplicationError, audit, event_record
 from bureau.workflow import transition_guard
@@ -80,12 +82,31 @@ def hours_submit(*, teacher, kind: str, title: str, studied_on: dt.date, hours: 
     return submission
 
 
+def schools_without_principal() -> QuerySet[School]:
+    """Schools with no active principal account: their teachers' hours are decided by district staff."""
+    heads = Profile.objects.filter(role=Role.PRINCIPAL, user__is_active=True, school__isnull=False).values("school_id")
+    return School.objects.exclude(pk__in=heads)
+
+
+def may_decide_hours(actor, teacher) -> bool:
+    """SPEC §1: the principal approves the school's hours; district staff approve their district's teachers'
+    hours where the school has no principal account (docs/decisions.md)."""
+    role = role_of(actor)
+    if role == Role.PRINCIPAL:
+        return actor.profile.school_id == teacher.school_id
+    if role == Role.DISTRICT:
+        return (actor.profile.district_id == teacher.school.district_id
+                and schools_without_principal().filter(pk=teacher.school_id).exists())
+    return False
+
+
 @transaction.atomic
 def hours_decide(*, submission: HoursSubmission, approve: bool, note: str, actor) -> HoursSubmission:
-    """The principal of the teacher's school approves (posting one ledger row) or rejects."""
-    submission = HoursSubmission.objects.select_for_update().select_related("teacher").get(pk=submission.pk)
-    if role_of(actor) != Role.PRINCIPAL or actor.profile.school_id != submission.teacher.school_id:
-        raise ApplicationError("只有本校校长可以审核该申报。")
+    """The principal of the teacher's school (or, where it has none, district staff) approves, posting one
+    ledger row, or rejects."""
+    submission = HoursSubmission.objects.select_for_update().select_related("teacher__school").get(pk=submission.pk)
+    if not may_decide_hours(actor, submission.teacher):
+        raise ApplicationError("只有本校校长可以审核该申报（学校没有校长账号时由区县教育局审核）。")
     action = "approve" if approve else "reject"
     step = transition_guard(rules.SUBMISSION_TRANSITIONS, action=action, state=submission.state,
                             refusal="该申报已处理（{state}），不能重复审核。", state_label=submission.get_state_display())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboards, views
+from . import dashboards, district_views, exemption_views, views
 
 app_name = "credits"
 urlpatterns = [
@@ -23,4 +23,10 @@ urlpatterns = [
     path("reports/<int:pk>/download/", dashboards.report_download, name="report-download"),
     path("reports/compliance.xlsx", dashboards.compliance_xlsx, name="compliance-xlsx"),
     path("reports/ledger.xlsx", dashboards.ledger_xlsx, name="ledger-xlsx"),
+    # tr15roles: 免考核 requests and decisions; district staff's hours approvals
+    path("school/exemptions/", exemption_views.school_exemptions, name="school-exemptions"),
+    path("exemptions/", exemption_views.exemptions, name="exemptions"),
+    path("exemptions/<int:pk>/decide/", exemption_views.exemption_decide_view, name="exemption-decide"),
+    path("district/hours/", district_views.district_hours, name="district-hours"),
+    path("district/hours/<int:pk>/decide/", district_views.district_hours_decide, name="district-hours-decide"),
 ]

@@ -36,7 +36,16 @@ from bureau.services import ApplicationError
 from bureau.workflow import Transition, forbidden_pairs
 from credits import claims
 from credits import rules as credit_rules
-from credits.models import Claim, ClaimEvent, ClaimState, HoursSubmission, SubmissionEvent, SubmissionState
+from credits.models import (
+    Claim,
+    ClaimEvent,
+    ClaimState,
+    ExemptionEvent,
+    ExemptionStatus,
+    HoursSubmission,
+    SubmissionEvent,
+    SubmissionState,
+)
 from credits.services import hours_decide
 from exchange import services as exchange
 from exchange.models import ExchangePlan, Proposal, ProposalEvent, ProposalStatus
@@ -220,6 +229,20 @@ def _entry_run(w, entry, action):
     return w["users"]["bureau"]
 
 
+def _exemption_make(w):
+    from credits.exemptions import exemption_request
+
+    return exemption_request(teacher=w["city"]["teachers"][0], year=2026, kind="病假", reason="病假",
+                             actor=w["users"]["principal"], today=TODAY)
+
+
+def _exemption_run(w, exemption, action):
+    from credits.exemptions import exemption_decide
+
+    exemption_decide(exemption=exemption, grant=action == "grant", reason="原因", actor=w["users"]["district"])
+    return w["users"]["district"]
+
+
 WORKFLOWS = {
     "enrolment": Workflow(training_rules.TRANSITIONS, list(EnrolmentState.values), EnrolmentEvent,
                           lambda w: Enrolment.objects.create(project=_project(), teacher=w["city"]["teachers"][0]),
@@ -237,6 +260,8 @@ WORKFLOWS = {
                                      batch=frozenset({"shortlist", "not_select", "award"})),
     "backbone_round": Workflow(backbone_rules.ROUND_TRANSITIONS, list(RoundStatus.values), RoundEvent, _round_make,
                                _round_run, "评选当前为“.+”，不能执行该操作"),
+    "exemption": Workflow(credit_rules.EXEMPTION_TRANSITIONS, list(ExemptionStatus.values), ExemptionEvent,
+                          _exemption_make, _exemption_run, "该免考核申请当前为“.+”，不能执行“.+”"),
     "roster_entry": Workflow(backbone_rules.ROSTER_TRANSITIONS, list(EntryStatus.values), RosterEvent, _entry_make,
                              _entry_run, "", batch=frozenset(backbone_rules.ROSTER_TRANSITIONS)),
 }
@@ -372,3 +397,19 @@ def test_placing_one_proposal_alone_is_refused(w):
     with pytest.raises(ApplicationError, match="未知操作"):
         exchange.proposal_transition(proposal=proposal, action="place", actor=w["users"]["bureau"])
     assert flow.state_of(proposal) == "approved" and not flow.events(proposal).exists()
+
+
+def test_creating_a_project_or_an_exemption_writes_its_first_event(w):
+    from credits.exemptions import exemption_grant
+    from training.projects import project_create
+
+    users, t2 = w["users"], w["city"]["teachers"][1]
+    project = project_create(actor=users["district"], fields=dict(
+        code="N1", name="县级研修", mode="集中面授", kind="必修", theme="学科教学", hours=D("8"), credits=None,
+        start_on=dt.date(2027, 1, 5), end_on=dt.date(2027, 1, 5), organiser="区进修学校", capacity=None,
+        enrol_opens_on=None, enrol_closes_on=None, target_stages=[], target_subjects=[], target_titles=[]))
+    assert _only_event("project", project) == ("create", "", "draft", users["district"].pk)
+    asked = _exemption_make(w)
+    assert _only_event("exemption", asked) == ("request", "", "requested", users["principal"].pk)
+    granted = exemption_grant(teacher=t2, year=2026, kind="其他", reason="借调", actor=users["bureau"], today=TODAY)
+    assert _only_event("exemption", granted) == ("grant", "", "granted", users["bureau"].pk)

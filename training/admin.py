@@ -1,16 +1,21 @@
 """Admin for projects, enrolments and results; writes go through training.services."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from bureau import scoping
 from bureau.admin_base import EventInline, GuardedHistoryAdmin
 from bureau.admin_imports import import_view
+from bureau.choices import Role
 from bureau.services import ApplicationError
 
 from .imports import ProjectImporter, ResultImporter, ShareImporter
 from .models import Attendance, Enrolment, EnrolmentEvent, Project, ProjectEvent, Result, Session, SurveyResponse
+from .organisers import may_create_projects, may_organise, organised_projects
+from .projects import EDITABLE_STATES, project_audience_settle, project_create, project_update
+from .projects import FIELDS as PROJECT_FIELDS
 from .selectors import project_statistics
 from .services import enrolment_transition, project_transition, result_record
 
@@ -48,7 +53,11 @@ class ProjectEventInline(EventInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
+class ProjectAdmin(GuardedHistoryAdmin):
+    """Scoped to what the user organises (training.organisers): bureau staff every project, district staff
+    their 县培, principals their 校本. New projects get their owner and level from the creator's unit;
+    every save goes through training.projects (validation, audit). Auditors read every project."""
+
     list_display = ["code", "name", "level", "mode", "kind", "theme", "hours", "credits", "start_on", "capacity", "status",
                     "shares_link"]
     list_filter = ["status", "level", "mode", "kind", "theme"]
@@ -58,6 +67,57 @@ class ProjectAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
     inlines = [SessionInline, ProjectEventInline]
     readonly_fields = ["statistics", "status"]
     actions = ["publish", "open_enrolment", "start", "finish", "archive"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if scoping.role_of(request.user) == Role.AUDITOR:
+            return queryset
+        return queryset.filter(pk__in=organised_projects(request.user).values("pk"))
+
+    def has_add_permission(self, request):
+        return may_create_projects(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        if not may_create_projects(request.user) or not super().has_change_permission(request, obj):
+            return False
+        return obj is None or may_organise(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["statistics", "status", "owner_district", "owner_school"]
+        if scoping.role_of(request.user) != Role.BUREAU:
+            fixed.append("level")
+        if obj is not None and obj.status not in EDITABLE_STATES:
+            fixed += [f for f in PROJECT_FIELDS if f not in fixed] + ["target_districts", "issues_certificates",
+                                                                      "shares_release_on"]
+        return fixed
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "target_districts":
+            kwargs["queryset"] = scoping.visible_districts(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Through training.projects: the owner and level of a new project are the creator's unit's."""
+        fields = {name: getattr(obj, name) for name in PROJECT_FIELDS}
+        try:
+            if change:
+                saved = project_update(project=obj, actor=request.user, fields=fields)
+            else:
+                saved = project_create(actor=request.user, fields=fields)
+        except ApplicationError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        extra = {name: getattr(obj, name) for name in ("issues_certificates", "shares_release_on")}
+        Project.objects.filter(pk=saved.pk).update(**extra)
+        obj.pk, obj._state.adding = saved.pk, False
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        project_audience_settle(project=form.instance, actor=request.user,
+                                district_ids=form.instance.target_districts.values_list("pk", flat=True))
 
     def _transition(self, request, queryset, action):
         for project in queryset:
@@ -108,7 +168,9 @@ class ProjectAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra = {"extra_imports": [("导入考核结果", reverse("admin:training_project_import_results")),
-                                   ("导入名额分配", reverse("admin:training_project_import_quotas"))]}
+                                   ("导入名额分配", reverse("admin:training_project_import_quotas"))],
+                 # The imports are bureau staff's: they do not set a project's owner (organisers use their pages).
+                 "imports_hidden": scoping.role_of(request.user) != Role.BUREAU}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def get_urls(self):
@@ -119,10 +181,14 @@ class ProjectAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
         ] + super().get_urls()
 
     def import_projects(self, request):
+        if scoping.role_of(request.user) != Role.BUREAU:  # the project import does not set owners
+            raise PermissionDenied
         return import_view(self, request, importer_class=ProjectImporter, title="导入培训项目",
                            permissions=["training.add_project", "training.change_project"])
 
     def import_quotas(self, request):
+        if scoping.role_of(request.user) != Role.BUREAU:
+            raise PermissionDenied
         return import_view(self, request, importer_class=ShareImporter, title="导入名额分配",
                            permissions=["training.add_projectshare", "training.change_projectshare"])
 

@@ -34,6 +34,7 @@ from .models import (
     SurveyResponse,
 )
 from .organisers import may_organise
+from .projects import school_project_miss
 from .selectors import project_audience, seats_taken
 from .shares import seat_guard
 from .waitlist import waitlist_promote
@@ -66,6 +67,7 @@ def enrolment_apply(*, project: Project, teacher, actor, today: dt.date, waitlis
         title=teacher.title,
         district_id=teacher.school.district_id,
     )
+    miss = miss or school_project_miss(project, teacher)
     if miss:
         raise ApplicationError(miss)
     if Enrolment.objects.filter(project=project, teacher=teacher).exists():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attendance_views, enrolment_views, share_views, views
+from . import attendance_views, enrolment_views, organise_views, share_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -27,4 +27,8 @@ urlpatterns = [
     path("organise/projects/<int:pk>/results/", attendance_views.results_grid, name="results-grid"),
     path("organise/attendance/import/", attendance_views.attendance_import, name="attendance-import"),
     path("organise/results/import/", attendance_views.results_import, name="results-import"),
+    # tr15roles: organiser pages (project list + create, project hub, life-cycle steps)
+    path("organise/projects/", organise_views.projects, name="organise-projects"),
+    path("organise/projects/<int:pk>/", organise_views.project, name="organise-project"),
+    path("organise/projects/<int:pk>/step/", organise_views.project_step, name="organise-project-step"),
 ]

@@ -37,7 +37,8 @@ def projects(request):
             .select_related("project")}
     for enrolment in mine.values():
         enrolment.attendance_rate = attendance_rate(present=enrolment.sessions_present, held=enrolment.sessions_held)
-    open_projects = list(_open_projects())
+    # A school's 校本 projects are for its own teachers only (training.projects.school_project_miss).
+    open_projects = [p for p in _open_projects() if p.owner_school_id in (None, teacher.school_id)]
     for project in open_projects:
         project.my_enrolment = mine.get(project.pk)
         project.seats_left = None if project.capacity is None else max(0, project.capacity - project.taken)

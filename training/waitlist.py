@@ -23,6 +23,7 @@ from bureau.services import audit, event_record
 from . import rules
 from .enrolment_notices import acknowledge, tell_next
 from .models import Enrolment, EnrolmentEvent, EnrolmentState, Project, ProjectStatus
+from .projects import school_project_miss
 from .selectors import project_audience, seats_taken
 from .shares import share_miss
 
@@ -34,6 +35,7 @@ def eligibility_miss(*, project: Project, teacher, today: dt.date,
         return "只有在职教师可以报名。"
     miss = rules.audience_miss(audience or project_audience(project), stage=teacher.school.stage, subject=teacher.subject,
                                title=teacher.title, district_id=teacher.school.district_id)
+    miss = miss or school_project_miss(project, teacher)
     if miss:
         return miss
     return share_miss(project=project, teacher=teacher, today=today)

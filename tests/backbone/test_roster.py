@@ -45,7 +45,7 @@ def test_candidates_follow_bb2_in_the_database(staff, tmp_path):
     comply(short_2025, 2024, staff)
     exempt_2025 = make(school, "EXEMPT")
     comply(exempt_2025, 2024, staff)
-    Exemption.objects.create(teacher=exempt_2025, year=2025, reason="产假")
+    Exemption.objects.create(teacher=exempt_2025, year=2025, reason="产假", status="granted")
     new_teacher = make(SchoolFactory(code="S0"), "NEW", employed_on=dt.date(2018, 8, 31), joined_school_on=dt.date(2018, 8, 31))
     comply(new_teacher, 2024, staff)
     comply(new_teacher, 2025, staff)

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from bureau.models import School
 from bureau.services import user_assign_role
-from credits.compliance import ComplianceRun, Scope
+from credits.compliance import ComplianceRun, Scope, school_figures
 from credits.models import Exemption, Policy
 from credits.selectors import teacher_year
 from credits.services import ledger_adjust, ledger_reverse
@@ -75,11 +75,32 @@ def test_cr4_first_january_is_subject_second_january_exempt_and_status_and_exemp
     TeacherFactory(school=school, staff_no="J2", employed_on=dt.date(YEAR, 1, 2), joined_school_on=dt.date(YEAR, 1, 2))
     TeacherFactory(school=school, staff_no="R1", status="退休")
     exempt = TeacherFactory(school=school, staff_no="E1")
-    Exemption.objects.create(teacher=exempt, year=YEAR, reason="长期病假", approved_by=bureau_user)
-    Exemption.objects.create(teacher=on_jan1, year=YEAR - 1, reason="去年的免考核不影响今年", approved_by=bureau_user)
+    Exemption.objects.create(teacher=exempt, year=YEAR, reason="长期病假", approved_by=bureau_user, status="granted")
+    Exemption.objects.create(teacher=on_jan1, year=YEAR - 1, reason="去年的免考核不影响今年", approved_by=bureau_user,
+                             status="granted")
     with ComplianceRun(YEAR) as run:
         verdicts = {t.staff_no: t.verdict for t in run.teachers()}
     assert verdicts == {"J1": "否", "J2": "免考核", "R1": "免考核", "E1": "免考核"}
+
+
+def test_cr4_only_a_granted_exemption_exempts_requested_and_refused_do_not(bureau_user):
+    school = SchoolFactory(code="S")
+    asked = TeacherFactory(school=school, staff_no="A1")
+    refused = TeacherFactory(school=school, staff_no="F1")
+    granted = TeacherFactory(school=school, staff_no="G1")
+    Exemption.objects.create(teacher=asked, year=YEAR, reason="产假", status="requested")
+    # Refused twice, then granted: one row of the three counts, and the teacher is listed once.
+    Exemption.objects.create(teacher=refused, year=YEAR, reason="病假", status="refused")
+    Exemption.objects.create(teacher=granted, year=YEAR, reason="病假", status="refused")
+    Exemption.objects.create(teacher=granted, year=YEAR, reason="病假", status="refused")
+    Exemption.objects.create(teacher=granted, year=YEAR, reason="病假", status="granted")
+    with ComplianceRun(YEAR) as run:
+        verdicts = [(t.staff_no, t.verdict) for t in run.teachers()]
+        (row,) = run.schools()
+    assert verdicts == [("A1", "否"), ("F1", "否"), ("G1", "免考核")]
+    assert row.subject == 2
+    figures_row, _, teachers = school_figures(YEAR, school)
+    assert figures_row.subject == 2 and [t.subject for t in teachers] == [True, True, False]
 
 
 def test_cr5_reversal_dated_in_the_year_counts_and_exactly_72_is_compliant(bureau_user):
