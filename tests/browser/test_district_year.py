@@ -51,13 +51,13 @@ def test_a_district_runs_its_county_project_and_approves_an_enrolment(page, user
     enrolment_transition(enrolment=enrolment, action="school_approve", actor=users["principal"])
 
     # The district opens the project's enrolments from the hub and approves (录取) on the screen.
-    page.locator("#project-manage").get_by_role("link", name=re.compile("报名与录取")).click()
-    row = page.locator("#result_list tbody tr", has_text="张一")
+    page.locator("#hub-enrolments").click()
+    row = page.locator("#organise-enrolments tbody tr", has_text="张一")
     expect(row).to_contain_text("学校已审核")
-    row.locator('input[name="_selected_action"]').check()
-    page.locator('select[name="action"]').select_option("approve_selected")
-    page.get_by_role("button", name=re.compile("执行|Go")).click()
-    expect(page.locator(".messagelist")).to_contain_text("已处理 1 条")
+    row.locator('input[name="ids"]').check()
+    page.locator('select[name="action"]').select_option("approve")
+    page.get_by_role("button", name="批量处理").click()
+    expect(page.locator(".messages")).to_contain_text("已处理 1 条")
     assert Enrolment.objects.get(pk=enrolment.pk).state == "approved"
 
 
