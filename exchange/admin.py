@@ -16,12 +16,12 @@ def _check_promotion(modeladmin, request, queryset, title):
         modeladmin.message_user(request, f"{teacher.name}（{teacher.staff_no}）申报{title}：{text}")
 
 
-@admin.action(description="晋升前置条件检查：申报高级教师（EX-7）")
+@admin.action(description="晋升前置条件检查：申报高级教师")
 def check_promotion_senior(modeladmin, request, queryset):
     _check_promotion(modeladmin, request, queryset, "高级教师")
 
 
-@admin.action(description="晋升前置条件检查：申报一级教师（EX-7）")
+@admin.action(description="晋升前置条件检查：申报一级教师")
 def check_promotion_first(modeladmin, request, queryset):
     _check_promotion(modeladmin, request, queryset, "一级教师")
 
