@@ -304,3 +304,26 @@ def test_decide_returns_only_to_a_page_of_this_site(client, world, target, expec
     client.force_login(w["district"])
     response = client.post(f"/exchange/proposals/{proposal.pk}/decide/", {"action": "approve", "next": target})
     assert response.status_code == 302 and response.url == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_keeps_plans_opened_before_the_amendment_on_the_first_reading():
+    """A plan stored before the amendment keeps the reading its figures were planned on; plans made after
+    the migration read as amended."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("exchange", "0003_sec6_control_characters")], [("exchange", "0004_plan_amended_rules")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old_state = executor.loader.project_state(before).apps
+        old_state.get_model("exchange", "ExchangePlan").objects.create(year=2025)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+    plan = ExchangePlan.objects.get(year=2025)
+    assert plan.amended_rules is False and plan.rules().amended is False
+    assert (plan.male_age_limit, plan.female_age_limit) == (55, 50)  # the stored figures are kept as they were
+    assert ExchangePlan.objects.create(year=2026).amended_rules is True
