@@ -184,3 +184,12 @@ def test_demo_workbook_opens_in_libreoffice(demo_workbook, tmp_path):
     lines = text.splitlines()
     assert lines[0] == "学校代码,学校名称,应交流人数,最低交流人数"
     assert len(lines) == load_workbook(demo_workbook)["学校指标"].max_row  # every school row came through
+
+
+def test_overview_and_school_pages_query_counts_do_not_grow_with_the_city(client, held_out, django_assert_max_num_queries):
+    client.force_login(held_out)
+    with django_assert_max_num_queries(15):
+        page = client.get(f"/exchange/?year={YEAR}")
+    assert page.status_code == 200
+    rows = page.content.decode()
+    assert "A01" in rows and "A05" not in rows  # exchange-stage schools only
