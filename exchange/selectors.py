@@ -192,7 +192,10 @@ def exchange_standing(plan_year: int, rules_: rules.ExchangeRules, teacher: Teac
         non_teaching=teacher.is_non_teaching, cannot_teach=teacher.cannot_teach,
         exchanges=history.get(teacher.pk, ()), rules=rules_,
     )
-    return None, f"{reason or '不符合条件'}，也不属于超编学校学科富余教师"
+    in_pool = (teacher.status == Status.ACTIVE and teacher.school.stage in rules.EXCHANGE_STAGES
+               and not teacher.is_non_teaching and not teacher.cannot_teach)
+    # Only someone who could be proposed at all might have been a surplus teacher (EX-2): say so then.
+    return None, f"{reason or '不符合条件'}，也不属于超编学校学科富余教师" if in_pool else (reason or "不符合条件")
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,12 @@ def test_ex7_amended_town_teachers_are_checked_rural_ones_not(db, location, chec
 ])
 def test_ex7_amended_two_rural_years_at_40_only_at_compulsory_schools(db, stage, age, missing):
     assert bool(_senior_check(stage, "镇区", age)) is missing
+
+
+def test_ex5_reason_for_a_teacher_outside_the_exchange_stages(world):
+    from exchange.selectors import exchange_standing
+
+    high = SchoolFactory(stage="高中")
+    t = teacher(high, "HS1")
+    assert exchange_standing(YEAR, world["plan"].rules(), t) == (
+        None, "所在学校学段为高中，交流轮岗限小学、初中、九年一贯制学校")
