@@ -9,7 +9,7 @@ from bureau import scoping
 from bureau.admin_base import BureauEditsAdmin, EventInline, RecordAdmin
 from bureau.services import ApplicationError
 
-from . import services
+from . import rules, services
 from .models import (
     Application,
     ApplicationEvent,
@@ -105,11 +105,28 @@ class RoundEventInline(EventInline):
     model = RoundEvent
 
 
+class SelectionRoundForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk and data.get("tier"):
+            problem = rules.round_owner_problem(tier=data["tier"], has_district=data.get("district") is not None)
+            if problem:
+                raise forms.ValidationError(problem)
+        return data
+
+
 @admin.register(SelectionRound)
 class SelectionRoundAdmin(admin.ModelAdmin):
-    list_display = ["year", "tier", "type", "places", "school_limit", "status", "notice_starts_on", "notice_ends_on"]
-    list_filter = ["year", "tier", "type", "status"]
+    """Rounds are run on the round pages (评选组织); the admin keeps the record and the bureau's actions."""
+
+    form = SelectionRoundForm
+    list_display = ["year", "tier", "type", "district", "places", "school_limit", "status", "notice_starts_on",
+                    "notice_ends_on"]
+    list_filter = ["year", "tier", "type", "status", "district"]
     readonly_fields = ["status", "notice_starts_on", "notice_ends_on", "opened_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + (["district", "tier"] if obj is not None else [])
     inlines = [RoundQuotaInline, RoundEventInline]
     actions = ["start_notice", "start_review", "award_today"]
 
@@ -126,7 +143,8 @@ class SelectionRoundAdmin(admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         created = services.round_open(year=obj.year, tier=obj.tier, type_=obj.type, places=obj.places,
-                                      school_limit=obj.school_limit, actor=request.user)
+                                      school_limit=obj.school_limit, district=obj.district,
+                                      notice_working_days=obj.notice_working_days, actor=request.user)
         obj.pk = created.pk
         obj._state.adding = False
 
@@ -177,9 +195,14 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(BureauEditsAdmin):
-    list_display = ["application", "text", "resolution", "recorded_by", "created_at"]
-    raw_id_fields = ["application"]
+class ObjectionAdmin(RecordAdmin):
+    """Objections are recorded and resolved on the round page (the services keep the hold and the record)."""
+
+    list_display = ["application", "text", "finding", "resolution", "recorded_by", "created_at", "resolved_by"]
+    list_filter = ["finding"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(application__teacher__in=scoping.visible_teachers(request.user))
 
 
 @admin.register(Assessment)

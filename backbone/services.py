@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from bureau.choices import Role
-from bureau.models import Profile
+from bureau.models import District, Profile
 from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError, audit, event_record, notice_send
 from bureau.workflow import Transition, transition_guard
@@ -26,7 +26,6 @@ from .models import (
     Assessment,
     EntryStatus,
     MentoringPair,
-    Objection,
     RosterEntry,
     RosterEvent,
     RoundEvent,
@@ -34,10 +33,11 @@ from .models import (
     RoundStatus,
     SelectionRound,
 )
-from .selectors import check_teacher
+from .selectors import check_teacher, may_run_round
 
 TIER_CODE = {"省级": "S", "市级": "C", "县级": "X"}
 TYPE_CODE = {"教学名师": "M", "学科带头人": "L", "骨干教师": "G"}
+SCORE_MAX = Decimal("100")
 
 
 def _bureau_only(actor, what: str) -> None:
@@ -45,7 +45,14 @@ def _bureau_only(actor, what: str) -> None:
         raise ApplicationError(f"只有市教育局可以{what}。")
 
 
+def runs_round(actor, round_: SelectionRound, what: str) -> None:
+    """BB-3 (amended): bureau staff run any round, a district's staff their district's county rounds."""
+    if not may_run_round(actor, round_):
+        raise ApplicationError(f"只有组织本次评选的教育局可以{what}。")
+
+
 ROUND_REFUSAL = "评选当前为“{state}”，不能执行该操作。"
+APPLICATION_REFUSAL = "该申报已处理（当前为“{state}”）。"
 
 
 def _round_locked(round_: SelectionRound, *allowed: str) -> SelectionRound:
@@ -74,28 +81,68 @@ def _round_event(round_, action, from_state, actor, note=""):
                  reason=note)
 
 
+def _names(applications) -> str:
+    return "、".join(a.teacher.name for a in applications)
+
+
 @transaction.atomic
 def round_open(*, year: int, tier: str, type_: str, places: int, actor, school_limit: int = 2,
-               quotas: list[tuple] = ()) -> SelectionRound:
-    _bureau_only(actor, "发起评选")
+               quotas: list[tuple] = (), district: District | None = None,
+               notice_working_days: int = 5) -> SelectionRound:
+    """Open a round (BB-3). Bureau staff open any round; a district's staff open county (县级) rounds of
+    their own district only. A county round names its district, a city or province round none.
+    `quotas`: (district or None, subject or "", places) per unit."""
+    role = role_of(actor)
+    if role == Role.DISTRICT:
+        own = actor.profile.district
+        if tier != rules.TIERS[0]:
+            raise ApplicationError("区县教育局只能发起本区县的县级评选。")
+        if district is not None and district.pk != own.pk:
+            raise ApplicationError("区县教育局只能发起本区县的县级评选。")
+        district = own
+    elif role != Role.BUREAU:
+        raise ApplicationError("只有市教育局或区县教育局可以发起评选。")
+    problem = rules.round_owner_problem(tier=tier, has_district=district is not None)
+    if problem:
+        raise ApplicationError(problem)
     if places <= 0:
         raise ApplicationError("认定名额应大于 0。")
+    if school_limit <= 0:
+        raise ApplicationError("每校推荐名额应大于 0。")
+    if not 1 <= notice_working_days <= 30:
+        raise ApplicationError("公示期应为 1 至 30 个工作日。")
+    units = set()
+    for quota_district, subject, n in quotas:
+        subject = (subject or "").strip()
+        if quota_district is None and not subject:
+            raise ApplicationError("名额分配须指定区县或学科。")
+        if district is not None and quota_district is not None and quota_district.pk != district.pk:
+            raise ApplicationError("县级评选的名额只能分配给本区县（或按学科分配）。")
+        if n is None or n <= 0:
+            raise ApplicationError("分配的名额应大于 0。")
+        unit = (getattr(quota_district, "pk", None), subject)
+        if unit in units:
+            raise ApplicationError("同一单位的名额只能分配一次。")
+        units.add(unit)
     round_ = SelectionRound.objects.create(year=year, tier=tier, type=type_, places=places, school_limit=school_limit,
-                                           opened_by=actor)
-    for district, subject, n in quotas:
-        RoundQuota.objects.create(round=round_, district=district, subject=subject or "", places=n)
-    _round_event(round_, "open", "", actor)
-    audit(action="backbone.round.opened", actor=actor, obj=round_)
+                                           district=district, notice_working_days=notice_working_days, opened_by=actor)
+    for quota_district, subject, n in quotas:
+        RoundQuota.objects.create(round=round_, district=quota_district, subject=(subject or "").strip(), places=n)
+    _round_event(round_, "open", "", actor, f"{district.name}组织" if district else "")
+    audit(action="backbone.round.opened", actor=actor, obj=round_, district=getattr(district, "code", ""))
     return round_
 
 
 @transaction.atomic
 def application_apply(*, round_: SelectionRound, actor) -> Application:
-    """A teacher applies; the criteria are checked and every failing one named (BB-2)."""
+    """A teacher applies; the criteria are checked and every failing one named (BB-2). A county round takes
+    the teachers of its district only."""
     teacher = own_teacher(actor)
     if teacher is None or role_of(actor) != Role.TEACHER:
         raise ApplicationError("只有教师本人可以申报。")
     round_ = _round_locked(round_, RoundStatus.OPEN)
+    if round_.district_id is not None and teacher.school.district_id != round_.district_id:
+        raise ApplicationError(f"本次评选为{round_.district.name}县级评选，只面向该区县的教师。")
     problems = check_teacher(teacher=teacher, year=round_.year, tier=round_.tier, type_=round_.type)
     if problems:
         raise ApplicationError("不符合申报条件：" + "；".join(problems))
@@ -129,8 +176,9 @@ def application_recommend(*, application: Application, recommend: bool, actor, n
 
 @transaction.atomic
 def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor) -> SelectionRound:
-    """公示: the recommended candidates are published for the notice period (working days)."""
-    _bureau_only(actor, "发布公示")
+    """公示: the recommended candidates are published for the notice period (working days of the State
+    Council's calendar, BB-3 amended)."""
+    runs_round(actor, round_, "发布公示")
     round_, step = _round_step(round_, "start_notice")
     if not round_.applications.filter(status=ApplicationStatus.RECOMMENDED).exists():
         raise ApplicationError("还没有学校推荐的候选人。")
@@ -144,21 +192,9 @@ def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor) -> 
 
 
 @transaction.atomic
-def objection_record(*, application: Application, text: str, actor) -> Objection:
-    _bureau_only(actor, "登记公示异议")
-    if SelectionRound.objects.get(pk=application.round_id).status != RoundStatus.NOTICE:
-        raise ApplicationError("只能在公示期内登记异议。")
-    if not text.strip():
-        raise ApplicationError("请填写异议内容。")
-    objection = Objection.objects.create(application=application, text=text.strip(), recorded_by=actor)
-    _event(application, "objection", application.status, actor, text)
-    return objection
-
-
-@transaction.atomic
 def round_start_review(*, round_: SelectionRound, today: dt.date, actor) -> SelectionRound:
     """评审 after the notice period has ended, with more candidates than places (差额)."""
-    _bureau_only(actor, "组织评审")
+    runs_round(actor, round_, "组织评审")
     round_, step = _round_step(round_, "start_review")
     if today <= round_.notice_ends_on:
         raise ApplicationError(f"公示期至 {round_.notice_ends_on:%Y-%m-%d} 结束，结束后才能评审。")
@@ -172,42 +208,158 @@ def round_start_review(*, round_: SelectionRound, today: dt.date, actor) -> Sele
     return round_
 
 
+def score_problem(score: Decimal) -> str | None:
+    """A review score is out of 100 with at most two decimals."""
+    if score < 0 or score > SCORE_MAX:
+        return f"得分应在 0 至 {SCORE_MAX} 之间"
+    if score != score.quantize(Decimal("0.01")):
+        return "得分最多保留两位小数"
+    return None
+
+
 @transaction.atomic
-def review_select(*, round_: SelectionRound, scores: dict[int, Decimal], actor) -> list[Application]:
-    """Score the candidates; the best `places` are shortlisted for training, the others not selected."""
-    _bureau_only(actor, "评审")
+def review_score(*, round_: SelectionRound, scores: dict[int, Decimal | None], actor) -> int:
+    """Record the reviewers' scores of candidates (application pk -> score; None clears one). Typed on the
+    scoring page or imported from a score sheet; each change is recorded. Returns how many changed."""
+    runs_round(actor, round_, "评分")
+    round_ = _round_locked(round_, RoundStatus.REVIEW)
+    candidates = {a.pk: a for a in round_.applications.filter(status=ApplicationStatus.RECOMMENDED)
+                  .select_related("teacher")}
+    unknown = set(scores) - set(candidates)
+    if unknown:
+        raise ApplicationError("只能为本次评选的候选人评分。")
+    changed = 0
+    for pk, score in scores.items():
+        if score is not None:
+            problem = score_problem(score)
+            if problem:
+                raise ApplicationError(f"{candidates[pk].teacher.name}：{problem}。")
+        application = candidates[pk]
+        if application.score == score:
+            continue
+        application.score = score
+        application.save(update_fields=["score"])
+        _event(application, "score", application.status, actor, f"得分 {score}" if score is not None else "清除得分")
+        changed += 1
+    if changed:
+        audit(action="backbone.round.scored", actor=actor, obj=round_, changed=changed)
+    return changed
+
+
+def held_by_objection(applications) -> list[Application]:
+    """The applications that an open objection holds (BB-3 amended)."""
+    return [a for a in applications if any(o.is_open for o in a.objections.all())]
+
+
+@transaction.atomic
+def review_select(*, round_: SelectionRound, actor, scores: dict[int, Decimal] | None = None) -> list[Application]:
+    """确定入围: by score, within the round's places and each district's and subject's quota (rules.shortlist);
+    the shortlisted become trainees (培养对象), the others are not selected. Refused while an objection holds
+    a candidate, while a candidate has no score, and when equal scores straddle the last place."""
+    runs_round(actor, round_, "确定入围名单")
+    if scores is not None:
+        review_score(round_=round_, scores=scores, actor=actor)
     round_, step = _round_step(round_, "select")
     shortlist, not_select = rules.APPLICATION_TRANSITIONS["shortlist"], rules.APPLICATION_TRANSITIONS["not_select"]
-    candidates = list(round_.applications.filter(status__in=shortlist.from_states & not_select.from_states))
-    if {a.pk for a in candidates} != set(scores):
-        raise ApplicationError("请为每位候选人评分。")
-    ranked = sorted(candidates, key=lambda a: (-scores[a.pk], a.pk))
-    for position, application in enumerate(ranked):
-        application.score = scores[application.pk]
-        action = "shortlist" if position < round_.places else "not_select"
+    candidates = list(round_.applications.filter(status__in=shortlist.from_states & not_select.from_states)
+                      .select_related("teacher__school").prefetch_related("objections").order_by("pk"))
+    held = held_by_objection(candidates)
+    if held:
+        raise ApplicationError(f"公示异议尚未处理（{_names(held)}），处理后才能确定入围名单。")
+    unscored = [a for a in candidates if a.score is None]
+    if unscored:
+        raise ApplicationError(f"请先为每位候选人评分（未评分：{_names(unscored)}）。")
+    quotas = [rules.Quota(q.district_id, q.subject, q.places) for q in round_.quotas.all()]
+    result = rules.shortlist(
+        [rules.Scored(a.pk, a.score, a.teacher.school.district_id, a.teacher.subject) for a in candidates],
+        places=round_.places, quotas=quotas)
+    if result.tied:
+        tied = [a for a in candidates if a.pk in result.tied]
+        raise ApplicationError(f"{_names(tied)}得分相同（{tied[0].score}），名额不足以全部入围，"
+                               "请评审组确定先后并调整得分。")
+    chosen = set(result.chosen)
+    by_pk = {a.pk: a for a in candidates}
+    ranked = [by_pk[pk] for pk in result.chosen] + sorted(
+        (a for a in candidates if a.pk not in chosen), key=lambda a: (-a.score, a.pk))
+    for application in ranked:
+        action = "shortlist" if application.pk in chosen else "not_select"
         previous = application.status
         application.status = rules.APPLICATION_TRANSITIONS[action].to_state
-        application.save(update_fields=["score", "status"])
+        application.save(update_fields=["status"])
         _event(application, action, previous, actor, f"得分 {application.score}")
     previous, round_.status = round_.status, step.to_state
     round_.save(update_fields=["status"])
-    _round_event(round_, "select", previous, actor)
-    return ranked[: round_.places]
+    _round_event(round_, "select", previous, actor, f"入围 {len(chosen)} 人")
+    audit(action="backbone.round.selected", actor=actor, obj=round_, trainees=len(chosen))
+    return [by_pk[pk] for pk in result.chosen]
+
+
+@transaction.atomic
+def training_assess(*, application: Application, passed: bool, actor, reason: str = "") -> Application:
+    """培养考核 (BB-3 amended): a trainee passes, or is dropped (淘汰) with the reason. An open objection
+    holds the trainee: it is resolved first."""
+    application = Application.objects.select_related("round", "teacher").get(pk=application.pk)
+    runs_round(actor, application.round, "登记培养考核")
+    _round_locked(application.round, RoundStatus.TRAINING)
+    application = Application.objects.select_for_update().select_related("teacher").get(pk=application.pk)
+    action = "pass_training" if passed else "drop"
+    step = transition_guard(rules.APPLICATION_TRANSITIONS, action=action, state=application.status,
+                            refusal=APPLICATION_REFUSAL, state_label=application.get_status_display())
+    reason = (reason or "").strip()
+    if step.needs_reason and not reason:
+        raise ApplicationError("淘汰须填写理由。")
+    if len(reason) > 200:
+        raise ApplicationError("理由不超过 200 字。")
+    if application.objections.filter(finding="").exists():
+        raise ApplicationError(f"{application.teacher.name}有尚未处理的公示异议，处理后才能登记培养考核。")
+    previous, application.status, application.outcome_note = application.status, step.to_state, reason
+    application.save(update_fields=["status", "outcome_note"])
+    _event(application, action, previous, actor, reason)
+    audit(action=f"backbone.trainee.{'passed' if passed else 'dropped'}", actor=actor, obj=application)
+    return application
+
+
+def _end_current_title(*, teacher, tier: str, type_: str, awarded_on: dt.date, new_no: str, actor) -> None:
+    """BB-5 (amended): a holder of the same tier and type awarded again. Before expiry the old entry ends
+    as re-awarded on the new award date; on or after its expiry (the nightly job not yet run) it lapses."""
+    for old in RosterEntry.objects.select_for_update().filter(teacher=teacher, tier=tier, type=type_,
+                                                                  status=EntryStatus.ACTIVE):
+        action = "lapse" if old.expires_on <= awarded_on else "reaward"
+        previous = old.status
+        old.status, old.allowance = rules.ROSTER_TRANSITIONS[action].to_state, False
+        old.ended_on = None if action == "lapse" else awarded_on
+        old.save(update_fields=["status", "allowance", "ended_on"])
+        reason = f"{old.expires_on:%Y-%m-%d} 到期" if action == "lapse" else f"重新认定（新证书 {new_no}）"
+        event_record(RosterEvent, obj=old, action=action, from_state=previous, to_state=old.status, actor=actor,
+                     reason=reason)
 
 
 @transaction.atomic
 def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[RosterEntry]:
-    """认定: certificates are issued and the roster gains the entries (BB-1)."""
-    _bureau_only(actor, "认定")
+    """认定: those who passed the training assessment get certificates and roster entries (BB-1); a current
+    holder of the same title is re-awarded (BB-5). Refused while a trainee is unassessed or an objection
+    holds one who passed."""
+    runs_round(actor, round_, "认定")
     round_, step = _round_step(round_, "award")
+    unassessed = list(round_.applications.filter(status=ApplicationStatus.TRAINEE).select_related("teacher"))
+    if unassessed:
+        raise ApplicationError(f"还有培养对象未登记培养考核（{_names(unassessed)}）。")
     award = rules.APPLICATION_TRANSITIONS["award"]
+    passed = list(round_.applications.filter(status__in=award.from_states).select_related("teacher")
+                  .prefetch_related("objections").order_by("pk"))
+    held = held_by_objection(passed)
+    if held:
+        raise ApplicationError(f"公示异议尚未处理（{_names(held)}），处理后才能认定。")
     entries = []
     prefix = f"{round_.year}{TIER_CODE[round_.tier]}{TYPE_CODE[round_.type]}"
     issued = RosterEntry.objects.filter(certificate_no__startswith=prefix).count()
-    for application in round_.applications.filter(status__in=award.from_states).select_related("teacher").order_by("pk"):
+    for application in passed:
         issued += 1
+        number = f"{prefix}{issued:04d}"
+        _end_current_title(teacher=application.teacher, tier=round_.tier, type_=round_.type, awarded_on=awarded_on,
+                           new_no=number, actor=actor)
         entry = RosterEntry.objects.create(
-            teacher=application.teacher, tier=round_.tier, type=round_.type, certificate_no=f"{prefix}{issued:04d}",
+            teacher=application.teacher, tier=round_.tier, type=round_.type, certificate_no=number,
             awarded_on=awarded_on, expires_on=rules.expires_on(awarded_on), school_at_award_id=application.teacher.school_id,
             round=round_,
         )

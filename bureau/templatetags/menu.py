@@ -29,11 +29,12 @@ MENUS = {
     ],
     "staff": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
-        ("学时认定", "claims:review"), ("管理后台", "admin:index"),
+        ("骨干评选", "backbone:manage"), ("学时认定", "claims:review"), ("管理后台", "admin:index"),
     ],
     "staff_reports": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
-        ("学时认定", "claims:review"), ("年度报告", "credits:reports"), ("管理后台", "admin:index"),
+        ("骨干评选", "backbone:manage"), ("学时认定", "claims:review"), ("年度报告", "credits:reports"),
+        ("管理后台", "admin:index"),
     ],
 }
 
