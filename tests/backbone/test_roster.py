@@ -6,10 +6,12 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from backbone import services
 from backbone.models import Application, EthicsVeto, RosterEntry, RosterEvent
+from backbone.objections import objection_record, objection_resolve
 from backbone.selectors import candidates
 from bureau.models import Notice
 from bureau.services import ApplicationError, user_assign_role
@@ -79,7 +81,8 @@ def round_world(staff):
         user = UserFactory()
         user_assign_role(user=user, role="teacher", teacher=teacher, actor=staff)
         people.append((teacher, user))
-    round_ = services.round_open(year=2026, tier="县级", type_="学科带头人", places=2, school_limit=3, actor=staff)
+    round_ = services.round_open(year=2026, tier="县级", type_="学科带头人", places=2, school_limit=3,
+                                district=school.district, actor=staff)
     return {"school": school, "principal": principal, "people": people, "round": round_, "bureau": staff}
 
 
@@ -93,13 +96,18 @@ def test_bb3_round_state_machine(round_world):
     with pytest.raises(ApplicationError, match="不能执行"):
         services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 1), actor=w["bureau"])
     services.round_start_notice(round_=w["round"], starts_on=dt.date(2026, 11, 23), actor=w["bureau"])
-    services.objection_record(application=applications[0], text="材料存疑", actor=w["bureau"])
+    objection = objection_record(application=applications[0], text="材料存疑", actor=w["bureau"])
     with pytest.raises(ApplicationError, match="公示期至 2026-11-27 结束"):
         services.round_start_review(round_=w["round"], today=dt.date(2026, 11, 27), actor=w["bureau"])
     services.round_start_review(round_=w["round"], today=dt.date(2026, 11, 28), actor=w["bureau"])
     scores = {a.pk: D(s) for a, s in zip(applications[:3], ["88", "95", "70"])}
+    with pytest.raises(ApplicationError, match="公示异议尚未处理"):
+        services.review_select(round_=w["round"], scores=scores, actor=w["bureau"])
+    objection_resolve(objection=objection, upheld=False, resolution="经核查材料属实", actor=w["bureau"], now=timezone.now())
     chosen = services.review_select(round_=w["round"], scores=scores, actor=w["bureau"])
     assert [a.pk for a in chosen] == [applications[1].pk, applications[0].pk]
+    for application in chosen:
+        services.training_assess(application=application, passed=True, actor=w["bureau"])
     entries = services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 20), actor=w["bureau"])
     assert [(e.certificate_no, e.expires_on) for e in entries] == [
         ("2026XL0001", dt.date(2031, 12, 20)), ("2026XL0002", dt.date(2031, 12, 20))]
@@ -196,7 +204,10 @@ def test_awarded_titles_get_verifiable_certificates_with_expiry_and_revocation(r
         services.application_recommend(application=application, recommend=True, actor=w["principal"])
     services.round_start_notice(round_=w["round"], starts_on=dt.date(2026, 11, 23), actor=w["bureau"])
     services.round_start_review(round_=w["round"], today=dt.date(2026, 12, 1), actor=w["bureau"])
-    services.review_select(round_=w["round"], scores={a.pk: D(90 - i) for i, a in enumerate(applications)}, actor=w["bureau"])
+    trainees = services.review_select(round_=w["round"], scores={a.pk: D(90 - i) for i, a in enumerate(applications)},
+                                      actor=w["bureau"])
+    for application in trainees:
+        services.training_assess(application=application, passed=True, actor=w["bureau"])
     entries = services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 20), actor=w["bureau"])
     certificate = Certificate.objects.get(backbone_title=entries[0])
     assert (certificate.title, certificate.expires_on, certificate.status) == ("县级学科带头人", dt.date(2031, 12, 20), "valid")
