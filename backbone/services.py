@@ -235,6 +235,8 @@ def review_score(*, round_: SelectionRound, scores: dict[int, Decimal | None], a
             if problem:
                 raise ApplicationError(f"{candidates[pk].teacher.name}：{problem}。")
         application = candidates[pk]
+        if score is not None:
+            score = score.quantize(Decimal("0.01"))
         if application.score == score:
             continue
         application.score = score
