@@ -226,7 +226,11 @@ def trainee_assess(request, pk: int):
 @role_required(*STAFF)
 def objection_record(request, pk: int):
     round_ = _round(request, pk)
-    application = get_object_or_404(round_.applications.select_related("teacher"), pk=request.POST.get("application") or 0)
+    chosen = request.POST.get("application", "")
+    application = round_.applications.select_related("teacher").filter(pk=chosen if chosen.isdigit() else 0).first()
+    if application is None:
+        messages.error(request, "请选择异议针对的候选人。")
+        return redirect("backbone:manage-round", pk=round_.pk)
     try:
         objection_services.objection_record(application=application, text=request.POST.get("text", ""),
                                             contact=request.POST.get("contact", ""), actor=request.user)
