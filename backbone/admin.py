@@ -106,6 +106,10 @@ class RoundEventInline(EventInline):
 
 
 class SelectionRoundForm(forms.ModelForm):
+    class Meta:
+        model = SelectionRound
+        fields = ["year", "tier", "type", "district", "places", "school_limit", "notice_working_days"]
+
     def clean(self):
         data = super().clean()
         if not self.instance.pk and data.get("tier"):

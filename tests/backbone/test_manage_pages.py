@@ -268,3 +268,23 @@ def test_the_menu_links_the_round_pages_for_those_who_may_open_them(client, user
     client.force_login(users[role])
     page = client.get("/", follow=True).content.decode()
     assert (f'href="{reverse("backbone:manage")}"' in page) == link
+
+
+def test_teachers_see_city_rounds_and_their_own_districts_county_rounds(client, users, city, county, other):
+    SelectionRound.objects.filter(pk__in=[county.pk, other.pk]).update(status=RoundStatus.OPEN)
+    city_round = services.round_open(year=2026, tier="市级", type_="学科带头人", places=1, actor=users["bureau"])
+    client.force_login(users["teacher"])  # a teacher of D1
+    page = client.get(reverse("backbone:rounds")).content.decode()
+    assert f'id="round-{county.pk}"' in page and f'id="round-{city_round.pk}"' in page
+    assert f'id="round-{other.pk}"' not in page
+
+
+@pytest.mark.parametrize("tier, district, ok", [("县级", True, True), ("县级", False, False), ("市级", False, True),
+                                                ("市级", True, False)])
+def test_the_admin_form_keeps_county_rounds_with_their_district(city, tier, district, ok):
+    from django.contrib import admin
+
+    form_class = admin.site._registry[SelectionRound].form
+    form = form_class({"year": 2026, "tier": tier, "type": "骨干教师", "places": 1, "school_limit": 2,
+                       "notice_working_days": 5, "district": city["districts"][0].pk if district else ""})
+    assert form.is_valid() == ok
