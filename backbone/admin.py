@@ -9,7 +9,7 @@ from bureau import scoping
 from bureau.admin_base import BureauEditsAdmin, EventInline, RecordAdmin
 from bureau.services import ApplicationError
 
-from . import rules, services
+from . import roster, rules, services
 from .models import (
     Application,
     ApplicationEvent,
@@ -56,7 +56,7 @@ class RosterEventInline(EventInline):
 
 @admin.register(RosterEntry)
 class RosterEntryAdmin(admin.ModelAdmin):
-    list_display = ["teacher", "tier", "type", "certificate_no", "awarded_on", "expires_on", "status", "allowance"]
+    list_display = ["teacher", "tier", "type", "certificate_no", "awarded_on", "expires_on", "status", "ended_on", "allowance"]
     list_filter = ["tier", "type", "status", "allowance"]
     search_fields = ["teacher__staff_no", "teacher__name", "certificate_no"]
     list_select_related = ["teacher"]
@@ -79,7 +79,7 @@ class RosterEntryAdmin(admin.ModelAdmin):
         year = timezone.localdate().year
         for entry in queryset:
             try:
-                services.assessment_record(entry=entry, year=year, passed=passed, actor=request.user)
+                roster.assessment_record(entry=entry, year=year, passed=passed, actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{entry}：{exc}", messages.WARNING)
 
@@ -185,7 +185,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_display = ["round", "teacher", "school", "status", "score", "created_at"]
     list_filter = ["round", "status"]
     search_fields = ["teacher__staff_no", "teacher__name"]
-    readonly_fields = ["round", "teacher", "school", "status", "score"]
+    readonly_fields = ["round", "teacher", "school", "status", "score", "outcome_note"]
     inlines = [ApplicationEventInline]
 
     def get_queryset(self, request):
@@ -229,7 +229,7 @@ class MentoringPairForm(forms.ModelForm):
         data = super().clean()
         if not self.instance.pk and data.get("mentor") and data.get("mentee") and data.get("started_on"):
             try:
-                services.mentoring_check(mentor=data["mentor"], mentee=data["mentee"], on=data["started_on"])
+                roster.mentoring_check(mentor=data["mentor"], mentee=data["mentee"], on=data["started_on"])
             except ApplicationError as exc:
                 raise forms.ValidationError(str(exc)) from None
         return data
@@ -249,7 +249,7 @@ class MentoringPairAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        pair = services.mentoring_pair(mentor=obj.mentor, mentee=obj.mentee, started_on=obj.started_on,
+        pair = roster.mentoring_pair(mentor=obj.mentor, mentee=obj.mentee, started_on=obj.started_on,
                                        actor=request.user)
         obj.pk = pair.pk
         obj._state.adding = False

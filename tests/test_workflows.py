@@ -19,6 +19,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from backbone import objections as backbone_objections
+from backbone import roster as backbone_roster
 from backbone import rules as backbone_rules
 from backbone import services as backbone
 from backbone.models import (
@@ -224,12 +225,12 @@ def _entry_run(w, entry, action):
         backbone.round_award(round_=round_, awarded_on=entry.expires_on - dt.timedelta(days=2), actor=w["users"]["bureau"])
         return w["users"]["bureau"]
     if action == "revoke":
-        backbone.assessment_record(entry=entry, year=2026, passed=False, actor=w["users"]["bureau"])
+        backbone_roster.assessment_record(entry=entry, year=2026, passed=False, actor=w["users"]["bureau"])
         return w["users"]["bureau"]
     if action == "lapse":
-        backbone.lapse_expired(today=TODAY)
+        backbone_roster.lapse_expired(today=TODAY)
         return None  # the nightly job: the system
-    backbone.allowances_follow_school(actor=w["users"]["bureau"])
+    backbone_roster.allowances_follow_school(actor=w["users"]["bureau"])
     return w["users"]["bureau"]
 
 

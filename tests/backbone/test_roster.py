@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from backbone import services
+from backbone import roster, services
 from backbone.models import Application, EthicsVeto, RosterEntry, RosterEvent
 from backbone.objections import objection_record, objection_resolve
 from backbone.selectors import candidates
@@ -143,12 +143,12 @@ def entry_for(teacher, school, **over):
 def test_bb4_failed_assessment_revokes_title_and_allowance_and_keeps_history(staff):
     school = SchoolFactory()
     entry = entry_for(make(school, "A"), school)
-    services.assessment_record(entry=entry, year=2026, passed=False, actor=staff)
+    roster.assessment_record(entry=entry, year=2026, passed=False, actor=staff)
     entry.refresh_from_db()
     assert (entry.status, entry.allowance) == ("revoked", False)
     assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["revoke"]
     with pytest.raises(ApplicationError, match="已登记"):
-        services.assessment_record(entry=entry, year=2026, passed=True, actor=staff)
+        roster.assessment_record(entry=entry, year=2026, passed=True, actor=staff)
 
 
 def test_bb4_moving_school_keeps_title_loses_allowance_once(staff):
@@ -157,8 +157,8 @@ def test_bb4_moving_school_keeps_title_loses_allowance_once(staff):
     entry = entry_for(teacher, school)
     teacher.school = other
     teacher.save()
-    assert services.allowances_follow_school() == 1
-    assert services.allowances_follow_school() == 0
+    assert roster.allowances_follow_school() == 1
+    assert roster.allowances_follow_school() == 0
     entry.refresh_from_db()
     assert (entry.status, entry.allowance) == ("active", False)
 
@@ -172,14 +172,14 @@ def test_bb5_expiry_notices_and_lapse_run_twice(staff):
     user_assign_role(user=teacher_user, role="teacher", teacher=teacher, actor=staff)
     entry = entry_for(teacher, school, expires_on=dt.date(2027, 2, 21))
     today = dt.date(2026, 11, 22)  # 91 days before expiry: not yet
-    assert services.expiry_notices(today=today) == 0
+    assert roster.expiry_notices(today=today) == 0
     today = dt.date(2026, 11, 23)  # 90 days before
-    assert services.expiry_notices(today=today) == 1
-    assert services.expiry_notices(today=today) == 0
+    assert roster.expiry_notices(today=today) == 1
+    assert roster.expiry_notices(today=today) == 0
     assert set(Notice.objects.values_list("recipient", flat=True)) == {teacher_user.pk, principal.pk}
-    assert services.lapse_expired(today=dt.date(2027, 2, 20)) == 0
-    assert services.lapse_expired(today=dt.date(2027, 2, 21)) == 1
-    assert services.lapse_expired(today=dt.date(2027, 2, 21)) == 0
+    assert roster.lapse_expired(today=dt.date(2027, 2, 20)) == 0
+    assert roster.lapse_expired(today=dt.date(2027, 2, 21)) == 1
+    assert roster.lapse_expired(today=dt.date(2027, 2, 21)) == 0
     entry.refresh_from_db()
     assert entry.status == "lapsed"
     assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["lapse"]
@@ -190,9 +190,9 @@ def test_bb6_mentor_needs_a_higher_title(staff):
     mentor, mentee, peer = make(school, "M"), make(SchoolFactory(), "E"), make(school, "P")
     entry_for(mentor, school, tier="市级", certificate_no="C1")
     entry_for(peer, school, tier="市级", certificate_no="C2")
-    assert services.mentoring_pair(mentor=mentor, mentee=mentee, started_on=dt.date(2026, 9, 1), actor=staff)
+    assert roster.mentoring_pair(mentor=mentor, mentee=mentee, started_on=dt.date(2026, 9, 1), actor=staff)
     with pytest.raises(ApplicationError, match="高于徒弟"):
-        services.mentoring_pair(mentor=mentor, mentee=peer, started_on=dt.date(2026, 9, 1), actor=staff)
+        roster.mentoring_pair(mentor=mentor, mentee=peer, started_on=dt.date(2026, 9, 1), actor=staff)
 
 
 def test_awarded_titles_get_verifiable_certificates_with_expiry_and_revocation(round_world, client):
@@ -212,6 +212,6 @@ def test_awarded_titles_get_verifiable_certificates_with_expiry_and_revocation(r
     certificate = Certificate.objects.get(backbone_title=entries[0])
     assert (certificate.title, certificate.expires_on, certificate.status) == ("县级学科带头人", dt.date(2031, 12, 20), "valid")
     assert "2031-12-20" in client.get(f"/verify/{certificate.code}/").content.decode()
-    services.assessment_record(entry=entries[0], year=2027, passed=False, actor=w["bureau"])
+    roster.assessment_record(entry=entries[0], year=2027, passed=False, actor=w["bureau"])
     certificate.refresh_from_db()
     assert certificate.status == "revoked"
