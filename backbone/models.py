@@ -212,7 +212,7 @@ class Application(models.Model):
     school = models.ForeignKey("bureau.School", verbose_name="学校", on_delete=models.PROTECT, related_name="+")
     status = models.CharField("状态", max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.APPLIED)
     score = models.DecimalField("评审得分", max_digits=5, decimal_places=2, null=True, blank=True)
-    outcome_note = SingleLineTextField("结果说明", max_length=200, blank=True,
+    outcome_note = SingleLineTextField("结果说明", max_length=300, blank=True,
                                        help_text="培养考核或异议处理的结论（淘汰、取消资格的理由）")
     created_at = models.DateTimeField("申报时间", auto_now_add=True)
 
