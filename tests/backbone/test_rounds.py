@@ -242,10 +242,11 @@ def test_an_upheld_objection_disqualifies_and_closes_the_candidates_other_object
     round_, (a, b, c) = noticed
     first = objection_record(application=a, text="材料造假", actor=users["district"])
     second = objection_submit(application=a, text="另有举报", contact="", today=NOTICE_FROM)
-    objection_resolve(objection=first, upheld=True, resolution="经核查论文系抄袭", actor=users["district"], now=NOW)
+    finding = "经核查论文系抄袭" + "。" * 292  # a finding may be 300 characters long, all of it kept
+    objection_resolve(objection=first, upheld=True, resolution=finding, actor=users["district"], now=NOW)
     a.refresh_from_db()
     second.refresh_from_db()
-    assert (a.status, a.outcome_note) == ("disqualified", "经核查论文系抄袭")
+    assert (a.status, a.outcome_note) == ("disqualified", finding)
     assert (second.finding, second.is_open) == ("moot", False)
     services.round_start_review(round_=round_, today=AFTER_NOTICE, actor=users["district"])
     trainees = services.review_select(round_=round_, scores={b.pk: D("80"), c.pk: D("70")}, actor=users["district"])
