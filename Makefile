@@ -30,6 +30,7 @@ demo: install
 test: install
 	bash scripts/ensure_services.sh
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_libreoffice.sh
 	DEBUG=true DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import manage_views, views
+from . import manage_views, roster_views, views
 
 app_name = "backbone"
 urlpatterns = [
@@ -23,3 +23,4 @@ urlpatterns = [
     path("backbone/manage/objections/<int:pk>/resolve/", manage_views.objection_resolve, name="objection-resolve"),
     path("backbone/manage/applications/<int:pk>/assess/", manage_views.trainee_assess, name="trainee-assess"),
 ]
+urlpatterns += [path("backbone/roster/", roster_views.roster, name="roster")]

@@ -90,6 +90,14 @@ def _project(**over) -> Project:
 
 
 def _enrolment_run(w, enrolment, action):
+    if action == "promote":  # the waiting list's step: the system fills a free seat (training.waitlist)
+        from django.db import transaction
+
+        from training.waitlist import waitlist_promote
+
+        with transaction.atomic():
+            waitlist_promote(project=Project.objects.select_for_update().get(pk=enrolment.project_id), today=TODAY)
+        return None
     by_school = action == "school_approve" or (action == "reject" and enrolment.state == "applied")
     actor = w["users"]["principal" if by_school else "bureau"]
     enrolment_transition(enrolment=enrolment, action=action, actor=actor, reason="原因", today=TODAY)
@@ -237,7 +245,7 @@ def _entry_run(w, entry, action):
 WORKFLOWS = {
     "enrolment": Workflow(training_rules.TRANSITIONS, list(EnrolmentState.values), EnrolmentEvent,
                           lambda w: Enrolment.objects.create(project=_project(), teacher=w["city"]["teachers"][0]),
-                          _enrolment_run, "当前状态为“.+”，不能执行“.+”"),
+                          _enrolment_run, "当前状态为“.+”，不能执行“.+”", batch=frozenset({"promote"})),
     "project": Workflow(training_rules.PROJECT_TRANSITIONS, list(ProjectStatus.values), ProjectEvent,
                         lambda w: _project(status="draft"), _project_run, "项目当前为“.+”，不能执行“.+”"),
     "claim": Workflow(claims.TRANSITIONS, list(ClaimState.values), ClaimEvent, _claim_make, _claim_run,

@@ -27,8 +27,20 @@ class ReadOnlyForNonWriters:
 
 
 class SessionInline(admin.TabularInline):
+    """Read-only: organisers add and remove sessions on their pages (training.attendance, audited)."""
+
     model = Session
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ProjectEventInline(EventInline):
@@ -129,7 +141,7 @@ class EnrolmentAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
     list_filter = ["state", "nominated", "imported", "project__level"]
     search_fields = ["teacher__staff_no", "teacher__name", "project__code", "project__name"]
     list_select_related = ["project", "teacher"]
-    readonly_fields = ["project", "teacher", "state", "nominated", "imported", "applied_by", "created_at"]
+    readonly_fields = ["project", "teacher", "state", "nominated", "imported", "applied_by", "reminded_at", "created_at"]
     inlines = [EnrolmentEventInline]
     actions = ["approve_selected", "start_selected", "complete_selected"]
 
@@ -191,10 +203,22 @@ class ResultAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
-    list_display = ["session", "enrolment", "present"]
+class AttendanceAdmin(admin.ModelAdmin):
+    """Read-only: attendance is taken on the organiser's pages or imported (training.attendance), where the
+    session and the enrolment are checked to be of the same project and every change is audited."""
+
+    list_display = ["session", "enrolment", "present", "recorded_by", "updated_at"]
     list_filter = ["present"]
-    raw_id_fields = ["session", "enrolment"]
+    list_select_related = ["session__project", "enrolment__project", "enrolment__teacher", "recorded_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(enrolment__teacher__in=scoping.visible_teachers(request.user))

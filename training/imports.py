@@ -6,14 +6,30 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from django.db.models import Count, F
+
 from bureau.choices import Grade, Mode, Theme
 from bureau.importing import Column, Importer, ImportReport, ParsedRow, SpreadsheetError
 from bureau.models import District, School, Teacher
 from bureau.scoping import visible_teachers
 from bureau.services import ApplicationError, event_record
-from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text
+from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text, as_yes_no
 
-from .models import Kind, Level, Project, ProjectEvent, ProjectShare, ProjectStatus, Result
+from . import rules
+from .attendance import attendance_mark
+from .models import (
+    Attendance,
+    Enrolment,
+    Kind,
+    Level,
+    Project,
+    ProjectEvent,
+    ProjectShare,
+    ProjectStatus,
+    Result,
+    Session,
+)
+from .organisers import organised_projects
 from .services import result_record
 from .shares import share_set
 from .tasks import repost_result
@@ -98,6 +114,10 @@ def _repost_project(project: Project, actor) -> None:
         transaction.on_commit(lambda result_id=result_id: repost_result.delay(result_id, getattr(actor, "pk", None)))
 
 
+def _organised(actor):
+    return Project.objects.all() if actor is None else organised_projects(actor)
+
+
 def _grade(value: Any) -> str:
     return as_choice(value, Grade.values)
 
@@ -130,27 +150,72 @@ class ResultImporter(Importer):
 
     def check_references(self, rows: list[ParsedRow]) -> dict[int, list[tuple[str, str]]]:
         problems: dict[int, list[tuple[str, str]]] = {}
-        self.projects = {p.code: p for p in Project.objects.filter(code__in={r.data["项目编号"] for r in rows})}
+        codes = {r.data["项目编号"] for r in rows}
+        self.projects = {p.code: p for p in Project.objects.filter(code__in=codes)}
+        # Each organiser imports the results of its own projects only (training.organisers): a district its
+        # 县培, a principal the school's 校本, bureau staff (and the command line's system account) any.
+        organised = set(_organised(self.actor).filter(code__in=codes).values_list("code", flat=True))
         teachers = Teacher.objects.select_related("school")
         if self.actor is not None:
             teachers = visible_teachers(self.actor).select_related("school")
         self.teachers = {t.staff_no: t for t in teachers.filter(staff_no__in={r.data["工号"] for r in rows})}
 
-        self.existing = set(
-            Result.objects.filter(enrolment__project__in=self.projects.values(), enrolment__teacher__in=self.teachers.values())
-            .values_list("enrolment__project_id", "enrolment__teacher_id")
-        )
+        self.existing = {
+            (r.enrolment.project_id, r.enrolment.teacher_id): (r.grade, r.completed_on, r.certified_hours)
+            for r in Result.objects.filter(enrolment__project__in=self.projects.values(),
+                                           enrolment__teacher__in=self.teachers.values()).select_related("enrolment")
+        }
+        short = self._attendance_shortfalls(rows)
         for row in rows:
             d = row.data
             project = self.projects.get(d["项目编号"])
             if project is None:
                 problems.setdefault(row.number, []).append(("项目编号", f"“{d['项目编号']}”项目不存在，请先导入项目"))
+            elif project.code not in organised:
+                problems.setdefault(row.number, []).append(
+                    ("项目编号", f"“{d['项目编号']}”不是您主办的项目，不能导入其考核结果"))
             teacher = self.teachers.get(d["工号"])
             if teacher is None:
                 problems.setdefault(row.number, []).append(("工号", f"“{d['工号']}”教师不存在"))
             elif teacher.name != d["姓名"]:
                 problems.setdefault(row.number, []).append(("姓名", f"与工号 {d['工号']} 的教师姓名不符"))
+            if row.number in short and row.number not in problems:
+                problems[row.number] = [("考核结果", short[row.number])]
         return problems
+
+    def _attendance_shortfalls(self, rows: list[ParsedRow]) -> dict[int, str]:
+        """Rows that would set a passing grade below the project's minimum attendance rate, with the reason
+        (the same rule training.services.result_record applies when writing)."""
+        candidates = []
+        for row in rows:
+            d = row.data
+            project, teacher = self.projects.get(d["项目编号"]), self.teachers.get(d["工号"])
+            if project is None or teacher is None or project.min_attendance_rate is None:
+                continue
+            if d["考核结果"] not in rules.PASSING_GRADES:
+                continue
+            certified = d["认定学时"] if d["考核结果"] in rules.PASSING_GRADES else None
+            if self.existing.get((project.pk, teacher.pk)) == (d["考核结果"], d["完成日期"], certified):
+                continue  # unchanged: a re-import changes nothing
+            candidates.append((row.number, project, teacher))
+        if not candidates:
+            return {}
+        project_ids = {p.pk for _, p, _ in candidates}
+        held = dict(Session.objects.filter(project_id__in=project_ids, held_on__lte=self.today)
+                    .values_list("project_id").annotate(n=Count("pk")))
+        present = dict(
+            ((project_id, teacher_id), n) for project_id, teacher_id, n in
+            Attendance.objects.filter(session__project_id__in=project_ids, session__held_on__lte=self.today,
+                                      present=True, enrolment__project_id=F("session__project_id"),
+                                      enrolment__teacher__in={t.pk for _, _, t in candidates})
+            .values_list("enrolment__project_id", "enrolment__teacher_id").annotate(n=Count("pk"))
+        )
+        shortfalls = {}
+        for number, project, teacher in candidates:
+            counts = {"present": present.get((project.pk, teacher.pk), 0), "held": held.get(project.pk, 0)}
+            if rules.attendance_short(**counts, minimum=project.min_attendance_rate):
+                shortfalls[number] = rules.attendance_refusal(**counts, minimum=project.min_attendance_rate)
+        return shortfalls
 
     def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
         for row in rows:
@@ -163,6 +228,7 @@ class ResultImporter(Importer):
                 completed_on=d["完成日期"],
                 certified_hours=certified if certified is None else Decimal(certified),
                 actor=self.actor,
+                today=self.today,
             )
             if (self.projects[d["项目编号"]].pk, self.teachers[d["工号"]].pk) not in self.existing:
                 report.created += 1
@@ -257,3 +323,83 @@ class ShareImporter(Importer):
                 report.created += 1
             else:
                 report.updated += 1
+
+
+class AttendanceImporter(Importer):
+    """Attendance (考勤) per (项目编号, 工号, 日期): 出勤 是/否. 日期 names the session of that project held that
+    day. Scoped to the importer's own projects (training.organisers); written by training.attendance."""
+
+    key = "_key"
+    key_label = "日期"
+    duplicate_reason = "与第{row}行重复（同一项目、同一工号、同一日期）"
+    audit_action = "training.attendance.imported"
+    object_type = "training.attendance"
+    columns = [
+        Column("项目编号", partial(as_text, max_length=32)),
+        Column("工号", partial(as_text, max_length=32)),
+        Column("姓名", partial(as_text, max_length=64)),
+        Column("日期", as_date),
+        Column("出勤", as_yes_no),
+    ]
+
+    def check_row(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        data["_key"] = (data["项目编号"], data["工号"], data["日期"])
+        return []
+
+    def check_references(self, rows: list[ParsedRow]) -> dict[int, list[tuple[str, str]]]:
+        problems: dict[int, list[tuple[str, str]]] = {}
+        codes = {r.data["项目编号"] for r in rows}
+        known = set(Project.objects.filter(code__in=codes).values_list("code", flat=True))
+        self.projects = {p.code: p for p in _organised(self.actor).filter(code__in=codes)}
+        enrolments = {
+            (e.project_id, e.teacher.staff_no): e
+            for e in Enrolment.objects.filter(project__in=self.projects.values(),
+                                              teacher__staff_no__in={r.data["工号"] for r in rows}).select_related("teacher")
+        }
+        sessions: dict[tuple[int, Any], list[Session]] = {}
+        for session in Session.objects.filter(project__in=self.projects.values()).select_related("project"):
+            sessions.setdefault((session.project_id, session.held_on), []).append(session)
+        self.targets: dict[int, tuple[Session, Enrolment]] = {}
+
+        def fail(row, column, reason):
+            problems.setdefault(row.number, []).append((column, reason))
+
+        for row in rows:
+            d = row.data
+            project = self.projects.get(d["项目编号"])
+            if project is None:
+                fail(row, "项目编号", f"“{d['项目编号']}”项目不存在" if d["项目编号"] not in known
+                     else f"“{d['项目编号']}”不是您主办的项目，不能导入其考勤")
+                continue
+            enrolment = enrolments.get((project.pk, d["工号"]))
+            if enrolment is None:
+                fail(row, "工号", f"“{d['工号']}”没有报名该项目")
+            elif enrolment.teacher.name != d["姓名"]:
+                fail(row, "姓名", f"与工号 {d['工号']} 的教师姓名不符")
+            elif enrolment.state not in rules.ATTENDANCE_STATES:
+                fail(row, "工号", f"报名状态为“{enrolment.get_state_display()}”，不在参训名单中")
+            day = f"{d['日期']:%Y-%m-%d}"
+            found = sessions.get((project.pk, d["日期"]), [])
+            if not found:
+                fail(row, "日期", f"该项目没有 {day} 的场次，请先在场次页面添加")
+            elif len(found) > 1:
+                fail(row, "日期", f"该项目在 {day} 有 {len(found)} 个场次，请在考勤页面分场次登记")
+            elif found[0].held_on > self.today:
+                fail(row, "日期", f"{day} 的场次尚未举行")
+            if row.number not in problems:
+                self.targets[row.number] = (found[0], enrolment)
+        return problems
+
+    def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
+        by_session: dict[int, tuple[Session, dict[int, bool]]] = {}
+        for row in rows:
+            session, enrolment = self.targets[row.number]
+            by_session.setdefault(session.pk, (session, {}))[1][enrolment.pk] = row.data["出勤"]
+        for session, marks in by_session.values():
+            try:
+                marked = attendance_mark(session=session, marks=marks, actor=self.actor, today=self.today)
+            except ApplicationError as exc:
+                raise SpreadsheetError(f"{session.held_on:%Y-%m-%d} 场次：{exc}") from None
+            report.created += marked.created
+            report.updated += marked.updated
+            report.unchanged += marked.unchanged

@@ -1,6 +1,7 @@
 """Training projects, enrolment, attendance, results and surveys (SPEC §3)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -61,6 +62,20 @@ class Project(models.Model):
     shares_release_on = models.DateField(
         "名额释放日期", null=True, blank=True, help_text="自该日起，各单位未用完的名额回到公共名额池，所有符合条件的学校均可使用"
     )
+    # Who runs the project (SPEC §1, the "3+1" duties): neither = the bureau (国培/省培 selection, 市培);
+    # a district for its 县培 projects; a school for its 校本 projects. See training.organisers.
+    owner_district = models.ForeignKey(
+        District, verbose_name="主办区县", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="县培项目由区县主办；留空表示市教育局主办",
+    )
+    owner_school = models.ForeignKey(
+        "bureau.School", verbose_name="主办学校", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="校本项目由学校主办",
+    )
+    min_attendance_rate = models.PositiveSmallIntegerField(
+        "最低出勤率（%）", null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="考核结果为优秀或合格须达到的出勤率；留空表示不要求（没有场次的项目从不因此拒绝）",
+    )
     issues_certificates = models.BooleanField(
         "发放培训证书", null=True, blank=True, help_text="留空：国培、省培、市培、县培发放，校本、师本不发放"
     )
@@ -76,6 +91,10 @@ class Project(models.Model):
             models.CheckConstraint(condition=Q(end_on__gte=F("start_on")), name="project_ends_after_start"),
             models.CheckConstraint(condition=Q(hours__gte=0), name="project_hours_not_negative"),
             models.CheckConstraint(condition=Q(credits__isnull=True) | Q(credits__gte=0), name="project_credits_not_negative"),
+            models.CheckConstraint(condition=Q(owner_district__isnull=True) | Q(owner_school__isnull=True),
+                                   name="project_one_owner"),
+            models.CheckConstraint(condition=Q(min_attendance_rate__isnull=True) | Q(min_attendance_rate__lte=100),
+                                   name="project_min_attendance_rate_percent"),
         ]
 
     def __str__(self):
@@ -102,9 +121,10 @@ class EnrolmentState(models.TextChoices):
     COMPLETED = "completed", "已结业"
     WITHDRAWN = "withdrawn", "已退出"
     NO_SHOW = "no_show", "未报到"
+    WAITLISTED = "waitlisted", "候补中"
 
 
-# States that hold a seat against the project's capacity.
+# States that hold a seat against the project's capacity (候补中 holds none: training.waitlist).
 SEAT_STATES = [
     EnrolmentState.APPLIED,
     EnrolmentState.SCHOOL_APPROVED,
@@ -123,6 +143,8 @@ class Enrolment(models.Model):
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="报名人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set once, by a conditional UPDATE, when the start reminder is sent (training.reminders): never twice.
+    reminded_at = models.DateTimeField("开班提醒时间", null=True, blank=True)
     created_at = models.DateTimeField("报名时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -164,13 +186,26 @@ class Session(models.Model):
 
 
 class Attendance(models.Model):
+    """考勤: one row per (session, enrolment). The session and the enrolment belong to the same project:
+    checked by `clean`, by the one writer (training.attendance) and, in the database, by triggers
+    (migration 0010_tr15att_attendance), since a check constraint cannot look across tables."""
+
     session = models.ForeignKey(Session, verbose_name="场次", on_delete=models.CASCADE, related_name="attendance")
     enrolment = models.ForeignKey(Enrolment, verbose_name="报名", on_delete=models.CASCADE, related_name="attendance")
     present = models.BooleanField("出勤", default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField("登记时间", auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "考勤"
         constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="attendance_once")]
+
+    def clean(self):
+        super().clean()
+        if self.session_id and self.enrolment_id and self.session.project_id != self.enrolment.project_id:
+            raise ValidationError("考勤的场次与报名须属于同一培训项目。")
 
 
 class Result(models.Model):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 
 from bureau import workflow
 from bureau.workflow import Transition, transition
@@ -17,9 +19,19 @@ TRANSITIONS: dict[str, Transition] = {
     "reject": transition({"applied", "school_approved"}, "rejected", "审核不通过", needs_reason=True),
     "start": transition({"approved"}, "attending", "开始参训"),
     "complete": transition({"approved", "attending"}, "completed", "结业"),
-    "withdraw": transition({"applied", "school_approved", "approved"}, "withdrawn", "退出"),
+    "withdraw": transition({"applied", "school_approved", "approved", "waitlisted"}, "withdrawn", "退出"),
     "no_show": transition({"approved"}, "no_show", "未报到"),
+    # 候补: a teacher who found the project full waits (holding no seat); when a seat frees, the first
+    # eligible waiting teacher is moved to "applied" by the system (training.waitlist), never by a user.
+    "promote": transition({"waitlisted"}, "applied", "候补递补"),
 }
+
+# Steps only the system takes (training.waitlist); enrolment_transition refuses them from users.
+SYSTEM_ACTIONS = frozenset({"promote"})
+
+# Steps that free a seat while the project is enrolling: the waiting list moves up in the same lock.
+# A no-show frees no seat for the waiting list: it is marked once the training has begun.
+SEAT_FREEING_ACTIONS = frozenset({"withdraw", "reject"})
 
 ACTION_LABELS = {action: step.label for action, step in TRANSITIONS.items()}
 
@@ -95,3 +107,53 @@ PROJECT_ACTION_LABELS = {action: step.label for action, step in PROJECT_TRANSITI
 
 def project_next_status(current: str, action: str) -> str | None:
     return workflow.next_state(PROJECT_TRANSITIONS, current, action)
+
+
+# --- Reminder before the start --------------------------------------------------------------------------
+
+
+def reminder_window(*, today, days: int):
+    """The start dates whose approved trainees get their reminder today: from today to `days` days
+    ahead, both ends included (a project starting today still gets one in the morning run)."""
+    return today, today + dt.timedelta(days=days)
+# --- Attendance (考勤) and the minimum attendance rate for a passing result --------------------------
+
+# The enrolments an organiser takes attendance for: admitted and not withdrawn, rejected or a no-show.
+ATTENDANCE_STATES = APPROVED_STATES
+PASSING_GRADES = ("优秀", "合格")
+
+
+def attendance_rate(*, present: int, held: int) -> Decimal | None:
+    """Attendance rate in percent: sessions present ÷ sessions held so far; None before the first session.
+    Cut (never rounded up) to one decimal, so a rate shown is never above the true one."""
+    if held <= 0:
+        return None
+    return (Decimal(present) * 100 / Decimal(held)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+def percent_text(value: Decimal | int) -> str:
+    """80 → "80", 66.6 → "66.6" (no trailing ".0")."""
+    text = f"{Decimal(value):.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def attendance_short(*, present: int, held: int, minimum: int | None) -> bool:
+    """A project's minimum attendance rate (percent) for a passing result: below it, 优秀/合格 is refused.
+    Exactly at the minimum passes; compared in whole numbers (present × 100 ≥ minimum × held), never in
+    rounded percentages. No minimum, or no session held (online courses imported from platforms), never
+    refuses."""
+    if minimum is None or held <= 0:
+        return False
+    return present * 100 < minimum * held
+
+
+def attendance_refusal(*, present: int, held: int, minimum: int) -> str:
+    return f"出勤率 {percent_text(attendance_rate(present=present, held=held))}% 低于项目要求的 {minimum}%"
+
+
+def is_no_show(*, state: str, present: int, held: int) -> bool:
+    """The no-show list: marked 未报到, or admitted and present at none of the sessions held (once the first
+    session has been held)."""
+    if state == "no_show":
+        return True
+    return state in ATTENDANCE_STATES and held > 0 and present == 0

@@ -7,6 +7,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from bureau.choices import Role
 from bureau.scoping import own_teacher, role_of
 
+from . import rules
 from .models import SEAT_STATES, Attendance, Enrolment, Project, ProjectStatus, Result, SurveyResponse
 
 
@@ -25,6 +26,15 @@ def visible_projects(user) -> QuerySet[Project]:
     open_to_teacher = ~Q(status__in=[ProjectStatus.DRAFT, ProjectStatus.ARCHIVED]) & offered
     ids = Project.objects.filter(open_to_teacher | Q(enrolments__teacher=teacher)).values("pk")
     return Project.objects.filter(pk__in=ids)
+
+
+def project_audience(project: Project) -> rules.Audience:
+    return rules.Audience(
+        stages=tuple(project.target_stages),
+        subjects=tuple(project.target_subjects),
+        titles=tuple(project.target_titles),
+        district_ids=tuple(project.target_districts.values_list("pk", flat=True)),
+    )
 
 
 def seats_taken(project_id: int) -> int:

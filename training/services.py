@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bureau.choices import Role, Status
 from bureau.scoping import own_teacher, role_of, visible_teachers
-from bureau.services import ApplicationError, audit, event_record, notice_after_commit
+from bureau.services import ApplicationError, audit, event_record
 from bureau.workflow import transition_guard
 from credits import rules as credit_rules
 from credits.models import LedgerEntry, Source
@@ -18,8 +18,11 @@ from credits.posting import Posting, ledger_sync, posting_attempts
 from credits.selectors import policy_for
 
 from . import rules
+from .attendance import attendance_counts
 from .certificates import certificate_sync
+from .enrolment_notices import acknowledge, tell_next
 from .models import (
+    SEAT_STATES,
     Enrolment,
     EnrolmentEvent,
     EnrolmentState,
@@ -30,23 +33,19 @@ from .models import (
     SurveyKind,
     SurveyResponse,
 )
-from .selectors import seats_taken
+from .organisers import may_organise
+from .selectors import project_audience, seats_taken
 from .shares import seat_guard
+from .waitlist import waitlist_promote
 
-
-def _audience(project: Project) -> rules.Audience:
-    return rules.Audience(
-        stages=tuple(project.target_stages),
-        subjects=tuple(project.target_subjects),
-        titles=tuple(project.target_titles),
-        district_ids=tuple(project.target_districts.values_list("pk", flat=True)),
-    )
+_audience = project_audience
 
 
 @transaction.atomic
-def enrolment_apply(*, project: Project, teacher, actor, today: dt.date) -> Enrolment:
+def enrolment_apply(*, project: Project, teacher, actor, today: dt.date, waitlist: bool = False) -> Enrolment:
     """A teacher applies, or the principal nominates. The project row is locked while the seats are
-    counted, so concurrent applications never exceed the capacity."""
+    counted, so concurrent applications never exceed the capacity. When the project is full, `waitlist`
+    puts the teacher on its waiting list (候补中, no seat) instead of refusing (training.waitlist)."""
     role = role_of(actor)
     nominated = role == Role.PRINCIPAL
     if role not in (Role.TEACHER, Role.PRINCIPAL) or not visible_teachers(actor).filter(pk=teacher.pk).exists():
@@ -71,12 +70,27 @@ def enrolment_apply(*, project: Project, teacher, actor, today: dt.date) -> Enro
         raise ApplicationError(miss)
     if Enrolment.objects.filter(project=project, teacher=teacher).exists():
         raise ApplicationError("已报名该项目，不能重复报名。")
+    state = EnrolmentState.APPLIED
+    if project.capacity is not None and seats_taken(project.pk) < project.capacity:
+        # Seats free while teachers wait (a capacity raised, a share released): the queue goes first.
+        if Enrolment.objects.filter(project=project, state=EnrolmentState.WAITLISTED).exists():
+            waitlist_promote(project=project, today=today)
     if project.capacity is not None and seats_taken(project.pk) >= project.capacity:
-        raise ApplicationError(f"名额已满（共 {project.capacity} 个名额）。")
-    enrolment = Enrolment.objects.create(project=project, teacher=teacher, nominated=nominated, applied_by=actor)
-    event_record(EnrolmentEvent, obj=enrolment, action="apply", from_state="", to_state=enrolment.state, actor=actor,
+        if not waitlist:
+            raise ApplicationError(f"名额已满（共 {project.capacity} 个名额），可以选择加入候补。")
+        state = EnrolmentState.WAITLISTED
+    enrolment = Enrolment.objects.create(project=project, teacher=teacher, nominated=nominated, applied_by=actor,
+                                         state=state)
+    action = "waitlist" if state == EnrolmentState.WAITLISTED else "apply"
+    event_record(EnrolmentEvent, obj=enrolment, action=action, from_state="", to_state=enrolment.state, actor=actor,
                  reason="校长选派" if nominated else "本人报名")
-    audit(action="training.enrolment.applied", actor=actor, obj=enrolment, nominated=nominated)
+    audit(action=f"training.enrolment.{'waitlisted' if action == 'waitlist' else 'applied'}", actor=actor,
+          obj=enrolment, nominated=nominated)
+    if action == "waitlist":
+        acknowledge(enrolment, "waitlist")
+    else:
+        acknowledge(enrolment, "nominate" if nominated else "apply")
+        tell_next(enrolment, "apply", actor=actor)
     return enrolment
 
 
@@ -86,8 +100,10 @@ def _may_act(actor, enrolment: Enrolment, action: str) -> bool:
         return enrolment.teacher.user_id == actor.pk
     if action in ("school_approve",) or (action == "reject" and enrolment.state == EnrolmentState.APPLIED):
         return role == Role.PRINCIPAL and actor.profile.school_id == enrolment.teacher.school_id
-    # The organiser's steps: bureau staff for every project, district staff for their district's teachers.
-    if role == Role.BUREAU:
+    # The organiser's steps: the project's organiser (training.organisers: bureau staff for every
+    # project, district staff for their 县培, the principal for the school's 校本), and district staff
+    # for their district's teachers in any project.
+    if may_organise(actor, enrolment.project):
         return True
     if role == Role.DISTRICT:
         return actor.profile.district_id == enrolment.teacher.school.district_id
@@ -97,10 +113,16 @@ def _may_act(actor, enrolment: Enrolment, action: str) -> bool:
 @transaction.atomic
 def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: str = "",
                          today: dt.date | None = None) -> Enrolment:
-    """Move an enrolment along the chain applied → school approved → approved → attending → completed."""
-    if action not in rules.TRANSITIONS:
+    """Move an enrolment along the chain applied → school approved → approved → attending → completed.
+
+    Locks the project row first, then the enrolment (the order every enrolment write keeps), so a seat
+    freed here (a withdrawal, a rejection) goes to the first eligible waiting teacher in the same lock."""
+    if action not in rules.TRANSITIONS or action in rules.SYSTEM_ACTIONS:
         raise ApplicationError(f"未知操作：{action}")
+    today = today or timezone.localdate()
+    project = Project.objects.select_for_update().get(pk=enrolment.project_id)
     enrolment = Enrolment.objects.select_for_update().select_related("teacher__school").get(pk=enrolment.pk)
+    enrolment.project = project
     step = transition_guard(rules.TRANSITIONS, action=action, state=enrolment.state,
                             refusal="当前状态为“{state}”，不能执行“{label}”。", state_label=enrolment.get_state_display())
     target = step.to_state
@@ -110,19 +132,21 @@ def enrolment_transition(*, enrolment: Enrolment, action: str, actor, reason: st
         raise ApplicationError("审核不通过请填写原因。")
     if action == "approve":
         # 名额分配: the project row is locked while the unit's approved seats are counted.
-        project = Project.objects.select_for_update().get(pk=enrolment.project_id)
-        seat_guard(project=project, teacher=enrolment.teacher, today=today or timezone.localdate())
-    event_record(EnrolmentEvent, obj=enrolment, action=action, from_state=enrolment.state, to_state=target, actor=actor,
+        seat_guard(project=project, teacher=enrolment.teacher, today=today)
+    previous = enrolment.state
+    event_record(EnrolmentEvent, obj=enrolment, action=action, from_state=previous, to_state=target, actor=actor,
                  reason=reason)
     enrolment.state = target
     enrolment.save(update_fields=["state", "updated_at"])
     audit(action=f"training.enrolment.{action}", actor=actor, obj=enrolment)
-    if action in ("approve", "reject") and enrolment.teacher.user_id:
+    if action in ("approve", "reject"):
         decided = "已录取" if action == "approve" else f"未通过（{reason.strip()}）"
-        notice_after_commit(
-            recipient=enrolment.teacher.user, key=f"training.enrolment:{enrolment.pk}:{action}",
-            title=f"报名结果：{enrolment.project.name} {decided}", link="/portal/projects/",
-        )
+        acknowledge(enrolment, action, title=f"报名结果：{project.name} {decided}")
+    elif action == "school_approve":
+        acknowledge(enrolment, action)
+        tell_next(enrolment, action, actor=actor)
+    if action in rules.SEAT_FREEING_ACTIONS and previous in SEAT_STATES:
+        waitlist_promote(project=project, today=today)
     return enrolment
 
 
@@ -135,12 +159,21 @@ def result_record(
     completed_on: dt.date | None,
     certified_hours: Decimal | None,
     actor,
+    today: dt.date | None = None,
 ) -> tuple[Result, bool]:
     """Record (or change) a teacher's result in a project and post it to the ledger (CR-1, CR-2).
 
     A result for a teacher with no enrolment creates one: results come from outside platforms that ran
     their own enrolment. Returns the result and whether anything changed.
+
+    A passing grade (优秀/合格) set or changed here is refused when the enrolment's attendance rate, over the
+    sessions held by `today`, is below the project's minimum (training.rules.attendance_short); a result
+    saved again unchanged is not checked again, so a re-import changes nothing.
     """
+    minimum = project.min_attendance_rate
+    if grade in rules.PASSING_GRADES and minimum is not None:
+        _attendance_guard(project=project, teacher=teacher, values=(grade, completed_on, certified_hours),
+                          minimum=minimum, today=today or timezone.localdate())
     enrolment, created = Enrolment.objects.get_or_create(
         project=project,
         teacher=teacher,
@@ -171,6 +204,16 @@ def result_record(
     if changed:
         audit(action="training.result.recorded", actor=actor, obj=result, grade=grade)
     return result, changed or bool(posted)
+
+
+def _attendance_guard(*, project: Project, teacher, values: tuple, minimum: int, today: dt.date) -> None:
+    existing = Result.objects.filter(enrolment__project=project, enrolment__teacher=teacher).first()
+    if existing is not None and (existing.grade, existing.completed_on, existing.certified_hours) == values:
+        return
+    enrolment_id = Enrolment.objects.filter(project=project, teacher=teacher).values_list("pk", flat=True).first()
+    present, held = attendance_counts(enrolment_id=enrolment_id, project_id=project.pk, today=today)
+    if rules.attendance_short(present=present, held=held, minimum=minimum):
+        raise ApplicationError(rules.attendance_refusal(present=present, held=held, minimum=minimum))
 
 
 def result_post(*, result_id: int, actor) -> list[LedgerEntry]:
@@ -214,10 +257,10 @@ def _result_post_once(result_id: int, actor) -> list[LedgerEntry]:
 
 @transaction.atomic
 def project_transition(*, project: Project, action: str, actor) -> Project:
-    """Move a project along its life cycle; only bureau staff (the organiser) do this."""
-    if role_of(actor) != Role.BUREAU:
-        raise ApplicationError("只有市教育局（主办单位）可以变更项目状态。")
+    """Move a project along its life cycle; only its organiser does this (training.organisers)."""
     project = Project.objects.select_for_update().get(pk=project.pk)
+    if not may_organise(actor, project):
+        raise ApplicationError("只有该项目的主办单位可以变更项目状态。")
     target = transition_guard(rules.PROJECT_TRANSITIONS, action=action, state=project.status,
                               refusal="项目当前为“{state}”，不能执行“{label}”。",
                               state_label=project.get_status_display()).to_state

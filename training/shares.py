@@ -62,29 +62,44 @@ def share_set(*, project: Project, seats: int, actor, district: District | None 
     share, _ = ProjectShare.objects.update_or_create(project=project, **unit,
                                                      defaults={"seats": seats, "updated_by": actor})
     audit(action="training.share.set", actor=actor, obj=share, seats=seats)
+    # A share raised may let a waiting teacher of that unit take a free seat (training.waitlist), inside
+    # this same lock. Imported here: the waiting list asks this module's share_miss.
+    from .waitlist import waitlist_promote
+
+    waitlist_promote(project=project)
     return share
 
 
 def seat_guard(*, project: Project, teacher, today: dt.date) -> None:
     """Before an organiser's approval (the caller holds the project row lock): the teacher's school and
     district must have a seat left in their share, unless the shares are released to the common pool."""
-    shares = list(ProjectShare.objects.filter(project=project))
     if project.capacity is not None and _approved(project) >= project.capacity:
         raise ApplicationError(f"项目名额（{project.capacity} 个）已满。")
+    miss = share_miss(project=project, teacher=teacher, today=today)
+    if miss:
+        raise ApplicationError(miss)
+
+
+def share_miss(*, project: Project, teacher, today: dt.date) -> str | None:
+    """Why the teacher's unit has no seat left in its share (Chinese), or None: no shares, shares
+    released, or a seat left. Also the waiting list's test of a waiting teacher (training.waitlist)."""
+    shares = list(ProjectShare.objects.filter(project=project))
     if not shares or rules.released(release_on=project.shares_release_on, today=today):
-        return
+        return None
     school_share = next((s for s in shares if s.school_id == teacher.school_id), None)
     district_share = next((s for s in shares if s.district_id == teacher.school.district_id), None)
     if school_share is not None and not rules.seat_free(used=_approved(project, teacher__school_id=teacher.school_id),
                                                         share=school_share.seats):
-        raise ApplicationError(f"本校名额（{school_share.seats} 个）已用完。")
+        return f"本校名额（{school_share.seats} 个）已用完。"
     if district_share is None:
-        raise ApplicationError("本区县没有分到该项目的名额。")
+        return "本区县没有分到该项目的名额。"
     if not rules.seat_free(used=_approved(project, teacher__school__district_id=teacher.school.district_id),
                            share=district_share.seats):
-        raise ApplicationError(f"本区县名额（{district_share.seats} 个）已用完。")
-    if school_share is None and ProjectShare.objects.filter(project=project, school__district_id=teacher.school.district_id).exists():
-        raise ApplicationError("本校没有分到该项目的名额。")
+        return f"本区县名额（{district_share.seats} 个）已用完。"
+    if school_share is None and ProjectShare.objects.filter(
+            project=project, school__district_id=teacher.school.district_id).exists():
+        return "本校没有分到该项目的名额。"
+    return None
 
 
 @dataclass(frozen=True)

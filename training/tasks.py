@@ -7,7 +7,9 @@ from django.db import OperationalError
 from bureau.services import system_user
 
 from .certificates import certificate_sync
+from .reminders import reminders_send
 from .services import result_post
+from .waitlist import waitlist_sweep
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -31,3 +33,16 @@ def post_result(self, result_id: int) -> int:
     """Bring the ledger in line with one result (CR-1/CR-2). Running it twice, or in two workers at the
     same moment, posts once: the service locks the result and the ledger's unique revision backs it up."""
     return len(result_post(result_id=result_id, actor=system_user()))
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def remind_starting(self) -> int:
+    """Daily: one reminder to each approved trainee of a project starting within the window
+    (TRAINING_REMINDER_DAYS); running twice, or in two workers at once, sends each once."""
+    return reminders_send()
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def promote_waiting(self) -> int:
+    """Daily: waiting lists take the seats no transaction freed (a share release date passed)."""
+    return waitlist_sweep()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import share_views, views
+from . import attendance_views, enrolment_views, share_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -12,4 +12,19 @@ urlpatterns = [
     path("school/enrolments/<int:pk>/decide/", views.school_enrolment_decide, name="school-enrolment-decide"),
     path("school/nominate/", views.school_nominate, name="school-nominate"),
     path("projects/<int:pk>/shares/", share_views.shares, name="shares"),
+    # --- tr15enrol: the enrolment chain (organiser page, bulk steps, calendar file, roster) ---
+    path("organise/enrolments/", enrolment_views.organise_enrolments, name="organise-enrolments"),
+    path("organise/enrolments/bulk/", enrolment_views.organise_enrolments_bulk, name="organise-enrolments-bulk"),
+    path("organise/projects/<int:pk>/roster.xlsx", enrolment_views.project_roster, name="project-roster"),
+    path("school/enrolments/bulk/", enrolment_views.school_enrolments_bulk, name="school-enrolments-bulk"),
+    path("school/nominate/bulk/", enrolment_views.school_nominate_bulk, name="school-nominate-bulk"),
+    path("portal/enrolments/<int:pk>/calendar.ics", enrolment_views.calendar_file, name="enrolment-calendar"),
+    # tr15att: sessions, attendance and results for the project's organiser
+    path("organise/projects/<int:pk>/sessions/", attendance_views.sessions, name="sessions"),
+    path("organise/sessions/<int:pk>/remove/", attendance_views.session_delete, name="session-remove"),
+    path("organise/sessions/<int:pk>/attendance/", attendance_views.session_attendance, name="session-attendance"),
+    path("organise/projects/<int:pk>/attendance/", attendance_views.attendance_overview, name="attendance-overview"),
+    path("organise/projects/<int:pk>/results/", attendance_views.results_grid, name="results-grid"),
+    path("organise/attendance/import/", attendance_views.attendance_import, name="attendance-import"),
+    path("organise/results/import/", attendance_views.results_import, name="results-import"),
 ]

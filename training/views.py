@@ -15,7 +15,9 @@ from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
 
+from .attendance import with_attendance
 from .models import SEAT_STATES, Enrolment, EnrolmentState, Project, ProjectStatus, SurveyKind
+from .rules import attendance_rate
 from .services import enrolment_apply, enrolment_transition, survey_answer
 from .shares import school_seats
 
@@ -31,7 +33,10 @@ def _open_projects():
 @role_required(Role.TEACHER)
 def projects(request):
     teacher = own_teacher(request.user)
-    mine = {e.project_id: e for e in Enrolment.objects.filter(teacher=teacher).select_related("project")}
+    mine = {e.project_id: e for e in with_attendance(Enrolment.objects.filter(teacher=teacher), today=timezone.localdate())
+            .select_related("project")}
+    for enrolment in mine.values():
+        enrolment.attendance_rate = attendance_rate(present=enrolment.sessions_present, held=enrolment.sessions_held)
     open_projects = list(_open_projects())
     for project in open_projects:
         project.my_enrolment = mine.get(project.pk)
@@ -45,11 +50,15 @@ def projects(request):
 def apply(request, pk: int):
     project = get_object_or_404(Project, pk=pk)
     try:
-        enrolment_apply(project=project, teacher=own_teacher(request.user), actor=request.user, today=timezone.localdate())
+        enrolment = enrolment_apply(project=project, teacher=own_teacher(request.user), actor=request.user,
+                                    today=timezone.localdate(), waitlist=request.POST.get("waitlist") == "1")
     except ApplicationError as exc:
         messages.error(request, f"报名未成功：{exc}")
     else:
-        messages.success(request, f"已报名“{project.name}”，等待学校审核。")
+        if enrolment.state == EnrolmentState.WAITLISTED:
+            messages.success(request, f"“{project.name}”名额已满，您已进入候补；有名额空出时按顺序递补并通知您。")
+        else:
+            messages.success(request, f"已报名“{project.name}”，等待学校审核。")
     return redirect("training:projects")
 
 

@@ -18,14 +18,18 @@ class ImportCommand(BaseCommand):
     importer_class = None  # set by subclasses
 
     @staticmethod
-    def _author(username: str | None):
+    def may_import(user) -> bool:
+        """Who may be named with --by; a command whose importer scopes its rows itself may widen it."""
+        return may_write(user)
+
+    def _author(self, username: str | None):
         """Who the rows are written by: the named staff account (within its scope), else the system user."""
         if not username:
             return system_user()
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"--by：找不到启用中的账号“{username}”。")
-        if not may_write(user):
+        if not self.may_import(user):
             raise CommandError(f"--by：账号“{username}”没有导入数据的权限（只读或教师账号）。")
         return user
 

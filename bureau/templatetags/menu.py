@@ -25,16 +25,17 @@ MENUS = {
     "principal": [
         ("本校达标", "credits:school-dashboard"), ("报名审核", "training:school-enrolments"),
         ("学时审核", "credits:school-hours"), ("学时认定", "claims:school"), ("交流轮岗", "exchange:school"),
-        ("骨干推荐", "backbone:school"), ("本校教师", "admin:index"),
+        ("骨干推荐", "backbone:school"), ("骨干名册", "backbone:roster"), ("本校教师", "admin:index"),
     ],
     "staff": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
-        ("骨干评选", "backbone:manage"), ("学时认定", "claims:review"), ("管理后台", "admin:index"),
+        ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("学时认定", "claims:review"),
+        ("管理后台", "admin:index"),
     ],
     "staff_reports": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
-        ("骨干评选", "backbone:manage"), ("学时认定", "claims:review"), ("年度报告", "credits:reports"),
-        ("管理后台", "admin:index"),
+        ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("学时认定", "claims:review"),
+        ("年度报告", "credits:reports"), ("管理后台", "admin:index"),
     ],
 }
 

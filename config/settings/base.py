@@ -247,6 +247,8 @@ EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.locmem.EmailBackend"
 )
 NOTICE_EMAIL = bool(EMAIL_HOST)
+# Training: approved trainees are reminded from this many days before a project starts (training.reminders).
+TRAINING_REMINDER_DAYS = env.int("TRAINING_REMINDER_DAYS", default=3)
 
 # --- Celery (see config/celery.py) ------------------------------------------------------------
 # No broker configured: tasks run in-process (quick start). Redis in production and CI.

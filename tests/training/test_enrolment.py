@@ -33,7 +33,8 @@ def teacher_user(teacher):
     return user
 
 
-ALL_STATES = {"applied", "school_approved", "approved", "rejected", "attending", "completed", "withdrawn", "no_show"}
+ALL_STATES = {"applied", "school_approved", "approved", "rejected", "attending", "completed", "withdrawn", "no_show",
+              "waitlisted"}
 
 
 @pytest.mark.parametrize("action", sorted(rules.TRANSITIONS))
@@ -168,7 +169,7 @@ def test_project_life_cycle_through_the_service(users):
     assert project.status == "archived"
     with pytest.raises(ApplicationError, match="不能执行“发布”"):
         project_transition(project=project, action="publish", actor=users["bureau"])
-    with pytest.raises(ApplicationError, match="只有市教育局"):
+    with pytest.raises(ApplicationError, match="只有该项目的主办单位"):
         project_transition(project=make_project(code="P2", status="draft"), action="publish", actor=users["district"])
 
 

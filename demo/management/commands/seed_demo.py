@@ -6,6 +6,7 @@ from bureau.models import School
 from credits.models import ReportKind
 from credits.reports import report_build, report_start
 from credits.selectors import forget_policies
+from demo.backbone import build_demo_backbone
 from demo.city import build_demo_city, export_roster
 from demo.training import build_demo_training
 
@@ -28,9 +29,11 @@ class Command(BaseCommand):
             result = build_demo_city(teachers=teachers, seed=seed, today=today, password=password)
             seeded = True
             training = build_demo_training(seed=seed, today=today)
+            titles = build_demo_backbone(seed=seed, today=today)
             self.stdout.write(
                 f"已生成演示城市：{result.districts} 个区县，{result.schools} 所学校，{result.teachers} 名教师；"
-                f"{training['projects']} 个培训项目，{training['results']} 条考核结果，{training['ledger']} 条学分登记。"
+                f"{training['projects']} 个培训项目，{training['results']} 条考核结果，{training['ledger']} 条学分登记；"
+                f"骨干教师名册 {titles} 条。"
             )
 
             for year in (today.year - 1, today.year):
