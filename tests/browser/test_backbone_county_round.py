@@ -133,6 +133,12 @@ def test_district_runs_a_county_round_from_opening_to_award(page, users, applica
         expect(page.locator("#entries")).to_contain_text("2031-11-30")
         page.screenshot(path=str(SCREENSHOTS / "browser-backbone-county-awarded.png"), full_page=True)
 
+        # The roster shows the new entry.
+        page.get_by_role("navigation").get_by_role("link", name="骨干名册").click()
+        row = page.locator("tr", has_text="赵语文")
+        expect(row).to_contain_text("2026XG0001")
+        expect(row).to_contain_text("有效")
+
     entry = RosterEntry.objects.get()
     assert (entry.teacher.name, entry.tier, entry.type, entry.status) == ("赵语文", "县级", "骨干教师", "active")
     assert Application.objects.get(teacher__name="孙数学").outcome_note == "培养期满考核不合格"
