@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from bureau import scoping
 from bureau.admin_base import BureauEditsAdmin, EventInline, RecordAdmin
-from bureau.services import ApplicationError
+from bureau.services import ApplicationError, audit
 
 from . import roster, rules, services
 from .models import (
@@ -96,9 +96,38 @@ class RosterEntryAdmin(admin.ModelAdmin):
         self._assess(request, queryset, False)
 
 
+class RoundQuotaFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        round_district = getattr(self.instance, "district_id", None)
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            if data.get("district") is None and not (data.get("subject") or "").strip():
+                raise forms.ValidationError("每条名额须指定区县或学科。")
+            if round_district and data.get("district") is not None and data["district"].pk != round_district:
+                raise forms.ValidationError("县级评选的名额只能分配给本区县。")
+
+
+def _round_still_open(obj) -> bool:
+    """Terms and quotas of a round are fixed once its notice starts (BB-3: every later step relies on them)."""
+    return obj is None or obj.status == "open"
+
+
 class RoundQuotaInline(admin.TabularInline):
     model = RoundQuota
+    formset = RoundQuotaFormSet
     extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return _round_still_open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _round_still_open(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _round_still_open(obj) and super().has_delete_permission(request, obj)
 
 
 class RoundEventInline(EventInline):
@@ -138,14 +167,16 @@ class SelectionRoundAdmin(admin.ModelAdmin):
         return scoping.role_of(request.user) == "bureau"
 
     def has_change_permission(self, request, obj=None):
-        return scoping.role_of(request.user) == "bureau"
+        return scoping.role_of(request.user) == "bureau" and _round_still_open(obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            audit(action="backbone.round.changed", actor=request.user, obj=obj, fields=form.changed_data)
+            return
         created = services.round_open(year=obj.year, tier=obj.tier, type_=obj.type, places=obj.places,
                                       school_limit=obj.school_limit, district=obj.district,
                                       notice_working_days=obj.notice_working_days, actor=request.user)

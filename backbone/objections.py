@@ -11,7 +11,15 @@ from bureau.services import ApplicationError, audit, event_record
 from bureau.workflow import transition_guard
 
 from . import rules
-from .models import Application, ApplicationEvent, ApplicationStatus, Objection, ObjectionFinding, RoundStatus
+from .models import (
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    Objection,
+    ObjectionFinding,
+    RoundStatus,
+    SelectionRound,
+)
 from .services import APPLICATION_REFUSAL, runs_round
 
 TEXT_MAX = 1000
@@ -34,6 +42,10 @@ def _clean(text: str, contact: str) -> tuple[str, str]:
 
 
 def _locked(application: Application) -> Application:
+    """The round row first, then the application (the order every round step keeps), so an objection and
+    a shortlist or award of the same round take turns: none is awarded past an objection just recorded."""
+    round_id = Application.objects.values_list("round_id", flat=True).get(pk=application.pk)
+    SelectionRound.objects.select_for_update().get(pk=round_id)
     return Application.objects.select_for_update().select_related("round", "teacher").get(pk=application.pk)
 
 

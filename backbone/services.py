@@ -10,13 +10,14 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from bureau.choices import Role
 from bureau.models import District
 from bureau.scoping import own_teacher, role_of
 from bureau.services import ApplicationError, audit, event_record
 from bureau.workflow import Transition, transition_guard
-from training.certificates import certificate_for_title
+from training.certificates import certificate_end_early, certificate_for_title
 
 from . import rules
 from .models import (
@@ -168,11 +169,15 @@ def application_recommend(*, application: Application, recommend: bool, actor, n
 
 
 @transaction.atomic
-def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor) -> SelectionRound:
+def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor,
+                       today: dt.date | None = None) -> SelectionRound:
     """公示: the recommended candidates are published for the notice period (working days of the State
-    Council's calendar, BB-3 amended)."""
+    Council's calendar, BB-3 amended). It starts today or later: a notice dated in the past would end
+    before anyone could read it or object."""
     runs_round(actor, round_, "发布公示")
     round_, step = _round_step(round_, "start_notice")
+    if starts_on < (today or timezone.localdate()):
+        raise ApplicationError("公示开始日期不能早于今天。")
     if not round_.applications.filter(status=ApplicationStatus.RECOMMENDED).exists():
         raise ApplicationError("还没有学校推荐的候选人。")
     previous, round_.status = round_.status, step.to_state
@@ -257,7 +262,7 @@ def review_select(*, round_: SelectionRound, actor, scores: dict[int, Decimal] |
     round_, step = _round_step(round_, "select")
     shortlist, not_select = rules.APPLICATION_TRANSITIONS["shortlist"], rules.APPLICATION_TRANSITIONS["not_select"]
     candidates = list(round_.applications.filter(status__in=shortlist.from_states & not_select.from_states)
-                      .select_related("teacher__school").prefetch_related("objections").order_by("pk"))
+                      .select_related("teacher", "school").prefetch_related("objections").order_by("pk"))
     held = held_by_objection(candidates)
     if held:
         raise ApplicationError(f"公示异议尚未处理（{_names(held)}），处理后才能确定入围名单。")
@@ -266,7 +271,7 @@ def review_select(*, round_: SelectionRound, actor, scores: dict[int, Decimal] |
         raise ApplicationError(f"请先为每位候选人评分（未评分：{_names(unscored)}）。")
     quotas = [rules.Quota(q.district_id, q.subject, q.places) for q in round_.quotas.all()]
     result = rules.shortlist(
-        [rules.Scored(a.pk, a.score, a.teacher.school.district_id, a.teacher.subject) for a in candidates],
+        [rules.Scored(a.pk, a.score, a.school.district_id, a.teacher.subject) for a in candidates],
         places=round_.places, quotas=quotas)
     if result.tied:
         tied = [a for a in candidates if a.pk in result.tied]
@@ -324,6 +329,8 @@ def _end_current_title(*, teacher, tier: str, type_: str, awarded_on: dt.date, n
         old.status, old.allowance = rules.ROSTER_TRANSITIONS[action].to_state, False
         old.ended_on = None if action == "lapse" else awarded_on
         old.save(update_fields=["status", "allowance", "ended_on"])
+        if action == "reaward" and old.certificate_id:
+            certificate_end_early(certificate_id=old.certificate_id, ends_on=awarded_on)
         reason = f"{old.expires_on:%Y-%m-%d} 到期" if action == "lapse" else f"重新认定（新证书 {new_no}）"
         event_record(RosterEvent, obj=old, action=action, from_state=previous, to_state=old.status, actor=actor,
                      reason=reason)
@@ -339,6 +346,8 @@ def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[R
     unassessed = list(round_.applications.filter(status=ApplicationStatus.TRAINEE).select_related("teacher"))
     if unassessed:
         raise ApplicationError(f"还有培养对象未登记培养考核（{_names(unassessed)}）。")
+    if round_.notice_ends_on and awarded_on <= round_.notice_ends_on:
+        raise ApplicationError(f"认定日期应在公示期（至 {round_.notice_ends_on:%Y-%m-%d}）结束之后。")
     award = rules.APPLICATION_TRANSITIONS["award"]
     passed = list(round_.applications.filter(status__in=award.from_states).select_related("teacher")
                   .prefetch_related("objections").order_by("pk"))
@@ -346,7 +355,9 @@ def round_award(*, round_: SelectionRound, awarded_on: dt.date, actor) -> list[R
     if held:
         raise ApplicationError(f"公示异议尚未处理（{_names(held)}），处理后才能认定。")
     entries = []
-    prefix = f"{round_.year}{TIER_CODE[round_.tier]}{TYPE_CODE[round_.type]}"
+    # County rounds of several districts award at once: the district's code keeps their numbers apart.
+    district = round_.district.code if round_.district_id else ""
+    prefix = f"{round_.year}{TIER_CODE[round_.tier]}{district}{TYPE_CODE[round_.type]}"
     issued = RosterEntry.objects.filter(certificate_no__startswith=prefix).count()
     for application in passed:
         issued += 1

@@ -15,13 +15,13 @@ from django_ratelimit.decorators import ratelimit
 from bureau.choices import Role
 from bureau.params import year_param
 from bureau.permissions import role_required
-from bureau.scoping import own_teacher, profile_of, role_of
+from bureau.scoping import own_teacher, profile_of
 from bureau.services import ApplicationError
 from bureau.spreadsheets import SheetSpec, write_workbook
 
 from .models import Application, ApplicationStatus, RosterEntry, RoundStatus, SelectionRound
 from .objections import CONTACT_MAX, TEXT_MAX, objection_submit
-from .selectors import check_teacher, open_rounds_for, plan_vs_roster
+from .selectors import check_teacher, open_rounds_for, plan_vs_roster, rounds_seen_by
 from .services import application_apply, application_recommend
 
 NOTICE_STATES = [RoundStatus.NOTICE, RoundStatus.REVIEW, RoundStatus.TRAINING, RoundStatus.AWARDED]
@@ -84,7 +84,7 @@ def notice(request, pk: int):
     only bureau and district staff and auditors still see the list (personal data is not public forever)."""
     round_ = get_object_or_404(SelectionRound.objects.select_related("district"), pk=pk, status__in=NOTICE_STATES)
     ended = round_.notice_ends_on is not None and timezone.localdate() > round_.notice_ends_on
-    if ended and role_of(request.user) not in (Role.BUREAU, Role.DISTRICT, Role.AUDITOR):
+    if ended and not rounds_seen_by(request.user).filter(pk=round_.pk).exists():
         return render(request, "backbone/notice_ended.html", {"round": round_}, status=410)
     listed = (
         round_.applications.exclude(status__in=NOT_LISTED)

@@ -214,7 +214,7 @@ def _round_make(w) -> SelectionRound:
 def _round_run(w, round_, action):
     bureau = w["users"]["bureau"]
     if action == "start_notice":
-        backbone.round_start_notice(round_=round_, starts_on=TODAY, actor=bureau)
+        backbone.round_start_notice(round_=round_, starts_on=TODAY, today=TODAY, actor=bureau)
     elif action == "start_review":
         backbone.round_start_review(round_=round_, today=TODAY, actor=bureau)
     elif action == "select":

@@ -70,6 +70,12 @@ def certificate_for_title(*, teacher, title: str, completed_on, expires_on) -> C
     return _issue(teacher=teacher, title=title, completed_on=completed_on, expires_on=expires_on)
 
 
+def certificate_end_early(*, certificate_id: int, ends_on) -> int:
+    """A title certificate superseded before its expiry (a re-award, BB-5) ends on that day: its expiry is
+    brought forward, so verification shows the date it stopped counting; 0 when nothing was later."""
+    return Certificate.objects.filter(pk=certificate_id, expires_on__gt=ends_on).update(expires_on=ends_on)
+
+
 def certificate_revoke(*, certificate_id: int, reason: str) -> int:
     """Revoke a valid certificate (it stays on the register as 已撤销); 0 when it was not valid."""
     return Certificate.objects.filter(pk=certificate_id, status=CertificateStatus.VALID).update(

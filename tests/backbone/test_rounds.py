@@ -39,7 +39,7 @@ def candidate(round_, school, staff_no, name, subject="语文", score=None):
 
 
 def to_review(round_, actor):
-    services.round_start_notice(round_=round_, starts_on=NOTICE_FROM, actor=actor)
+    services.round_start_notice(round_=round_, starts_on=NOTICE_FROM, today=NOTICE_FROM, actor=actor)
     services.round_start_review(round_=round_, today=AFTER_NOTICE, actor=actor)
 
 
@@ -88,11 +88,11 @@ def test_a_district_runs_only_its_own_rounds(users, city):
                                 actor=users["bureau"])
     candidate(other, city["schools"][2], "X1", "甲")
     with pytest.raises(ApplicationError, match="只有组织本次评选的教育局"):
-        services.round_start_notice(round_=other, starts_on=NOTICE_FROM, actor=users["district"])
+        services.round_start_notice(round_=other, starts_on=NOTICE_FROM, today=NOTICE_FROM, actor=users["district"])
     city_round = services.round_open(year=2026, tier="市级", type_="骨干教师", places=1, actor=users["bureau"])
     candidate(city_round, city["schools"][0], "X2", "乙")
     with pytest.raises(ApplicationError, match="只有组织本次评选的教育局"):
-        services.round_start_notice(round_=city_round, starts_on=NOTICE_FROM, actor=users["district"])
+        services.round_start_notice(round_=city_round, starts_on=NOTICE_FROM, today=NOTICE_FROM, actor=users["district"])
     assert SelectionRound.objects.filter(status=RoundStatus.OPEN).count() == 2
 
 
@@ -192,7 +192,7 @@ def test_score_sheet_import_validates_every_row(users, city):
 def noticed(users, city):
     round_ = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, actor=users["district"])
     people = [candidate(round_, city["schools"][0], f"C{i}", f"候{i}") for i in range(3)]
-    services.round_start_notice(round_=round_, starts_on=NOTICE_FROM, actor=users["district"])
+    services.round_start_notice(round_=round_, starts_on=NOTICE_FROM, today=NOTICE_FROM, actor=users["district"])
     return round_, people
 
 
@@ -316,6 +316,9 @@ def test_bb5_reaward_before_expiry_ends_the_old_entry_and_starts_five_new_years(
     assert (event.from_state, event.to_state, event.actor, event.reason) == (
         "active", "reawarded", users["bureau"], f"重新认定（新证书 {new.certificate_no}）")
     assert RosterEntry.objects.filter(teacher=teacher, status="active").get() == new
+    # The old title's certificate stops counting on the re-award day; the new one runs five years.
+    old.certificate.refresh_from_db()
+    assert (old.certificate.expires_on, new.certificate.expires_on) == (dt.date(2026, 12, 20), dt.date(2031, 12, 20))
 
 
 def test_bb5_reaward_of_one_holder_does_not_undo_the_rest_of_the_award(users, city):
@@ -357,3 +360,39 @@ def test_objection_rows_keep_their_hold_in_the_database(users, noticed):
     _, (a, _, _) = noticed
     with pytest.raises(IntegrityError), transaction.atomic():
         Objection.objects.create(application=a, text="x", finding="upheld", resolution="")
+
+
+def test_bb3_a_notice_cannot_start_in_the_past(users, city):
+    """A backdated notice would end before anyone could read it or object."""
+    round_ = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, district=city["districts"][0],
+                                 actor=users["district"])
+    with pytest.raises(ApplicationError, match="不能早于今天"):
+        services.round_start_notice(round_=round_, starts_on=dt.date(2026, 3, 1), today=dt.date(2026, 3, 2),
+                                    actor=users["district"])
+
+
+def test_bb3_quotas_count_the_district_of_the_school_that_recommended(users, city):
+    """A candidate who moves school during the round still counts against the district that put them up."""
+    from bureau.models import Teacher
+
+    round_ = services.round_open(year=2026, tier="市级", type_="骨干教师", places=2, actor=users["bureau"],
+                                 quotas=[(city["districts"][0], "", 1), (city["districts"][1], "", 1)])
+    a = candidate(round_, city["schools"][0], "Q0", "候0")
+    b = candidate(round_, city["schools"][1], "Q1", "候1")
+    c = candidate(round_, city["schools"][2], "Q2", "候2")
+    to_review(round_, users["bureau"])
+    Teacher.objects.filter(pk=b.teacher_id).update(school=city["schools"][2])  # moved to the other district
+    chosen = services.review_select(round_=round_, scores={a.pk: D("90"), b.pk: D("85"), c.pk: D("70")},
+                                    actor=users["bureau"])
+    assert [x.pk for x in chosen] == [a.pk, c.pk]
+
+
+def test_after_the_notice_a_district_sees_only_its_own_county_rounds_list(client, users, city):
+    other = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, district=city["districts"][1],
+                                actor=users["bureau"])
+    SelectionRound.objects.filter(pk=other.pk).update(status=RoundStatus.REVIEW, notice_starts_on=dt.date(2026, 1, 5),
+                                                       notice_ends_on=dt.date(2026, 1, 9))
+    client.force_login(users["district"])
+    assert client.get(f"/backbone/notice/{other.pk}/").status_code == 410
+    client.force_login(users["bureau"])
+    assert client.get(f"/backbone/notice/{other.pk}/").status_code == 200

@@ -136,7 +136,7 @@ def test_district_runs_a_county_round_from_opening_to_award(page, users, applica
         # The roster shows the new entry.
         page.get_by_role("navigation").get_by_role("link", name="骨干名册").click()
         row = page.locator("tr", has_text="赵语文")
-        expect(row).to_contain_text("2026XG0001")
+        expect(row).to_contain_text("2026XD1G0001")
         expect(row).to_contain_text("有效")
 
     entry = RosterEntry.objects.get()
