@@ -1,5 +1,6 @@
 """Admin for projects, enrolments and results; writes go through training.services."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
@@ -14,7 +15,14 @@ from bureau.services import ApplicationError
 from .imports import ProjectImporter, ResultImporter, ShareImporter
 from .models import Attendance, Enrolment, EnrolmentEvent, Project, ProjectEvent, Result, Session, SurveyResponse
 from .organisers import may_create_projects, may_organise, organised_projects
-from .projects import EDITABLE_STATES, project_audience_settle, project_create, project_update
+from .projects import (
+    EDITABLE_STATES,
+    project_audience_settle,
+    project_create,
+    project_fields_check,
+    project_owner_set,
+    project_update,
+)
 from .projects import FIELDS as PROJECT_FIELDS
 from .selectors import project_statistics
 from .services import enrolment_transition, project_transition, result_record
@@ -78,17 +86,40 @@ class ProjectAdmin(GuardedHistoryAdmin):
         return may_create_projects(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
+        """Terms change only while a draft or published (training.projects): a project under way opens
+        read-only rather than with a save button that could only be refused."""
         if not may_create_projects(request.user) or not super().has_change_permission(request, obj):
             return False
-        return obj is None or may_organise(request.user, obj)
+        return obj is None or (may_organise(request.user, obj) and obj.status in EDITABLE_STATES)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        actor = request.user
+
+        class CheckedForm(form):
+            """The service's checks run as form validation, so a mistake shows beside the form."""
+
+            def clean(self):
+                data = super().clean()
+                fields = {name: data.get(name, getattr(self.instance, name, None)) for name in PROJECT_FIELDS}
+                try:
+                    project_fields_check(fields, actor=actor)
+                    if data.get("owner_district") is not None and data.get("owner_school") is not None:
+                        raise ApplicationError("主办区县和主办学校只能指定一个。")
+                except ApplicationError as exc:
+                    raise forms.ValidationError(str(exc)) from exc
+                return data
+
+        return CheckedForm
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        fixed = ["statistics", "status", "owner_district", "owner_school"]
+        # The minimum attendance rate is set on the project's sessions page (audited there).
+        fixed = ["statistics", "status", "min_attendance_rate"]
         if scoping.role_of(request.user) != Role.BUREAU:
-            fixed.append("level")
+            fixed += ["level", "owner_district", "owner_school"]
         if obj is not None and obj.status not in EDITABLE_STATES:
             fixed += [f for f in PROJECT_FIELDS if f not in fixed] + ["target_districts", "issues_certificates",
                                                                       "shares_release_on"]
@@ -111,6 +142,12 @@ class ProjectAdmin(GuardedHistoryAdmin):
             raise PermissionDenied(str(exc)) from exc
         extra = {name: getattr(obj, name) for name in ("issues_certificates", "shares_release_on")}
         Project.objects.filter(pk=saved.pk).update(**extra)
+        if scoping.role_of(request.user) == Role.BUREAU:
+            try:
+                project_owner_set(project=saved, actor=request.user, owner_district=obj.owner_district,
+                                  owner_school=obj.owner_school)
+            except ApplicationError as exc:
+                self.message_user(request, f"主办单位未更改：{exc}", messages.WARNING)
         obj.pk, obj._state.adding = saved.pk, False
         obj.refresh_from_db()
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,8 +23,9 @@ from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError
 from bureau.spreadsheets import SheetSpec, write_workbook
 
+from .attendance import with_attendance
 from .calendar import enrolment_calendar
-from .models import Enrolment, EnrolmentState, Project, Session
+from .models import Enrolment, EnrolmentState, Project
 from .organisers import may_organise, organised_projects
 from .services import enrolment_apply, enrolment_transition
 
@@ -199,9 +200,8 @@ def project_roster(request, pk: int):
     rows = roster_rows(request.user, project)
     if rows is None:
         raise Http404
-    sessions = Session.objects.filter(project=project).count()
-    rows = (rows.select_related("teacher__school__district", "result")
-            .annotate(present=Count("attendance", filter=Q(attendance__present=True, attendance__session__project=project)))
+    # 出勤率 as on the attendance pages: sessions present ÷ sessions held so far (training.attendance).
+    rows = (with_attendance(rows.select_related("teacher__school__district", "result"), today=timezone.localdate())
             .order_by("teacher__school__code", "teacher__staff_no"))
 
     def out():
@@ -209,7 +209,7 @@ def project_roster(request, pk: int):
             t = e.teacher
             result = getattr(e, "result", None)
             yield [t.staff_no, t.name, t.school.name, t.school.district.name, t.subject, t.title, e.get_state_display(),
-                   timezone.localtime(e.created_at).date(), round(e.present / sessions, 4) if sessions else None,
+                   timezone.localtime(e.created_at).date(), round(e.sessions_present / e.sessions_held, 4) if e.sessions_held else None,
                    result.grade if result else ""]
 
     buffer = io.BytesIO()

@@ -162,3 +162,31 @@ def school_project_miss(project: Project, teacher) -> str | None:
     if project.owner_school_id and project.owner_school_id != teacher.school_id:
         return "本项目为校本研修，仅面向主办学校的教师。"
     return None
+
+
+@transaction.atomic
+def project_owner_set(*, project: Project, actor, owner_district=None, owner_school=None) -> Project:
+    """Bureau staff hand a project to the unit that runs it (a 县培 to its district, a 校本 to its school),
+    or take it back (neither). Recorded like every change of a project."""
+    if role_of(actor) != Role.BUREAU:
+        raise ApplicationError("只有市教育局可以指定项目的主办单位。")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if owner_district is not None and owner_school is not None:
+        raise ApplicationError("主办区县和主办学校只能指定一个。")
+    if owner_district is not None and project.level != Level.COUNTY:
+        raise ApplicationError("只有县培项目可以交由区县主办。")
+    if owner_school is not None and project.level != Level.SCHOOL:
+        raise ApplicationError("只有校本项目可以交由学校主办。")
+    wanted = (getattr(owner_district, "pk", None), getattr(owner_school, "pk", None))
+    if wanted == (project.owner_district_id, project.owner_school_id):
+        return project
+    project.owner_district_id, project.owner_school_id = wanted
+    project.save(update_fields=["owner_district", "owner_school", "updated_at"])
+    unit = owner_district.name if owner_district else owner_school.name if owner_school else "市教育局"
+    event_record(ProjectEvent, obj=project, action="update", from_state=project.status, to_state=project.status,
+                 actor=actor, reason=f"主办单位改为{unit}")
+    audit(action="training.project.owner_set", actor=actor, obj=project, owner_district=wanted[0],
+          owner_school=wanted[1])
+    if owner_district is not None or owner_school is not None:
+        project_audience_settle(project=project, actor=actor)
+    return project

@@ -48,13 +48,18 @@ def share_set(*, project: Project, seats: int, actor, district: District | None 
             raise ApplicationError("学校名额由区县教育局分配。")
         if role == Role.DISTRICT and profile_of(actor).district_id != school.district_id:
             raise ApplicationError("只能分配本区县学校的名额。")
-        parent = ProjectShare.objects.filter(project=project, district_id=school.district_id).first()
-        if parent is None:
-            raise ApplicationError("该区县尚未分到名额，请先由主办单位分配区县名额。")
         others = ProjectShare.objects.filter(project=project, school__district_id=school.district_id).exclude(school=school)
         parts = list(others.values_list("seats", flat=True)) + [seats]
-        if not rules.shares_fit(parts=parts, whole=parent.seats):
-            raise ApplicationError(f"各校名额合计 {sum(parts)} 超过本区县名额 {parent.seats}。")
+        if project.owner_district_id == school.district_id:
+            # The district's own 县培 project: its schools split the project's seats directly.
+            if not rules.shares_fit(parts=parts, whole=project.capacity):
+                raise ApplicationError(f"各校名额合计 {sum(parts)} 超过项目名额 {project.capacity}。")
+        else:
+            parent = ProjectShare.objects.filter(project=project, district_id=school.district_id).first()
+            if parent is None:
+                raise ApplicationError("该区县尚未分到名额，请先由主办单位分配区县名额。")
+            if not rules.shares_fit(parts=parts, whole=parent.seats):
+                raise ApplicationError(f"各校名额合计 {sum(parts)} 超过本区县名额 {parent.seats}。")
         used = _approved(project, teacher__school=school)
         unit = {"school": school}
     if seats < used:
@@ -91,9 +96,9 @@ def share_miss(*, project: Project, teacher, today: dt.date) -> str | None:
     if school_share is not None and not rules.seat_free(used=_approved(project, teacher__school_id=teacher.school_id),
                                                         share=school_share.seats):
         return f"本校名额（{school_share.seats} 个）已用完。"
-    if district_share is None:
+    if district_share is None and project.owner_district_id != teacher.school.district_id:
         return "本区县没有分到该项目的名额。"
-    if not rules.seat_free(used=_approved(project, teacher__school__district_id=teacher.school.district_id),
+    if district_share is not None and not rules.seat_free(used=_approved(project, teacher__school__district_id=teacher.school.district_id),
                            share=district_share.seats):
         return f"本区县名额（{district_share.seats} 个）已用完。"
     if school_share is None and ProjectShare.objects.filter(

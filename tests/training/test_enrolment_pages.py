@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.factories import TeacherFactory
@@ -267,7 +268,10 @@ def test_roster_rows_attendance_result_and_no_id_numbers(client, users, city):
     client.force_login(users["bureau"])
     _, sheet = roster(client, project)
     assert [r[8] for r in sheet.iter_rows(min_row=2, values_only=True)] == [None, None]  # no sessions: blank
-    sessions = [Session.objects.create(project=project, held_on=dt.date(2026, 12, d)) for d in (1, 2, 3, 4)]
+    # Four sessions held (before today) and one still to come, which the rate does not count yet.
+    today = timezone.localdate()
+    sessions = [Session.objects.create(project=project, held_on=today - dt.timedelta(days=d)) for d in (4, 3, 2, 1)]
+    Session.objects.create(project=project, held_on=today + dt.timedelta(days=3))
     for s in sessions[:3]:
         Attendance.objects.create(session=s, enrolment=e1, present=True)
     Attendance.objects.create(session=sessions[3], enrolment=e1, present=False)

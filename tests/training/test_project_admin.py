@@ -103,3 +103,37 @@ def test_district_approves_its_teachers_enrolment_with_the_admin_action(client, 
                 {"action": "approve_selected", "_selected_action": [enrolment.pk]})
     enrolment.refresh_from_db()
     assert enrolment.state == "approved"
+
+
+def test_a_mistake_in_the_admin_form_shows_beside_the_form_not_as_403(client, users, city):
+    client.force_login(users["district"])
+    response = client.post(reverse("admin:training_project_add"), admin_add_data(end_on="2027-02-01"))
+    assert response.status_code == 200
+    assert "结束日期：不能早于开始日期。" in response.content.decode()
+    assert not Project.objects.filter(code="A1").exists()
+
+
+def test_a_running_project_opens_read_only_in_the_admin(client, users, owned):
+    Project.objects.filter(pk=owned["X1"].pk).update(status="running")
+    client.force_login(users["district"])
+    url = reverse("admin:training_project_change", args=[owned["X1"].pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert 'name="_save"' not in response.content.decode()
+    assert client.post(url, admin_add_data(code="X1")).status_code == 403  # no change permission, nothing saved
+    assert Project.objects.get(pk=owned["X1"].pk).name == "研修"
+
+
+def test_bureau_hands_a_county_project_to_its_district_in_the_admin(client, users, city, owned):
+    d1 = city["districts"][0]
+    project = make_project("X9", level="县培")
+    client.force_login(users["bureau"])
+    response = client.post(reverse("admin:training_project_change", args=[project.pk]),
+                           admin_add_data(code="X9", level="县培", owner_district=str(d1.pk)))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    project.refresh_from_db()
+    assert project.owner_district == d1
+    assert ProjectEvent.objects.filter(project=project, reason="主办单位改为城东区").exists()
+    from training.organisers import may_organise
+
+    assert may_organise(users["district"], project)

@@ -40,6 +40,24 @@ def test_district_shares_never_exceed_capacity(users, city):
     share_set(project=project, district=d2, seats=4, actor=users["bureau"])  # exactly the capacity
 
 
+def test_a_district_splits_its_own_county_project_among_its_schools(users, city):
+    """A district is the organiser of its 县培 project: its schools share the project's seats directly."""
+    d1 = city["districts"][0]
+    s1, s2 = city["schools"][:2]
+    project = make_project(level="县培", owner_district=d1, capacity=3)
+    share_set(project=project, school=s1, seats=1, actor=users["district"])
+    share_set(project=project, school=s2, seats=2, actor=users["district"])  # exactly the capacity
+    with pytest.raises(ApplicationError, match="各校名额合计 4 超过项目名额 3"):
+        share_set(project=project, school=s2, seats=3, actor=users["district"])
+    t1, t2 = city["teachers"][:2]
+    other = TeacherFactory(school=s1)
+    enrolment_transition(enrolment=school_approved(project, t1), action="approve", actor=users["district"], today=TODAY)
+    with pytest.raises(ApplicationError, match="本校名额（1 个）已用完"):
+        enrolment_transition(enrolment=school_approved(project, other), action="approve", actor=users["district"],
+                             today=TODAY)
+    enrolment_transition(enrolment=school_approved(project, t2), action="approve", actor=users["district"], today=TODAY)
+
+
 def test_school_shares_never_exceed_the_district_share(users, city):
     project = make_project()
     d1 = city["districts"][0]
