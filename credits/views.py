@@ -115,7 +115,8 @@ def hours(request):
             messages.success(request, "已提交，等待校长审核。")
             return redirect("credits:hours")
     submissions = HoursSubmission.objects.filter(teacher=teacher).select_related("decided_by")
-    return render(request, "credits/hours.html", {"form": form, "submissions": submissions})
+    return render(request, "credits/hours.html", {"form": form, "submissions": submissions,
+                                                  "policy": policy_for(timezone.localdate().year)})
 
 
 @role_required(Role.PRINCIPAL)

@@ -69,6 +69,7 @@ def test_cr10_the_limit_is_the_policy_of_the_day_s_year(users, city):
 
 def test_cr10_the_hours_form_shows_the_reason(client, users, city):
     client.force_login(users["teacher"])
+    assert "不能超过 8 学时；自主研修（师本）每年最多计入 24 学分" in client.get(reverse("credits:hours")).content.decode()
     data = {"kind": "self_study", "title": "读书", "studied_on": "2026-10-09", "theme": "其他", "evidence": "读书笔记"}
     assert client.post(reverse("credits:hours"), {**data, "hours": "5"}).status_code == 302
     page = client.post(reverse("credits:hours"), {**data, "hours": "4"}).content.decode()
