@@ -9,7 +9,7 @@ from bureau import scoping
 from bureau.admin_base import BureauEditsAdmin, EventInline, RecordAdmin
 from bureau.services import ApplicationError
 
-from . import services
+from . import roster, rules, services
 from .models import (
     Application,
     ApplicationEvent,
@@ -56,7 +56,7 @@ class RosterEventInline(EventInline):
 
 @admin.register(RosterEntry)
 class RosterEntryAdmin(admin.ModelAdmin):
-    list_display = ["teacher", "tier", "type", "certificate_no", "awarded_on", "expires_on", "status", "allowance"]
+    list_display = ["teacher", "tier", "type", "certificate_no", "awarded_on", "expires_on", "status", "ended_on", "allowance"]
     list_filter = ["tier", "type", "status", "allowance"]
     search_fields = ["teacher__staff_no", "teacher__name", "certificate_no"]
     list_select_related = ["teacher"]
@@ -79,7 +79,7 @@ class RosterEntryAdmin(admin.ModelAdmin):
         year = timezone.localdate().year
         for entry in queryset:
             try:
-                services.assessment_record(entry=entry, year=year, passed=passed, actor=request.user)
+                roster.assessment_record(entry=entry, year=year, passed=passed, actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{entry}：{exc}", messages.WARNING)
 
@@ -105,11 +105,32 @@ class RoundEventInline(EventInline):
     model = RoundEvent
 
 
+class SelectionRoundForm(forms.ModelForm):
+    class Meta:
+        model = SelectionRound
+        fields = ["year", "tier", "type", "district", "places", "school_limit", "notice_working_days"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk and data.get("tier"):
+            problem = rules.round_owner_problem(tier=data["tier"], has_district=data.get("district") is not None)
+            if problem:
+                raise forms.ValidationError(problem)
+        return data
+
+
 @admin.register(SelectionRound)
 class SelectionRoundAdmin(admin.ModelAdmin):
-    list_display = ["year", "tier", "type", "places", "school_limit", "status", "notice_starts_on", "notice_ends_on"]
-    list_filter = ["year", "tier", "type", "status"]
+    """Rounds are run on the round pages (评选组织); the admin keeps the record and the bureau's actions."""
+
+    form = SelectionRoundForm
+    list_display = ["year", "tier", "type", "district", "places", "school_limit", "status", "notice_starts_on",
+                    "notice_ends_on"]
+    list_filter = ["year", "tier", "type", "status", "district"]
     readonly_fields = ["status", "notice_starts_on", "notice_ends_on", "opened_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + (["district", "tier"] if obj is not None else [])
     inlines = [RoundQuotaInline, RoundEventInline]
     actions = ["start_notice", "start_review", "award_today"]
 
@@ -126,7 +147,8 @@ class SelectionRoundAdmin(admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         created = services.round_open(year=obj.year, tier=obj.tier, type_=obj.type, places=obj.places,
-                                      school_limit=obj.school_limit, actor=request.user)
+                                      school_limit=obj.school_limit, district=obj.district,
+                                      notice_working_days=obj.notice_working_days, actor=request.user)
         obj.pk = created.pk
         obj._state.adding = False
 
@@ -163,7 +185,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_display = ["round", "teacher", "school", "status", "score", "created_at"]
     list_filter = ["round", "status"]
     search_fields = ["teacher__staff_no", "teacher__name"]
-    readonly_fields = ["round", "teacher", "school", "status", "score"]
+    readonly_fields = ["round", "teacher", "school", "status", "score", "outcome_note"]
     inlines = [ApplicationEventInline]
 
     def get_queryset(self, request):
@@ -177,9 +199,14 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(BureauEditsAdmin):
-    list_display = ["application", "text", "resolution", "recorded_by", "created_at"]
-    raw_id_fields = ["application"]
+class ObjectionAdmin(RecordAdmin):
+    """Objections are recorded and resolved on the round page (the services keep the hold and the record)."""
+
+    list_display = ["application", "text", "finding", "resolution", "recorded_by", "created_at", "resolved_by"]
+    list_filter = ["finding"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(application__teacher__in=scoping.visible_teachers(request.user))
 
 
 @admin.register(Assessment)
@@ -202,7 +229,7 @@ class MentoringPairForm(forms.ModelForm):
         data = super().clean()
         if not self.instance.pk and data.get("mentor") and data.get("mentee") and data.get("started_on"):
             try:
-                services.mentoring_check(mentor=data["mentor"], mentee=data["mentee"], on=data["started_on"])
+                roster.mentoring_check(mentor=data["mentor"], mentee=data["mentee"], on=data["started_on"])
             except ApplicationError as exc:
                 raise forms.ValidationError(str(exc)) from None
         return data
@@ -222,7 +249,7 @@ class MentoringPairAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        pair = services.mentoring_pair(mentor=obj.mentor, mentee=obj.mentee, started_on=obj.started_on,
+        pair = roster.mentoring_pair(mentor=obj.mentor, mentee=obj.mentee, started_on=obj.started_on,
                                        actor=request.user)
         obj.pk = pair.pk
         obj._state.adding = False

@@ -70,6 +70,7 @@ class EntryStatus(models.TextChoices):
     ACTIVE = "active", "有效"
     REVOKED = "revoked", "已撤销"
     LAPSED = "lapsed", "已到期"
+    REAWARDED = "reawarded", "已重新认定"
 
 
 class RosterEntry(models.Model):
@@ -81,7 +82,9 @@ class RosterEntry(models.Model):
     certificate_no = models.CharField("证书编号", max_length=40, unique=True, validators=[validate_no_control_characters])
     awarded_on = models.DateField("认定日期")
     expires_on = models.DateField("有效期至")
-    status = models.CharField("状态", max_length=8, choices=EntryStatus.choices, default=EntryStatus.ACTIVE)
+    status = models.CharField("状态", max_length=16, choices=EntryStatus.choices, default=EntryStatus.ACTIVE)
+    ended_on = models.DateField("提前结束日期", null=True, blank=True,
+                                help_text="重新认定（BB-5）时为新称号的认定日期")
     allowance = models.BooleanField("享受津贴", default=True)
     school_at_award = models.ForeignKey("bureau.School", verbose_name="认定时学校", on_delete=models.PROTECT,
                                         related_name="+")
@@ -145,6 +148,8 @@ class SelectionRound(models.Model):
     year = models.PositiveIntegerField("年度")
     tier = models.CharField("层级", max_length=4, choices=Tier.choices)
     type = models.CharField("类别", max_length=8, choices=Type.choices)
+    district = models.ForeignKey(District, verbose_name="组织区县", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="backbone_rounds", help_text="县级评选由该区县组织；空为市教育局组织")
     places = models.PositiveIntegerField("认定名额")
     school_limit = models.PositiveSmallIntegerField("每校推荐名额", default=2)
     status = models.CharField("状态", max_length=10, choices=RoundStatus.choices, default=RoundStatus.OPEN)
@@ -158,6 +163,8 @@ class SelectionRound(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "评选批次"
         ordering = ["-year", "tier", "type"]
+        constraints = [models.CheckConstraint(condition=Q(district__isnull=True) | Q(tier="县级"),
+                                              name="round_district_only_county")]
 
     def __str__(self):
         return f"{self.year}年{self.tier}{self.type}评选"
@@ -191,8 +198,11 @@ class ApplicationStatus(models.TextChoices):
     APPLIED = "applied", "已申报"
     RECOMMENDED = "recommended", "学校推荐"
     NOT_RECOMMENDED = "not_recommended", "学校未推荐"
-    SHORTLISTED = "shortlisted", "评审入围"
+    TRAINEE = "trainee", "培养对象"
     NOT_SELECTED = "not_selected", "未入选"
+    PASSED = "passed", "培养合格"
+    DROPPED = "dropped", "培养淘汰"
+    DISQUALIFIED = "disqualified", "异议成立，取消资格"
     AWARDED = "awarded", "已认定"
 
 
@@ -202,6 +212,8 @@ class Application(models.Model):
     school = models.ForeignKey("bureau.School", verbose_name="学校", on_delete=models.PROTECT, related_name="+")
     status = models.CharField("状态", max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.APPLIED)
     score = models.DecimalField("评审得分", max_digits=5, decimal_places=2, null=True, blank=True)
+    outcome_note = SingleLineTextField("结果说明", max_length=300, blank=True,
+                                       help_text="培养考核或异议处理的结论（淘汰、取消资格的理由）")
     created_at = models.DateTimeField("申报时间", auto_now_add=True)
 
     class Meta:
@@ -220,18 +232,38 @@ class ApplicationEvent(WorkflowEvent):
         verbose_name = verbose_name_plural = "评选过程记录"
 
 
+class ObjectionFinding(models.TextChoices):
+    OPEN = "", "待处理"
+    UPHELD = "upheld", "异议成立"
+    DISMISSED = "dismissed", "异议不成立"
+    MOOT = "moot", "随之办结"
+
+
 class Objection(models.Model):
-    """An objection raised during the public notice (公示异议)."""
+    """An objection raised during the public notice (公示异议): from the public notice page (no recorder) or
+    recorded by staff. While open it holds its candidate (BB-3 amended); it is closed with a finding."""
 
     application = models.ForeignKey(Application, verbose_name="申报", on_delete=models.PROTECT, related_name="objections")
     text = MultiLineTextField("异议内容")
+    contact = SingleLineTextField("反映人联系方式", max_length=100, blank=True)
+    finding = models.CharField("处理结论", max_length=10, choices=ObjectionFinding.choices, blank=True, default="")
     resolution = SingleLineTextField("处理结果", max_length=300, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+                                    null=True, blank=True, related_name="+", help_text="空为公众在公示页提交")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="处理人", on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "公示异议"
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(finding="") | ~Q(resolution=""),
+                                              name="objection_finding_has_resolution")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.finding == ObjectionFinding.OPEN
 
 
 class MentoringPair(models.Model):

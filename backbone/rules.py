@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+
+import chinese_calendar
 
 from bureau.rules import full_years
 from bureau.vocabulary import EDUCATION_ORDER, TITLE_ORDER
@@ -85,16 +89,93 @@ def expires_on(awarded_on: dt.date) -> dt.date:
         return awarded_on.replace(year=awarded_on.year + VALIDITY_YEARS, day=28)
 
 
+def is_working_day(day: dt.date) -> bool:
+    """BB-3 (amended): a working day of the State Council's calendar: its public holidays are not, its 调休
+    working weekends are. For a year the calendar library does not know yet (it raises
+    NotImplementedError), Monday to Friday."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
 def add_working_days(start: dt.date, days: int) -> dt.date:
-    """The date `days` working days (Monday to Friday) after `start`: the last day of a notice period
-    that starts on `start` (counted as its first day when it is a working day)."""
+    """The date `days` working days after `start`: the last day of a notice period that starts on `start`
+    (counted as its first day when it is a working day)."""
     current = start
-    counted = 1 if start.weekday() < 5 else 0
+    counted = 1 if is_working_day(start) else 0
     while counted < days:
         current += dt.timedelta(days=1)
-        if current.weekday() < 5:
+        if is_working_day(current):
             counted += 1
     return current
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate of the review: who (key), the score, and the units a quota may name."""
+
+    key: int
+    score: Decimal
+    district: int | None
+    subject: str
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Places of a unit (BB-3): a district, a subject, or a subject within a district."""
+
+    district: int | None
+    subject: str
+    places: int
+
+    def covers(self, candidate: Scored) -> bool:
+        return (self.district is None or self.district == candidate.district) and (
+            not self.subject or self.subject == candidate.subject)
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    chosen: tuple[int, ...]  # keys, best first
+    tied: tuple[int, ...] = ()  # keys of equal score that the places cannot all take (nothing decided then)
+
+
+def shortlist(candidates: Sequence[Scored], *, places: int, quotas: Sequence[Quota] = ()) -> Shortlist:
+    """BB-3 (amended): highest scores first; a candidate is shortlisted while the round has places left and
+    every quota that covers the candidate has places left, so no unit ever gets more than its quota and the
+    round never more than its places. A unit without a quota is held only by the round's places.
+
+    Equal scores: when the candidates of one score cannot all be taken (a place or a quota would run out
+    among them), nothing is decided and they are returned as `tied`: the reviewers break the tie and
+    change a score. A tie that every place can take, or none, decides nothing and needs nothing."""
+    used = [0] * len(quotas)
+    chosen: list[int] = []
+    ordered = sorted(candidates, key=lambda c: (-c.score, c.key))
+    position = 0
+    while position < len(ordered):
+        score = ordered[position].score
+        group = [c for c in ordered[position:] if c.score == score]
+        position += len(group)
+        fits = [c for c in group if len(chosen) < places
+                and all(used[i] < q.places for i, q in enumerate(quotas) if q.covers(c))]
+        over_places = len(chosen) + len(fits) > places
+        over_quota = any(used[i] + sum(q.covers(c) for c in fits) > q.places for i, q in enumerate(quotas))
+        if over_places or over_quota:
+            return Shortlist(tuple(chosen), tied=tuple(c.key for c in fits))
+        for candidate in fits:
+            chosen.append(candidate.key)
+            for i, q in enumerate(quotas):
+                used[i] += q.covers(candidate)
+    return Shortlist(tuple(chosen))
+
+
+def round_owner_problem(*, tier: str, has_district: bool) -> str | None:
+    """BB-3 (amended): a county (县级) round belongs to one district; a city or province round to none."""
+    if tier == TIERS[0] and not has_district:
+        return "县级评选须指定区县。"
+    if tier != TIERS[0] and has_district:
+        return "市级、省级评选由市教育局组织，不指定区县。"
+    return None
 
 
 def rank(tier: str, type_: str) -> tuple[int, int]:
@@ -110,27 +191,35 @@ def mentor_outranks(mentor: tuple[str, str], mentee: tuple[str, str] | None) -> 
 
 # --- The backbone workflows (BB-3, BB-4, BB-5): action -> allowed from-states, to-state, label ---------
 
-# A round is opened ("open") by bureau staff; then notice, review, selection and award, in this order.
+# A round is opened ("open") by the staff who run it (bureau staff; a district's staff for its county
+# rounds); then notice, review, selection (the shortlisted become trainees) and award, in this order.
 ROUND_TRANSITIONS: dict[str, Transition] = {
     "start_notice": transition({"open"}, "notice", "发布公示"),
     "start_review": transition({"notice"}, "review", "组织评审"),
-    "select": transition({"review"}, "training", "评审"),
+    "select": transition({"review"}, "training", "确定入围名单"),
     "award": transition({"training"}, "awarded", "认定"),
 }
 
-# A teacher applies ("apply"); the school decides; the round's review and award move the candidates. An
-# objection during the notice is recorded on the application without changing its state.
+# A teacher applies ("apply"); the school decides; the review makes trainees (培养对象), the training
+# assessment passes or drops them, the award takes those who passed. An objection is recorded on the
+# application without changing its state and holds it until resolved; an upheld one disqualifies it.
 APPLICATION_TRANSITIONS: dict[str, Transition] = {
     "recommend": transition({"applied"}, "recommended", "学校推荐"),
     "not_recommend": transition({"applied"}, "not_recommended", "学校不推荐"),
-    "shortlist": transition({"recommended"}, "shortlisted", "评审入围"),
+    "shortlist": transition({"recommended"}, "trainee", "入围培养对象"),
     "not_select": transition({"recommended"}, "not_selected", "未入选"),
-    "award": transition({"shortlisted"}, "awarded", "认定"),
+    "pass_training": transition({"trainee"}, "passed", "培养考核合格"),
+    "drop": transition({"trainee"}, "dropped", "培养考核不合格，淘汰", needs_reason=True),
+    "disqualify": transition({"recommended", "trainee", "passed"}, "disqualified", "异议成立，取消资格",
+                             needs_reason=True),
+    "award": transition({"passed"}, "awarded", "认定"),
 }
 
-# An entry is created active by the round's award ("award"); only an active entry changes.
+# An entry is created active by the round's award ("award"); only an active entry changes. A holder
+# awarded the same tier and type again before expiry: the old entry ends as re-awarded (BB-5).
 ROSTER_TRANSITIONS: dict[str, Transition] = {
     "revoke": transition({"active"}, "revoked", "年度考核不合格，撤销称号"),
     "lapse": transition({"active"}, "lapsed", "到期失效"),
     "stop_allowance": transition({"active"}, "active", "调离认定学校，停发津贴"),
+    "reaward": transition({"active"}, "reawarded", "重新认定"),
 }

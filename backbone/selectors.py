@@ -6,13 +6,40 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from bureau.choices import Education, Status, Title
+from bureau.choices import Education, Role, Status, Title
 from bureau.models import Teacher
 from bureau.rules import full_years, years_before
+from bureau.scoping import profile_of, role_of
 from credits.compliance import ComplianceRun
 
 from . import rules
-from .models import Criterion, EntryStatus, EthicsVeto, PlanTarget, RosterEntry
+from .models import Criterion, EntryStatus, EthicsVeto, PlanTarget, RosterEntry, SelectionRound
+
+
+def rounds_seen_by(user) -> QuerySet[SelectionRound]:
+    """The rounds a staff user sees on the round pages: the whole city's for bureau staff and auditors, a
+    district's own county rounds for its staff (BB-3 amended), none for anyone else."""
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.AUDITOR):
+        return SelectionRound.objects.all()
+    if role == Role.DISTRICT:
+        return SelectionRound.objects.filter(district_id=profile_of(user).district_id)
+    return SelectionRound.objects.none()
+
+
+def may_run_round(user, round_: SelectionRound) -> bool:
+    """Who runs a round's steps (BB-3 amended): bureau staff any round; a district's staff the county
+    rounds of their district. Auditors only read."""
+    role = role_of(user)
+    if role == Role.BUREAU:
+        return True
+    return role == Role.DISTRICT and round_.district_id is not None and round_.district_id == profile_of(user).district_id
+
+
+def open_rounds_for(teacher: Teacher) -> QuerySet[SelectionRound]:
+    """Rounds a teacher may apply to: city and province rounds, and the county rounds of the teacher's district."""
+    return SelectionRound.objects.filter(status="open").filter(
+        Q(district__isnull=True) | Q(district_id=teacher.school.district_id))
 
 
 def criterion_for(tier: str, type_: str) -> rules.Criterion:

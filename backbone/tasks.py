@@ -4,21 +4,21 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from . import services
+from . import roster
 
 RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(bind=True, **RETRY)
 def expiry_notices(self) -> int:
-    return services.expiry_notices(today=timezone.localdate())
+    return roster.expiry_notices(today=timezone.localdate())
 
 
 @shared_task(bind=True, **RETRY)
 def lapse_expired(self) -> int:
-    return services.lapse_expired(today=timezone.localdate())
+    return roster.lapse_expired(today=timezone.localdate())
 
 
 @shared_task(bind=True, **RETRY)
 def allowances_follow_school(self) -> int:
-    return services.allowances_follow_school()
+    return roster.allowances_follow_school()

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
 from bureau.choices import Role
 from bureau.params import year_param
@@ -19,8 +20,12 @@ from bureau.services import ApplicationError
 from bureau.spreadsheets import SheetSpec, write_workbook
 
 from .models import Application, ApplicationStatus, RosterEntry, RoundStatus, SelectionRound
-from .selectors import check_teacher, plan_vs_roster
+from .objections import CONTACT_MAX, TEXT_MAX, objection_submit
+from .selectors import check_teacher, open_rounds_for, plan_vs_roster
 from .services import application_apply, application_recommend
+
+NOTICE_STATES = [RoundStatus.NOTICE, RoundStatus.REVIEW, RoundStatus.TRAINING, RoundStatus.AWARDED]
+NOT_LISTED = [ApplicationStatus.APPLIED, ApplicationStatus.NOT_RECOMMENDED]
 
 
 @role_required(Role.TEACHER)
@@ -28,7 +33,7 @@ def rounds(request):
     teacher = own_teacher(request.user)
     mine = {a.round_id: a for a in Application.objects.filter(teacher=teacher)}
     items = []
-    for round_ in SelectionRound.objects.filter(status=RoundStatus.OPEN).order_by("-year", "tier", "type"):
+    for round_ in open_rounds_for(teacher).select_related("district").order_by("-year", "tier", "type"):
         items.append({
             "round": round_,
             "application": mine.get(round_.pk),
@@ -77,17 +82,38 @@ def recommend(request, pk: int):
 def notice(request, pk: int):
     """公示: public, no login, during the notice period only (names, schools, subjects and titles); after it,
     only bureau and district staff and auditors still see the list (personal data is not public forever)."""
-    round_ = get_object_or_404(SelectionRound, pk=pk, status__in=[RoundStatus.NOTICE, RoundStatus.REVIEW,
-                                                                   RoundStatus.TRAINING, RoundStatus.AWARDED])
+    round_ = get_object_or_404(SelectionRound.objects.select_related("district"), pk=pk, status__in=NOTICE_STATES)
     ended = round_.notice_ends_on is not None and timezone.localdate() > round_.notice_ends_on
     if ended and role_of(request.user) not in (Role.BUREAU, Role.DISTRICT, Role.AUDITOR):
         return render(request, "backbone/notice_ended.html", {"round": round_}, status=410)
     listed = (
-        round_.applications.exclude(status__in=[ApplicationStatus.APPLIED, ApplicationStatus.NOT_RECOMMENDED])
+        round_.applications.exclude(status__in=NOT_LISTED)
         .select_related("teacher", "school")
         .order_by("school__code", "teacher__staff_no")
     )
-    return render(request, "backbone/notice.html", {"round": round_, "listed": listed})
+    taking = round_.status == RoundStatus.NOTICE and not ended and round_.notice_starts_on <= timezone.localdate()
+    return render(request, "backbone/notice.html", {"round": round_, "listed": listed, "taking": taking,
+                                                    "text_max": TEXT_MAX, "contact_max": CONTACT_MAX})
+
+
+@require_POST
+@ratelimit(key="ip", rate="10/h", method="POST", block=True)
+def notice_objection(request, pk: int):
+    """An objection from the public notice page: anyone, no login, during the notice period; limited per
+    address and in size. The page confirms receipt and shows nothing more than the notice does."""
+    round_ = get_object_or_404(SelectionRound, pk=pk, status__in=NOTICE_STATES)
+    application = round_.applications.exclude(status__in=NOT_LISTED).filter(
+        pk=request.POST.get("application") if str(request.POST.get("application", "")).isdigit() else 0).first()
+    if application is None:
+        messages.error(request, "请选择异议针对的人选。")
+        return redirect("backbone:notice", pk=round_.pk)
+    try:
+        objection_submit(application=application, text=request.POST.get("text", "")[: TEXT_MAX + 1],
+                         contact=request.POST.get("contact", "")[: CONTACT_MAX + 1], today=timezone.localdate())
+        messages.success(request, "异议已收到，将由组织评选的教育局核查处理。")
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect("backbone:notice", pk=round_.pk)
 
 
 @role_required(Role.BUREAU, Role.DISTRICT, Role.AUDITOR)

@@ -307,7 +307,12 @@ def perf4(database_url: str, seconds: int, users: dict[str, list]) -> None:
     if shutil.which("wrk") is None:
         print("PERF-4 skipped: wrk is not installed (apt-get install wrk)")
         return
-    port = 8765
+    # A port nobody holds now (a fixed one collided with a second benchmark running beside this one).
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.production",
            "SECRET_KEY": BENCH_SECRET, "SECURE_SSL_REDIRECT": "false",
            "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "LOG_LEVEL": "WARNING",

@@ -16,12 +16,12 @@ def _check_promotion(modeladmin, request, queryset, title):
         modeladmin.message_user(request, f"{teacher.name}（{teacher.staff_no}）申报{title}：{text}")
 
 
-@admin.action(description="晋升前置条件检查：申报高级教师（EX-7）")
+@admin.action(description="晋升前置条件检查：申报高级教师")
 def check_promotion_senior(modeladmin, request, queryset):
     _check_promotion(modeladmin, request, queryset, "高级教师")
 
 
-@admin.action(description="晋升前置条件检查：申报一级教师（EX-7）")
+@admin.action(description="晋升前置条件检查：申报一级教师")
 def check_promotion_first(modeladmin, request, queryset):
     _check_promotion(modeladmin, request, queryset, "一级教师")
 
@@ -32,8 +32,10 @@ TeacherAdmin.actions = [*(TeacherAdmin.actions or []), check_promotion_senior, c
 
 @admin.register(ExchangePlan)
 class ExchangePlanAdmin(admin.ModelAdmin):
-    list_display = ["year", "status", "male_age_limit", "female_age_limit", "tenure_years", "min_share", "opened_by", "opened_at"]
-    readonly_fields = ["opened_by", "opened_at"]
+    list_display = ["year", "status", "male_age_limit", "female_age_limit", "tenure_years", "min_share", "amended_rules",
+                    "opened_by", "opened_at"]
+    # The reading a plan was opened under is part of its record: switching it would recompute a stored plan.
+    readonly_fields = ["amended_rules", "opened_by", "opened_at"]
 
     def has_add_permission(self, request):
         return False  # opened from the exchange page, through the service

@@ -24,10 +24,17 @@ class ExchangePlan(models.Model):
 
     year = models.PositiveIntegerField("年度", unique=True)
     status = models.CharField("状态", max_length=8, choices=PlanStatus.choices, default=PlanStatus.OPEN)
-    male_age_limit = models.PositiveSmallIntegerField("男教师年龄上限（不含）", default=_DEFAULTS.male_age_limit)
-    female_age_limit = models.PositiveSmallIntegerField("女教师年龄上限（不含）", default=_DEFAULTS.female_age_limit)
+    male_age_limit = models.PositiveSmallIntegerField("男教师年龄上限（周岁）", default=_DEFAULTS.male_age_limit)
+    female_age_limit = models.PositiveSmallIntegerField("女教师年龄上限（周岁）", default=_DEFAULTS.female_age_limit)
     tenure_years = models.PositiveSmallIntegerField("本校任职年限", default=_DEFAULTS.tenure_years)
     min_share = models.DecimalField("最低交流比例", max_digits=4, decimal_places=3, default=_DEFAULTS.min_share)
+    # EX-1/EX-2 as amended (issue 15). Plans opened before keep the first reading, so the figures they were
+    # planned on do not change under them (the migration sets False on those); new plans read as amended.
+    amended_rules = models.BooleanField(
+        "按修订后的规则测算", default=_DEFAULTS.amended,
+        help_text="修订后：年龄上限含本数；自上次交流结束起满6年方再列入，交流期间不列入；仅超编学校列出学科富余教师。"
+                  "修订前发起的计划沿用原规则（年龄上限不含本数）。",
+    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -49,6 +56,7 @@ class ExchangePlan(models.Model):
             female_age_limit=self.female_age_limit,
             tenure_years=self.tenure_years,
             min_share=Decimal(self.min_share),
+            amended=self.amended_rules,
         )
 
 

@@ -14,7 +14,7 @@ from bureau.services import ApplicationError, audit, event_record
 from bureau.workflow import Transition, transition, transition_guard
 
 from .models import ACTIVE_PROPOSAL, ExchangePlan, Form, PlanStatus, Proposal, ProposalEvent, ProposalStatus
-from .selectors import eligible_teachers
+from .selectors import exchange_standing
 
 # The forms that move the personnel relation keep no home post; the others keep it (EX-8).
 POSTING_KIND = {
@@ -31,7 +31,7 @@ P = ProposalStatus
 # proposal is created by "apply" (a teacher, individually) or "propose" (the principal); "place" is taken
 # for the whole plan by proposals_place, never one proposal at a time.
 TRANSITIONS: dict[str, Transition] = {
-    "propose": transition({P.APPLIED}, P.PROPOSED, "学校推荐", roles={Role.PRINCIPAL}),
+    "propose": transition({P.APPLIED}, P.PROPOSED, "学校同意并推荐", roles={Role.PRINCIPAL}),
     "approve": transition({P.PROPOSED}, P.APPROVED, "批准", roles={Role.DISTRICT, Role.BUREAU}),
     "return": transition({P.PROPOSED, P.APPLIED}, P.RETURNED, "退回", roles={Role.PRINCIPAL, Role.DISTRICT, Role.BUREAU},
                          needs_reason=True),
@@ -51,6 +51,16 @@ def plan_open(*, year: int, actor) -> ExchangePlan:
     return plan
 
 
+def _require_eligible(plan: ExchangePlan, teacher, *, applying: bool = False) -> None:
+    """EX-5 (amended): a proposal or an individual application only for a teacher eligible under EX-1 or
+    EX-2 in the plan's year, with the reason when not."""
+    row, reason = exchange_standing(plan.year, plan.rules(), teacher)
+    if row is None:
+        who = "您" if applying else f"{teacher.name} "
+        tail = "，不能个人申请交流。" if applying else "。"
+        raise ApplicationError(f"{who}不在本年度应交流名单中（{plan.year} 年度）：{reason}{tail}")
+
+
 def _event(proposal, action, from_state, actor, note=""):
     event_record(ProposalEvent, obj=proposal, action=action, from_state=from_state, to_state=proposal.status,
                  actor=actor, reason=note)
@@ -59,7 +69,8 @@ def _event(proposal, action, from_state, actor, note=""):
 @transaction.atomic
 def proposal_create(*, plan: ExchangePlan, teacher, form: str, receiving_school: School | None, actor,
                     starts_on: dt.date | None = None, ends_on: dt.date | None = None, note: str = "") -> Proposal:
-    """A principal proposes an eligible teacher of the school; a teacher applies individually (EX-5)."""
+    """A principal proposes an eligible teacher of the school; an eligible teacher applies individually, the
+    school then agrees ("propose") and the district approves (EX-5 amended)."""
     if plan.status != PlanStatus.OPEN:
         raise ApplicationError("该年度计划已结束。")
     role = role_of(actor)
@@ -69,11 +80,10 @@ def proposal_create(*, plan: ExchangePlan, teacher, form: str, receiving_school:
         status, form = ProposalStatus.APPLIED, Form.INDIVIDUAL
     elif role == Role.PRINCIPAL and visible_teachers(actor).filter(pk=teacher.pk).exists():
         status = ProposalStatus.PROPOSED
-        eligible = {e.teacher_id for e in eligible_teachers(plan.year, plan.rules(), visible_teachers(actor))}
-        if teacher.pk not in eligible and form != Form.INDIVIDUAL:
-            raise ApplicationError(f"{teacher.name} 不在本年度应交流名单中。")
     else:
         raise ApplicationError("只有本校校长可以推荐交流人选，教师本人可以个人申请。")
+    # EX-5 (amended): every form, the individual application too, only for a teacher eligible under EX-1/EX-2.
+    _require_eligible(plan, teacher, applying=role == Role.TEACHER)
     if form not in Form.values:
         raise ApplicationError("请选择交流形式。")
     if receiving_school is not None and receiving_school.pk == teacher.school_id:
@@ -122,6 +132,9 @@ def proposal_transition(*, proposal: Proposal, action: str, actor, note: str = "
         proposal.receiving_school = receiving_school
     if action == "approve" and proposal.receiving_school_id is None:
         raise ApplicationError("请先确定接收学校。")
+    if action in ("propose", "approve"):
+        # The school agrees, the district approves (EX-5): each only while the teacher is still eligible.
+        _require_eligible(proposal.plan, proposal.teacher)
     previous = proposal.status
     proposal.status = target
     proposal.save(update_fields=["status", "receiving_school", "updated_at"])

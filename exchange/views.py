@@ -20,7 +20,15 @@ from bureau.services import ApplicationError
 from . import rules
 from .exports import write_exchange_workbook
 from .models import ExchangePlan, Form, Proposal, ProposalStatus
-from .selectors import eligible_teachers, promotion_check, receiving_suggestions, school_quotas, visible_proposals
+from .selectors import (
+    eligible_teachers,
+    exchange_standing,
+    promotion_check,
+    receiving_suggestions,
+    school_quotas,
+    school_staffing,
+    visible_proposals,
+)
 from .services import plan_open, proposal_create, proposal_transition, proposals_place
 
 
@@ -49,7 +57,7 @@ def overview(request):
         "eligible_total": len(eligible), "minimum_total": sum(q.minimum for q in quotas),
         "below": [q for q in quotas if q.below_minimum and q.minimum],
         "can_write": role_of(request.user) in (Role.BUREAU, Role.DISTRICT),
-        "is_bureau": role_of(request.user) == Role.BUREAU,
+        "is_bureau": role_of(request.user) == Role.BUREAU, "amended": _rules(plan).amended,
     })
 
 
@@ -125,6 +133,7 @@ def school(request):
     return render(request, "exchange/school.html", {
         "year": year, "plan": plan, "school": school, "quota": quota, "eligible": eligible, "listed": listed,
         "proposals": proposals, "forms": Form.choices, "candidates": candidates, "rows": rows,
+        "staffing": school_staffing(school), "amended": _rules(plan).amended,
     })
 
 
@@ -152,13 +161,13 @@ def me(request):
     teacher = own_teacher(request.user)
     year = _year(request)
     plan = ExchangePlan.objects.filter(year=year).first()
-    mine = {e.teacher_id: e for e in eligible_teachers(year, _rules(plan), visible_teachers(request.user))}
+    eligibility, reason = exchange_standing(year, _rules(plan), teacher)
     target = request.GET.get("title") or ""
     if target and target not in Title.values:
         raise BadRequest(f"职称应为：{'、'.join(Title.values)}")
     missing = promotion_check(teacher=teacher, target_title=target, on=timezone.localdate()) if target else None
     return render(request, "exchange/me.html", {
-        "teacher": teacher, "year": year, "plan": plan, "eligibility": mine.get(teacher.pk),
+        "teacher": teacher, "year": year, "plan": plan, "eligibility": eligibility, "reason": reason,
         "reference": rules.reference_date(year), "postings": teacher.postings.select_related("school"),
         "proposals": Proposal.objects.filter(teacher=teacher).select_related("plan", "receiving_school"),
         "titles": Title.values, "target": target, "missing": missing,

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from backbone import objections as backbone_objections
+from backbone import roster as backbone_roster
 from backbone import rules as backbone_rules
 from backbone import services as backbone
 from backbone.models import (
@@ -25,6 +27,7 @@ from backbone.models import (
     ApplicationEvent,
     ApplicationStatus,
     EntryStatus,
+    Objection,
     RosterEntry,
     RosterEvent,
     RoundEvent,
@@ -180,11 +183,23 @@ def _application_run(w, application, action):
         return w["users"]["principal"]
     if action in ("shortlist", "not_select"):
         SelectionRound.objects.filter(pk=round_.pk).update(status=RoundStatus.REVIEW, places=int(action == "shortlist"))
-        scores = {a.pk: D("80") for a in round_.applications.filter(status=ApplicationStatus.RECOMMENDED)}
-        backbone.review_select(round_=round_, scores=scores, actor=bureau)
+        round_.applications.filter(status=ApplicationStatus.RECOMMENDED).update(score=D("80"))  # scored earlier
+        backbone.review_select(round_=round_, actor=bureau)
+    elif action in ("pass_training", "drop"):
+        SelectionRound.objects.filter(pk=round_.pk).update(status=RoundStatus.TRAINING)
+        backbone.training_assess(application=application, passed=action == "pass_training", reason="原因", actor=bureau)
+    elif action == "disqualify":  # an objection upheld (the objection row itself is made without a step)
+        SelectionRound.objects.filter(pk=round_.pk).update(status=RoundStatus.TRAINING)
+        objection = Objection.objects.create(application=application, text="材料不实")
+        backbone_objections.objection_resolve(objection=objection, upheld=True, resolution="核查属实", actor=bureau,
+                                              now=NOW)
     else:
         SelectionRound.objects.filter(pk=round_.pk).update(status=RoundStatus.TRAINING)
-        backbone.round_award(round_=round_, awarded_on=TODAY, actor=bureau)
+        if application.status == ApplicationStatus.TRAINEE:  # an unassessed trainee holds the whole award
+            with pytest.raises(ApplicationError, match="未登记培养考核"):
+                backbone.round_award(round_=round_, awarded_on=TODAY, actor=bureau)
+        else:
+            backbone.round_award(round_=round_, awarded_on=TODAY, actor=bureau)
     return bureau
 
 
@@ -219,13 +234,20 @@ def _entry_make(w) -> RosterEntry:
 
 
 def _entry_run(w, entry, action):
+    if action == "reaward":  # the same title awarded again, two days before the old one expires (BB-5)
+        teacher = entry.teacher
+        round_ = _round(status=RoundStatus.TRAINING)
+        Application.objects.create(round=round_, teacher=teacher, school_id=teacher.school_id,
+                                   status=ApplicationStatus.PASSED)
+        backbone.round_award(round_=round_, awarded_on=entry.expires_on - dt.timedelta(days=2), actor=w["users"]["bureau"])
+        return w["users"]["bureau"]
     if action == "revoke":
-        backbone.assessment_record(entry=entry, year=2026, passed=False, actor=w["users"]["bureau"])
+        backbone_roster.assessment_record(entry=entry, year=2026, passed=False, actor=w["users"]["bureau"])
         return w["users"]["bureau"]
     if action == "lapse":
-        backbone.lapse_expired(today=TODAY)
+        backbone_roster.lapse_expired(today=TODAY)
         return None  # the nightly job: the system
-    backbone.allowances_follow_school(actor=w["users"]["bureau"])
+    backbone_roster.allowances_follow_school(actor=w["users"]["bureau"])
     return w["users"]["bureau"]
 
 
@@ -337,14 +359,15 @@ def test_every_creation_writes_its_first_event(w):
     plan = exchange.plan_open(year=2026, actor=users["bureau"])
     proposal = exchange.proposal_create(plan=plan, teacher=t1, form="cluster", receiving_school=None, actor=users["teacher"])
     assert _only_event("exchange_proposal", proposal) == ("apply", "", "applied", users["teacher"].pk)
-    round_ = backbone.round_open(year=2026, tier="县级", type_="骨干教师", places=1, actor=users["bureau"])
+    round_ = backbone.round_open(year=2026, tier="县级", type_="骨干教师", places=1, district=w["city"]["districts"][0],
+                                 actor=users["bureau"])
     assert _only_event("backbone_round", round_) == ("open", "", "open", users["bureau"].pk)
 
 
 def test_the_round_award_writes_each_new_roster_entry_its_award_event(w):
     flow = WORKFLOWS["backbone_round"]
     round_ = flow.put(flow.make(w), RoundStatus.TRAINING)
-    round_.applications.update(status=ApplicationStatus.SHORTLISTED)
+    round_.applications.update(status=ApplicationStatus.PASSED)
     entries = backbone.round_award(round_=round_, awarded_on=TODAY, actor=w["users"]["bureau"])
     assert len(entries) == 2
     for entry in entries:
@@ -377,7 +400,7 @@ def test_an_objection_is_recorded_without_changing_the_application(w):
     flow = WORKFLOWS["backbone_application"]
     application = flow.put(flow.make(w), ApplicationStatus.RECOMMENDED)
     SelectionRound.objects.filter(pk=application.round_id).update(status=RoundStatus.NOTICE)
-    backbone.objection_record(application=application, text="材料存疑", actor=w["users"]["bureau"])
+    backbone_objections.objection_record(application=application, text="材料存疑", actor=w["users"]["bureau"])
     assert flow.state_of(application) == "recommended"
     assert _only_event("backbone_application", application) == (
         "objection", "recommended", "recommended", w["users"]["bureau"].pk)

@@ -32,13 +32,14 @@ MENUS = {
         ("达标看板", "credits:city-dashboard"), ("培训项目", "training:organise-projects"),
         ("报名录取", "training:organise-enrolments"), ("学时审核", "credits:district-hours"),
         ("学时认定", "claims:review"), ("免考核", "credits:exemptions"), ("交流轮岗", "exchange:overview"),
-        ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"), ("管理后台", "admin:index"),
+        ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"), ("骨干名册", "backbone:roster"),
+        ("管理后台", "admin:index"),
     ],
     "bureau": [
         ("达标看板", "credits:city-dashboard"), ("培训项目", "training:organise-projects"),
         ("报名录取", "training:organise-enrolments"), ("免考核", "credits:exemptions"),
-        ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"),
-        ("学时认定", "claims:review"), ("年度报告", "credits:reports"), ("管理后台", "admin:index"),
+        ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"),
+        ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("年度报告", "credits:reports"), ("管理后台", "admin:index"),
     ],
     "staff": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
@@ -46,7 +47,7 @@ MENUS = {
     ],
     "staff_reports": [  # auditors: read-only, so the claims' time report rather than the review queue
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
-        ("骨干名册", "backbone:roster"), ("认定时效", "claims:turnaround"), ("年度报告", "credits:reports"),
+        ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("认定时效", "claims:turnaround"), ("年度报告", "credits:reports"),
         ("管理后台", "admin:index"),
     ],
 }

@@ -24,14 +24,16 @@ def test_pages_per_role(client, users, page, allowed, role):
 
 
 def test_teacher_sees_the_reasons_and_cannot_apply(client, users):
-    services.round_open(year=2026, tier="县级", type_="学科带头人", places=1, actor=users["bureau"])
+    services.round_open(year=2026, tier="县级", type_="学科带头人", places=1, district=users["district"].profile.district,
+                                  actor=users["bureau"])
     client.force_login(users["teacher"])
     page = client.get("/backbone/").content.decode()
     assert "暂不符合申报条件" in page and "2025年度学分未达标" in page
 
 
 def test_public_notice_needs_no_login_and_shows_no_id_numbers(client, users, city):
-    round_ = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, actor=users["bureau"])
+    round_ = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, district=users["district"].profile.district,
+                                  actor=users["bureau"])
     assert client.get(f"/backbone/notice/{round_.pk}/").status_code == 404  # not published yet
     round_.status, round_.notice_starts_on, round_.notice_ends_on = "notice", dt.date(2026, 11, 23), dt.date(2026, 11, 27)
     round_.save()
@@ -44,7 +46,8 @@ def test_public_notice_needs_no_login_and_shows_no_id_numbers(client, users, cit
                                           ("district", 200), ("auditor", 200)])
 def test_public_notice_ends_with_its_period(client, users, city, role, status):
     """Issue 14: the 公示 page stayed public forever. From the day after the period, only staff see the list."""
-    round_ = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, actor=users["bureau"])
+    round_ = services.round_open(year=2026, tier="县级", type_="骨干教师", places=1, district=users["district"].profile.district,
+                                  actor=users["bureau"])
     round_.status, round_.notice_starts_on, round_.notice_ends_on = "notice", dt.date(2026, 11, 23), dt.date(2026, 11, 27)
     round_.save()
     if role:

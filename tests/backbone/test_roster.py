@@ -6,10 +6,12 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from backbone import services
+from backbone import roster, services
 from backbone.models import Application, EthicsVeto, RosterEntry, RosterEvent
+from backbone.objections import objection_record, objection_resolve
 from backbone.selectors import candidates
 from bureau.models import Notice
 from bureau.services import ApplicationError, user_assign_role
@@ -79,7 +81,8 @@ def round_world(staff):
         user = UserFactory()
         user_assign_role(user=user, role="teacher", teacher=teacher, actor=staff)
         people.append((teacher, user))
-    round_ = services.round_open(year=2026, tier="县级", type_="学科带头人", places=2, school_limit=3, actor=staff)
+    round_ = services.round_open(year=2026, tier="县级", type_="学科带头人", places=2, school_limit=3,
+                                district=school.district, actor=staff)
     return {"school": school, "principal": principal, "people": people, "round": round_, "bureau": staff}
 
 
@@ -93,13 +96,18 @@ def test_bb3_round_state_machine(round_world):
     with pytest.raises(ApplicationError, match="不能执行"):
         services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 1), actor=w["bureau"])
     services.round_start_notice(round_=w["round"], starts_on=dt.date(2026, 11, 23), actor=w["bureau"])
-    services.objection_record(application=applications[0], text="材料存疑", actor=w["bureau"])
+    objection = objection_record(application=applications[0], text="材料存疑", actor=w["bureau"])
     with pytest.raises(ApplicationError, match="公示期至 2026-11-27 结束"):
         services.round_start_review(round_=w["round"], today=dt.date(2026, 11, 27), actor=w["bureau"])
     services.round_start_review(round_=w["round"], today=dt.date(2026, 11, 28), actor=w["bureau"])
     scores = {a.pk: D(s) for a, s in zip(applications[:3], ["88", "95", "70"])}
+    with pytest.raises(ApplicationError, match="公示异议尚未处理"):
+        services.review_select(round_=w["round"], scores=scores, actor=w["bureau"])
+    objection_resolve(objection=objection, upheld=False, resolution="经核查材料属实", actor=w["bureau"], now=timezone.now())
     chosen = services.review_select(round_=w["round"], scores=scores, actor=w["bureau"])
     assert [a.pk for a in chosen] == [applications[1].pk, applications[0].pk]
+    for application in chosen:
+        services.training_assess(application=application, passed=True, actor=w["bureau"])
     entries = services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 20), actor=w["bureau"])
     assert [(e.certificate_no, e.expires_on) for e in entries] == [
         ("2026XL0001", dt.date(2031, 12, 20)), ("2026XL0002", dt.date(2031, 12, 20))]
@@ -135,12 +143,12 @@ def entry_for(teacher, school, **over):
 def test_bb4_failed_assessment_revokes_title_and_allowance_and_keeps_history(staff):
     school = SchoolFactory()
     entry = entry_for(make(school, "A"), school)
-    services.assessment_record(entry=entry, year=2026, passed=False, actor=staff)
+    roster.assessment_record(entry=entry, year=2026, passed=False, actor=staff)
     entry.refresh_from_db()
     assert (entry.status, entry.allowance) == ("revoked", False)
     assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["revoke"]
     with pytest.raises(ApplicationError, match="已登记"):
-        services.assessment_record(entry=entry, year=2026, passed=True, actor=staff)
+        roster.assessment_record(entry=entry, year=2026, passed=True, actor=staff)
 
 
 def test_bb4_moving_school_keeps_title_loses_allowance_once(staff):
@@ -149,8 +157,8 @@ def test_bb4_moving_school_keeps_title_loses_allowance_once(staff):
     entry = entry_for(teacher, school)
     teacher.school = other
     teacher.save()
-    assert services.allowances_follow_school() == 1
-    assert services.allowances_follow_school() == 0
+    assert roster.allowances_follow_school() == 1
+    assert roster.allowances_follow_school() == 0
     entry.refresh_from_db()
     assert (entry.status, entry.allowance) == ("active", False)
 
@@ -164,14 +172,14 @@ def test_bb5_expiry_notices_and_lapse_run_twice(staff):
     user_assign_role(user=teacher_user, role="teacher", teacher=teacher, actor=staff)
     entry = entry_for(teacher, school, expires_on=dt.date(2027, 2, 21))
     today = dt.date(2026, 11, 22)  # 91 days before expiry: not yet
-    assert services.expiry_notices(today=today) == 0
+    assert roster.expiry_notices(today=today) == 0
     today = dt.date(2026, 11, 23)  # 90 days before
-    assert services.expiry_notices(today=today) == 1
-    assert services.expiry_notices(today=today) == 0
+    assert roster.expiry_notices(today=today) == 1
+    assert roster.expiry_notices(today=today) == 0
     assert set(Notice.objects.values_list("recipient", flat=True)) == {teacher_user.pk, principal.pk}
-    assert services.lapse_expired(today=dt.date(2027, 2, 20)) == 0
-    assert services.lapse_expired(today=dt.date(2027, 2, 21)) == 1
-    assert services.lapse_expired(today=dt.date(2027, 2, 21)) == 0
+    assert roster.lapse_expired(today=dt.date(2027, 2, 20)) == 0
+    assert roster.lapse_expired(today=dt.date(2027, 2, 21)) == 1
+    assert roster.lapse_expired(today=dt.date(2027, 2, 21)) == 0
     entry.refresh_from_db()
     assert entry.status == "lapsed"
     assert list(RosterEvent.objects.filter(entry=entry).values_list("action", flat=True)) == ["lapse"]
@@ -182,9 +190,9 @@ def test_bb6_mentor_needs_a_higher_title(staff):
     mentor, mentee, peer = make(school, "M"), make(SchoolFactory(), "E"), make(school, "P")
     entry_for(mentor, school, tier="市级", certificate_no="C1")
     entry_for(peer, school, tier="市级", certificate_no="C2")
-    assert services.mentoring_pair(mentor=mentor, mentee=mentee, started_on=dt.date(2026, 9, 1), actor=staff)
+    assert roster.mentoring_pair(mentor=mentor, mentee=mentee, started_on=dt.date(2026, 9, 1), actor=staff)
     with pytest.raises(ApplicationError, match="高于徒弟"):
-        services.mentoring_pair(mentor=mentor, mentee=peer, started_on=dt.date(2026, 9, 1), actor=staff)
+        roster.mentoring_pair(mentor=mentor, mentee=peer, started_on=dt.date(2026, 9, 1), actor=staff)
 
 
 def test_awarded_titles_get_verifiable_certificates_with_expiry_and_revocation(round_world, client):
@@ -196,11 +204,14 @@ def test_awarded_titles_get_verifiable_certificates_with_expiry_and_revocation(r
         services.application_recommend(application=application, recommend=True, actor=w["principal"])
     services.round_start_notice(round_=w["round"], starts_on=dt.date(2026, 11, 23), actor=w["bureau"])
     services.round_start_review(round_=w["round"], today=dt.date(2026, 12, 1), actor=w["bureau"])
-    services.review_select(round_=w["round"], scores={a.pk: D(90 - i) for i, a in enumerate(applications)}, actor=w["bureau"])
+    trainees = services.review_select(round_=w["round"], scores={a.pk: D(90 - i) for i, a in enumerate(applications)},
+                                      actor=w["bureau"])
+    for application in trainees:
+        services.training_assess(application=application, passed=True, actor=w["bureau"])
     entries = services.round_award(round_=w["round"], awarded_on=dt.date(2026, 12, 20), actor=w["bureau"])
     certificate = Certificate.objects.get(backbone_title=entries[0])
     assert (certificate.title, certificate.expires_on, certificate.status) == ("县级学科带头人", dt.date(2031, 12, 20), "valid")
     assert "2031-12-20" in client.get(f"/verify/{certificate.code}/").content.decode()
-    services.assessment_record(entry=entries[0], year=2027, passed=False, actor=w["bureau"])
+    roster.assessment_record(entry=entries[0], year=2027, passed=False, actor=w["bureau"])
     certificate.refresh_from_db()
     assert certificate.status == "revoked"

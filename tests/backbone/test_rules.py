@@ -1,6 +1,7 @@
 """BB-2 criteria at each edge, BB-1 expiry, working days, BB-6 ranks: without a database."""
 
 import datetime as dt
+from decimal import Decimal as D
 
 import pytest
 
@@ -67,6 +68,82 @@ def test_bb1_expiry_is_five_years_after_award():
 ])
 def test_notice_of_five_working_days(start, end):
     assert rules.add_working_days(start, 5) == end
+
+
+@pytest.mark.parametrize("start, end", [
+    # National Day 2025: 1–8 October are holidays, Sunday 28 September and Saturday 11 October are 调休 working days.
+    (dt.date(2025, 9, 26), dt.date(2025, 10, 9)),   # Fri, 调休 Sun 28th, Mon, Tue, then the 9th after the holidays
+    (dt.date(2025, 10, 1), dt.date(2025, 10, 14)),  # starts in the holidays: 9th, 10th, 调休 Sat 11th, 13th, 14th
+    (dt.date(2025, 10, 11), dt.date(2025, 10, 16)),  # a 调休 Saturday is a working day and counts as the first
+])
+def test_bb3_notice_skips_public_holidays_and_counts_working_weekends(start, end):
+    assert rules.add_working_days(start, 5) == end
+
+
+def test_bb3_the_state_councils_calendar_as_the_library_knows_it():
+    assert not rules.is_working_day(dt.date(2025, 10, 8)) and rules.is_working_day(dt.date(2025, 10, 9))
+    assert rules.is_working_day(dt.date(2025, 9, 28)) and rules.is_working_day(dt.date(2025, 10, 11))  # 调休
+    assert not rules.is_working_day(dt.date(2025, 10, 12))  # an ordinary Sunday
+
+
+def test_bb3_a_year_the_calendar_does_not_know_counts_monday_to_friday(monkeypatch):
+    assert rules.add_working_days(dt.date(2099, 10, 1), 5) == dt.date(2099, 10, 7)  # no holidays known: Thu → Wed
+
+    def unknown(day):
+        raise NotImplementedError(f"no available data for year {day.year}")
+
+    monkeypatch.setattr(rules.chinese_calendar, "is_workday", unknown)
+    assert rules.add_working_days(dt.date(2025, 10, 1), 5) == dt.date(2025, 10, 7)
+
+
+def scored(key, score, district=1, subject="语文"):
+    return rules.Scored(key, D(score), district, subject)
+
+
+def test_bb3_district_quotas_one_and_two_share_three_places():
+    """Issue 15: with quotas 1 and 2 for two districts all three places went to the first."""
+    candidates = [scored(1, "95", 1), scored(2, "90", 1), scored(3, "85", 1), scored(4, "80", 2), scored(5, "70", 2),
+                  scored(6, "60", 2)]
+    quotas = [rules.Quota(1, "", 1), rules.Quota(2, "", 2)]
+    assert rules.shortlist(candidates, places=3, quotas=quotas) == rules.Shortlist((1, 4, 5))
+
+
+def test_bb3_subject_quota_and_the_rounds_places_both_hold():
+    candidates = [scored(1, "95", subject="语文"), scored(2, "94", subject="语文"), scored(3, "80", subject="数学"),
+                  scored(4, "79", subject="英语"), scored(5, "78", subject="英语")]
+    quotas = [rules.Quota(None, "语文", 1)]  # 数学 and 英语 have no quota: only the places hold them
+    assert rules.shortlist(candidates, places=3, quotas=quotas).chosen == (1, 3, 4)
+    assert rules.shortlist(candidates, places=1, quotas=quotas).chosen == (1,)
+    # a subject within a district: the district's 语文 quota is 0 places left after one
+    assert rules.shortlist(candidates, places=5, quotas=[rules.Quota(1, "语文", 1), rules.Quota(1, "英语", 1)]).chosen == (
+        1, 3, 4)
+
+
+def test_bb3_exactly_the_quota_is_taken_never_more():
+    candidates = [scored(k, str(100 - k), 1) for k in range(1, 5)]
+    assert rules.shortlist(candidates, places=10, quotas=[rules.Quota(1, "", 4)]).chosen == (1, 2, 3, 4)
+    assert rules.shortlist(candidates, places=10, quotas=[rules.Quota(1, "", 3)]).chosen == (1, 2, 3)
+
+
+def test_bb3_equal_scores_at_the_last_place_decide_nothing():
+    candidates = [scored(1, "90"), scored(2, "85"), scored(3, "85"), scored(4, "70")]
+    assert rules.shortlist(candidates, places=2) == rules.Shortlist((1,), tied=(2, 3))
+    # the same tie where the places take both, or where neither could get a place, needs nothing
+    assert rules.shortlist(candidates, places=3).chosen == (1, 2, 3)
+    assert rules.shortlist([scored(1, "90"), scored(2, "70"), scored(3, "70")], places=1).chosen == (1,)
+
+
+def test_bb3_equal_scores_at_a_quotas_last_place_decide_nothing():
+    candidates = [scored(1, "88", 1), scored(2, "88", 1), scored(3, "80", 2)]
+    result = rules.shortlist(candidates, places=3, quotas=[rules.Quota(1, "", 1)])
+    assert result.tied == (1, 2)
+
+
+def test_bb3_a_county_round_names_its_district_a_city_round_none():
+    assert rules.round_owner_problem(tier="县级", has_district=True) is None
+    assert rules.round_owner_problem(tier="市级", has_district=False) is None
+    assert rules.round_owner_problem(tier="县级", has_district=False) == "县级评选须指定区县。"
+    assert rules.round_owner_problem(tier="省级", has_district=True)
 
 
 def test_bb6_mentor_must_outrank_mentee():

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def round_(users):
-    return round_open(year=2026, tier="县级", type_="学科带头人", places=1, actor=users["bureau"])
+    return round_open(year=2026, tier="县级", type_="学科带头人", places=1, district=users["teacher"].teacher.school.district,
+                      actor=users["bureau"])
 
 
 @pytest.fixture

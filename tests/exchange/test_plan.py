@@ -6,10 +6,10 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from bureau.models import Posting, SubjectQuota
+from bureau.models import Posting, School, SubjectQuota, Teacher
 from bureau.services import ApplicationError, user_assign_role
 from exchange import rules
-from exchange.models import Proposal, ProposalEvent
+from exchange.models import ExchangePlan, Proposal, ProposalEvent
 from exchange.selectors import eligible_teachers, receiving_suggestions, school_quotas
 from exchange.services import plan_open, proposal_create, proposal_transition, proposals_place
 from tests.factories import SchoolFactory, TeacherFactory, UserFactory
@@ -23,40 +23,112 @@ def teacher(school, staff_no, *, gender="女", birth=dt.date(1985, 1, 1), joined
                           employed_on=min(joined, dt.date(2007, 9, 1)), **over)
 
 
+def away(t, start, end, kind="exchange", school=None):
+    return Posting.objects.create(teacher=t, school=school or SchoolFactory(stage="小学", location="乡村"), kind=kind,
+                                  started_on=start, ended_on=end)
+
+
 def test_edges_in_the_database_agree_with_the_rule(db):
+    """Amended EX-1 (this test said 55 and 50 were out before the amendment; they are in now)."""
     school = SchoolFactory(code="P1", stage="小学")
     high = SchoolFactory(code="H1", stage="高中")
     made = [
-        teacher(school, "M55", gender="男", birth=dt.date(1971, 8, 31)),   # 55 on the reference date: no
-        teacher(school, "M54", gender="男", birth=dt.date(1971, 9, 1)),    # yes
-        teacher(school, "W50", birth=dt.date(1976, 8, 31)),                # no
-        teacher(school, "W49", birth=dt.date(1976, 9, 1)),                 # one day short of 50: yes
+        teacher(school, "M55", gender="男", birth=dt.date(1971, 8, 31)),   # 55 on the reference date: yes
+        teacher(school, "M56", gender="男", birth=dt.date(1970, 8, 31)),   # 56: no
+        teacher(school, "W50", birth=dt.date(1976, 8, 31)),                # 50: yes
+        teacher(school, "W51", birth=dt.date(1975, 8, 31)),                # 51: no
         teacher(school, "Y6", joined=dt.date(2020, 8, 31)),                # exactly 6 years: yes
         teacher(school, "Y5", joined=dt.date(2020, 9, 1)),                 # 5 years 364 days: no
         teacher(school, "RET", status="退休"),
         teacher(school, "NT", is_non_teaching=True),
         teacher(school, "CT", cannot_teach=True),
         teacher(high, "HS"),
+        teacher(school, "X6", joined=dt.date(2010, 9, 1)),                 # back exactly 6 years: yes
+        teacher(school, "X5", joined=dt.date(2010, 9, 1)),                 # back 5 years 364 days: no
+        teacher(school, "XON", joined=dt.date(2010, 9, 1)),                # away on the reference date: no
+        teacher(school, "XSHORT", joined=dt.date(2010, 9, 1)),             # a short exchange: yes
+        teacher(school, "XLATER", joined=dt.date(2010, 9, 1)),             # leaves after the reference date: yes
     ]
+    by_no = {t.staff_no: t for t in made}
+    away(by_no["X6"], dt.date(2019, 9, 1), dt.date(2020, 8, 31))
+    away(by_no["X5"], dt.date(2019, 9, 2), dt.date(2020, 9, 1), kind="rural_support")
+    away(by_no["XON"], dt.date(2025, 9, 1), None, kind="partnership")
+    away(by_no["XSHORT"], dt.date(2024, 9, 1), dt.date(2025, 6, 30))
+    away(by_no["XLATER"], dt.date(2026, 9, 1), dt.date(2027, 8, 31))
     eligible = {e.staff_no: e for e in eligible_teachers(YEAR, rules.ExchangeRules())}
-    assert sorted(eligible) == ["M54", "W49", "Y6"]
+    assert sorted(eligible) == ["M55", "W50", "X6", "XLATER", "XSHORT", "Y6"]
     for t in made:
+        history = [rules.Secondment(p.started_on, p.ended_on) for p in t.postings.exclude(kind="regular")]
         assert (t.staff_no in eligible) == rules.is_eligible(
             active=t.status == "在职", stage=t.school.stage, male=t.gender == "男", birth_date=t.birth_date,
             joined_school_on=t.joined_school_on, on=rules.reference_date(YEAR), non_teaching=t.is_non_teaching,
-            cannot_teach=t.cannot_teach,
-        )
+            cannot_teach=t.cannot_teach, exchanges=history,
+        ), t.staff_no
     assert (eligible["Y6"].age, eligible["Y6"].years_at_school, eligible["Y6"].reason) == (41, 6, "任职满6年")
+    assert eligible["X6"].years_at_school == 6  # counted from the return, not from 入校日期 (16 years)
+    (quota,) = school_quotas(YEAR, rules.ExchangeRules(), list(eligible.values()), School.objects.filter(code="P1"))
+    assert (quota.eligible, quota.minimum) == (6, 1)  # those away or just back are not in the EX-3 base
+
+
+def test_plans_opened_before_the_amendment_keep_their_reading(db):
+    school = SchoolFactory(code="P1", stage="小学", staffing_quota=2)
+    SubjectQuota.objects.create(school=school, subject="数学", quota=1)
+    teacher(school, "M55", gender="男", birth=dt.date(1971, 8, 31))
+    teacher(school, "W50", birth=dt.date(1976, 8, 31))
+    back = teacher(school, "BACK", joined=dt.date(2010, 9, 1))
+    away(back, dt.date(2024, 9, 1), dt.date(2025, 8, 31))
+    old = ExchangePlan.objects.create(year=YEAR, amended_rules=False)
+    assert [e.staff_no for e in eligible_teachers(YEAR, old.rules())] == ["BACK"]
+    assert [e.staff_no for e in eligible_teachers(YEAR, rules.ExchangeRules())] == ["M55", "W50"]
+    assert ExchangePlan(year=YEAR + 1).amended_rules  # a plan opened now reads as amended
 
 
 def test_ex2_surplus_longest_at_school_first(db):
-    school = SchoolFactory(code="P1", stage="初中")
+    """Amended EX-2: the school is overstaffed here (5 active teachers, 编制数 4); before the amendment
+    this test had no 编制数 at all."""
+    school = SchoolFactory(code="P1", stage="初中", staffing_quota=4)
     SubjectQuota.objects.create(school=school, subject="数学", quota=2)
     for staff_no, joined in [("A", dt.date(2022, 9, 1)), ("B", dt.date(2023, 9, 1)), ("C", dt.date(2024, 9, 1)), ("D", dt.date(2025, 9, 1))]:
         teacher(school, staff_no, joined=joined, subject="数学")
     teacher(school, "E", joined=dt.date(2024, 9, 1), subject="语文")
     eligible = eligible_teachers(YEAR, rules.ExchangeRules())
     assert [(e.staff_no, e.reason) for e in eligible] == [("A", "超编学科富余"), ("B", "超编学科富余")]
+
+
+@pytest.mark.parametrize("staffing_quota, surplus", [(None, []), (6, []), (5, []), (4, ["A", "B"])])
+def test_ex2_amended_surplus_only_when_overstaffed(db, staffing_quota, surplus):
+    """5 active teachers (one of them non-teaching, still on the books): 编制数 5 is exactly full, 4 is one over."""
+    school = SchoolFactory(code="P1", stage="初中", staffing_quota=staffing_quota)
+    SubjectQuota.objects.create(school=school, subject="数学", quota=2)
+    for staff_no, joined in [("A", dt.date(2022, 9, 1)), ("B", dt.date(2023, 9, 1)), ("C", dt.date(2024, 9, 1)), ("D", dt.date(2025, 9, 1))]:
+        teacher(school, staff_no, joined=joined, subject="数学")
+    teacher(school, "OFFICE", joined=dt.date(2024, 9, 1), subject="行政", is_non_teaching=True)
+    teacher(school, "GONE", joined=dt.date(2024, 9, 1), subject="数学", status="调出")  # not active: not counted
+    assert [e.staff_no for e in eligible_teachers(YEAR, rules.ExchangeRules())] == surplus
+
+
+def test_ex2_surplus_skips_a_teacher_just_back_and_takes_the_next(db):
+    school = SchoolFactory(code="P1", stage="初中", staffing_quota=2)
+    SubjectQuota.objects.create(school=school, subject="数学", quota=2)
+    a = teacher(school, "A", joined=dt.date(2022, 9, 1), subject="数学")
+    teacher(school, "B", joined=dt.date(2023, 9, 1), subject="数学")
+    teacher(school, "C", joined=dt.date(2024, 9, 1), subject="数学")
+    away(a, dt.date(2024, 9, 1), dt.date(2025, 8, 31))
+    assert [e.staff_no for e in eligible_teachers(YEAR, rules.ExchangeRules())] == ["B"]
+    # The principal's view (scope: the school) and the teacher's own (scope: one teacher) agree.
+    b = Teacher.objects.get(staff_no="B")
+    assert [e.staff_no for e in eligible_teachers(YEAR, rules.ExchangeRules(), Teacher.objects.filter(pk=b.pk))] == ["B"]
+
+
+def test_placing_does_not_change_the_years_list_but_bars_the_next_years(world):
+    w = world
+    proposal = proposal_create(plan=w["plan"], teacher=w["t"], form="cluster", receiving_school=w["away"], actor=w["principal"])
+    proposal_transition(proposal=proposal, action="approve", actor=w["district"])
+    proposals_place(plan=w["plan"], actor=w["bureau"])
+    assert [e.staff_no for e in eligible_teachers(YEAR, w["plan"].rules())] == ["E1"]
+    for year in (YEAR + 1, YEAR + 6):  # away on 31 August of Y+1, back for less than 6 years until Y+7
+        assert eligible_teachers(year, rules.ExchangeRules()) == []
+    assert [e.staff_no for e in eligible_teachers(YEAR + 7, rules.ExchangeRules())] == ["E1"]
 
 
 @pytest.mark.parametrize("count, minimum", [(0, 0), (3, 1), (11, 2)])
@@ -232,3 +304,26 @@ def test_decide_returns_only_to_a_page_of_this_site(client, world, target, expec
     client.force_login(w["district"])
     response = client.post(f"/exchange/proposals/{proposal.pk}/decide/", {"action": "approve", "next": target})
     assert response.status_code == 302 and response.url == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_keeps_plans_opened_before_the_amendment_on_the_first_reading():
+    """A plan stored before the amendment keeps the reading its figures were planned on; plans made after
+    the migration read as amended."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("exchange", "0003_sec6_control_characters")], [("exchange", "0004_plan_amended_rules")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old_state = executor.loader.project_state(before).apps
+        old_state.get_model("exchange", "ExchangePlan").objects.create(year=2025)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+    plan = ExchangePlan.objects.get(year=2025)
+    assert plan.amended_rules is False and plan.rules().amended is False
+    assert (plan.male_age_limit, plan.female_age_limit) == (55, 50)  # the stored figures are kept as they were
+    assert ExchangePlan.objects.create(year=2026).amended_rules is True
