@@ -29,7 +29,7 @@ from .services import ledger_adjust, ledger_reverse
 @admin.register(Policy)
 class PolicyAdmin(GuardedHistoryAdmin):
     list_display = ["year", "annual_credits", "cycle_hours", "cycle_years", "first_cycle_start", "flag_threshold",
-                    "credits_per_hour"]
+                    "credits_per_hour", "self_study_cap", "online_cap", "daily_hours_limit"]
 
     def has_change_permission(self, request, obj=None):
         return scoping.role_of(request.user) == "bureau" and super().has_change_permission(request, obj)

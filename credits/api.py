@@ -67,6 +67,8 @@ def teacher_summary(request, staff_no: str):
         "name": teacher.name,
         "year": year,
         "annual_credits": figures.annual_credits,
+        "recorded_credits": figures.credits.recorded,
+        "uncounted_credits": figures.uncounted_credits,
         "required_credits": figures.policy.annual_credits,
         "compliant": figures.compliant,
         "annual_hours": figures.annual_hours,

@@ -1,10 +1,12 @@
-"""Annual compliance (CR-4 to CR-8) computed in the database, for the city or a district, school or teacher.
+"""Annual compliance (CR-3 caps, CR-4 to CR-8) computed in the database, for the city or a district,
+school or teacher.
 
 One aggregate query computes every teacher's totals for the year (the ledger is read once, grouped by
 teacher) into a temporary table; the school roll-up is one more query over that table; districts and
 the city are summed from the school rows (1,500 rows at city scale, never a loop over teachers); the
 teacher rows stream from the table through a server-side cursor for the workbook. The CR-7 flag is
 decided by credits.rules.school_flagged on the school figures, so the database and the rule agree.
+Annual credits are counted after the CR-3 caps in the same aggregate (credits.rules.annual_credits).
 """
 
 from __future__ import annotations
@@ -66,11 +68,15 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
         grade_a=PASSING[0],
         grade_b=PASSING[1],
         granted=ExemptionStatus.GRANTED.value,  # CR-4: a requested or refused exemption exempts nobody
+        self_study_source=Source.SELF_STUDY,
+        online_mode=Mode.ONLINE,
     )
+    capped_sums, uncounted = _capped_parts(policy, params)
     sql = f"""
         SELECT t.id AS teacher_id, t.staff_no, t.name, t.school_id, s.code AS school_code, s.district_id,
                CASE WHEN t.status = %(active)s AND t.employed_on <= %(jan1)s AND e.id IS NULL THEN 1 ELSE 0 END AS subject,
-               COALESCE(l.annual_credits, 0) AS annual_credits,
+               COALESCE(l.annual_credits - {uncounted}, 0) AS annual_credits,
+               COALESCE({uncounted}, 0) AS uncounted_credits,
                COALESCE(l.annual_hours, 0) AS annual_hours,
                COALESCE(l.ethics_hours, 0) AS ethics_hours,
                COALESCE(l.school_hours, 0) AS school_hours,
@@ -89,7 +95,7 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
                    ROUND(COALESCE(SUM(hours) FILTER (WHERE entry_date >= %(jan1)s
                                                      AND (source = %(school_based_source)s OR mode = %(school_based_mode)s)), 0),
                          2) AS school_hours,
-                   ROUND(SUM(hours), 2) AS cycle_hours,
+                   ROUND(SUM(hours), 2) AS cycle_hours,{capped_sums}
                    COUNT(*) FILTER (WHERE entry_date >= %(jan1)s AND credits > 0) AS positive_rows
             FROM credits_ledgerentry
             WHERE entry_date >= %(cycle_from)s AND entry_date <= %(dec31)s {ledger_scope}
@@ -107,6 +113,28 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
     return sql, params
 
 
+def _capped_parts(policy: rules.PolicyValues, params: dict) -> tuple[str, str]:
+    """CR-3/CR-5 in the aggregate: the ledger sums of the capped kinds (credits.rules.cap_kind) and the
+    expression of what exceeds the caps, for per_teacher_sql. The sums include reversal rows, so a
+    reversal lowers a kind's sum before its cap applies (rules.over_cap); a kind without a cap adds no
+    sum at all. Annual credits are the recorded sum less this excess."""
+    sums, excess = [], []
+    kinds = (
+        ("self_study", policy.self_study_cap, "source = %(self_study_source)s"),
+        ("online", policy.online_cap, "mode = %(online_mode)s AND source <> %(self_study_source)s"),
+    )
+    for kind, cap, condition in kinds:
+        if cap is None:
+            continue
+        params[f"{kind}_cap"] = cap
+        sums.append(f"""
+                   ROUND(COALESCE(SUM(credits) FILTER (WHERE entry_date >= %(jan1)s AND {condition}), 0), 2)
+                       AS {kind}_credits,""")
+        excess.append(f"CASE WHEN l.{kind}_credits > CAST(%({kind}_cap)s AS NUMERIC) "
+                      f"THEN l.{kind}_credits - CAST(%({kind}_cap)s AS NUMERIC) ELSE 0 END")
+    return "".join(sums), ("(" + " + ".join(excess) + ")") if excess else "0"
+
+
 @dataclass(slots=True)
 class TeacherRow:
     staff_no: str
@@ -119,6 +147,7 @@ class TeacherRow:
     cycle_hours: Decimal
     subject: bool
     compliant: bool
+    uncounted: Decimal = Decimal("0")  # 超出上限未计 (CR-3): recorded, left out of annual_credits
 
     @property
     def verdict(self) -> str:
@@ -283,12 +312,19 @@ class ComplianceRun:
             policy=self.policy,
         )
 
-    def teachers(self, *, only_short: bool = False, chunk: int = 2000) -> Iterator[TeacherRow]:
-        """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory."""
-        condition = "WHERE subject = 1 AND annual_credits < CAST(%(req)s AS NUMERIC)" if only_short else ""
+    def teachers(self, *, only_short: bool = False, only_capped: bool = False, chunk: int = 2000) -> Iterator[TeacherRow]:
+        """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory.
+        `only_short`: subject and short of credits; `only_capped`: a CR-3 cap left some credits out."""
+        conditions = []
+        if only_short:
+            conditions.append("subject = 1 AND annual_credits < CAST(%(req)s AS NUMERIC)")
+        if only_capped:
+            conditions.append("uncounted_credits > 0")
+        condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"""
             SELECT staff_no, name, school_code, annual_credits, annual_hours, ethics_hours, school_hours, cycle_hours,
-                   subject, CASE WHEN subject = 1 AND annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END
+                   subject, CASE WHEN subject = 1 AND annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END,
+                   uncounted_credits
             FROM {self.table} {condition} ORDER BY staff_no
         """
         exact = connection.vendor == "postgresql"  # NUMERIC arrives as Decimal: nothing to convert
@@ -301,9 +337,15 @@ class ComplianceRun:
                     break
                 for r in rows:
                     figures = r[3:8] if exact else map(_dec, r[3:8])
-                    yield TeacherRow(r[0], r[1], r[2], *figures, bool(r[8]), bool(r[9]))
+                    yield TeacherRow(r[0], r[1], r[2], *figures, bool(r[8]), bool(r[9]), r[10] if exact else _dec(r[10]))
         finally:
             cursor.close()
+
+    def capped_count(self) -> int:
+        """How many teachers' years a CR-3 cap cut (超出上限未计 > 0)."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self.table} WHERE uncounted_credits > 0")
+            return cursor.fetchone()[0]
 
     def teacher_count(self) -> int:
         with connection.cursor() as cursor:
@@ -324,12 +366,12 @@ def school_figures(year: int, school) -> tuple[SchoolRow, Summary, list[TeacherR
         cursor.execute(sql + " ORDER BY t.staff_no", params)
         fetched = cursor.fetchall()
     teachers, subject, compliant, participated, results, passed = [], 0, 0, 0, 0, 0
-    for (_id, staff_no, name, _school, code, _district, is_subject, annual_credits, annual_hours, ethics, school_hours,
-         cycle_hours, positive_rows, result_count, passed_count) in fetched:
+    for (_id, staff_no, name, _school, code, _district, is_subject, annual_credits, uncounted, annual_hours, ethics,
+         school_hours, cycle_hours, positive_rows, result_count, passed_count) in fetched:
         credits_ = _dec(annual_credits)
         ok = bool(is_subject) and rules.is_compliant(annual_credits=credits_, requirement=policy.annual_credits)
         teachers.append(TeacherRow(staff_no, name, code, credits_, _dec(annual_hours), _dec(ethics), _dec(school_hours),
-                                   _dec(cycle_hours), bool(is_subject), ok))
+                                   _dec(cycle_hours), bool(is_subject), ok, _dec(uncounted)))
         subject += bool(is_subject)
         compliant += ok
         participated += bool(is_subject) and (positive_rows > 0 or result_count > 0)

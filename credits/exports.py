@@ -1,4 +1,4 @@
-"""A teacher's transcript as a workbook (constant memory, injection-safe: bureau.spreadsheets)."""
+"""A teacher's transcript and the compliance workbook (constant memory, injection-safe: bureau.spreadsheets)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from django.utils import timezone
 
 from bureau.spreadsheets import SheetSpec, write_workbook
 
+from . import rules
 from .models import LedgerEntry, Source
+from .selectors import policy_for
 
 TRANSCRIPT_HEADERS = ["日期", "年度", "来源", "项目编号", "内容", "培训方式", "主题", "学时", "学分", "类型"]
 
@@ -34,18 +36,36 @@ def transcript_rows(teacher_id: int):
         ]
 
 
+CAPPED_YEAR_HEADERS = ["年度", "登记学分", "自主研修（师本）学分", "网络研修学分", "超出上限未计", "年度学分"]
+
+
+def capped_years(teacher_id: int) -> list[tuple[int, rules.AnnualCredits]]:
+    """Each year of a teacher's ledger with its credits as recorded and as counted after the CR-3 caps
+    (the policy of that year), newest first."""
+    by_year: dict[int, list] = {}
+    rows = LedgerEntry.objects.filter(teacher_id=teacher_id).values_list("entry_date", "source", "mode", "credits")
+    for day, source, mode, credits in rows.iterator(2000):
+        by_year.setdefault(day.year, []).append((source, mode, credits))
+    return [(year, rules.annual_credits_of_rows(by_year[year], policy_for(year))) for year in sorted(by_year, reverse=True)]
+
+
 def write_transcript(target, *, teacher) -> None:
-    write_workbook(
-        target,
-        # write_workbook makes the title valid (SEC-6: a name may hold : / \\ ? * [ ] ' or be long).
-        [SheetSpec(f"{teacher.name}学分档案", TRANSCRIPT_HEADERS, transcript_rows(teacher.pk), date_columns=(0,))],
-    )
+    # write_workbook makes the title valid (SEC-6: a name may hold : / \\ ? * [ ] ' or be long).
+    sheets = [SheetSpec(f"{teacher.name}学分档案", TRANSCRIPT_HEADERS, transcript_rows(teacher.pk), date_columns=(0,))]
+    capped = [
+        [year, float(c.recorded), float(c.self_study), float(c.online), float(c.uncounted), float(c.counted)]
+        for year, c in capped_years(teacher.pk) if c.uncounted
+    ]
+    if capped:  # only where a CR-3 cap left credits out of a year (docs/decisions.md)
+        sheets.append(SheetSpec("超出上限未计", CAPPED_YEAR_HEADERS, capped, widths={2: 20}))
+    write_workbook(target, sheets)
 
 
 SUMMARY_HEADERS = ["指标", "数值"]
 DISTRICT_HEADERS = ["区县", "学校数", "应考核人数", "达标人数", "达标率", "预警学校数"]
 SCHOOL_HEADERS = ["学校代码", "学校名称", "区县", "应考核人数", "达标人数", "未达标人数", "未达标比例", "是否预警"]
 TEACHER_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分", "是否达标"]
+CAPPED_HEADERS = ["工号", "姓名", "学校代码", "登记学分", "超出上限未计", "年度学分"]
 
 
 def _num(value):
@@ -83,12 +103,21 @@ def compliance_sheets(run, *, on_progress=None):
                 float(t.school_hours), float(t.cycle_hours), requirement, t.verdict,
             ]
 
-    return [
+    sheets = [
         SheetSpec("汇总", SUMMARY_HEADERS, summary_rows, widths={0: 14, 1: 12}),
         SheetSpec("区县", DISTRICT_HEADERS, district_rows),
         SheetSpec("学校", SCHOOL_HEADERS, school_rows, widths={1: 30}),
         SheetSpec("教师", TEACHER_HEADERS, teacher_rows()),
     ]
+    # 超出上限未计 (CR-3/CR-5): the §7 sheets keep their columns; where a cap left credits out of someone's
+    # year, one more sheet after them names the teachers and the amounts (docs/decisions.md).
+    if run.capped_count():
+        sheets.append(SheetSpec("超出上限未计", CAPPED_HEADERS, (
+            [t.staff_no, t.name, t.school_code, float(t.annual_credits + t.uncounted), float(t.uncounted),
+             float(t.annual_credits)]
+            for t in run.teachers(only_capped=True)
+        )))
+    return sheets
 
 
 def write_compliance_workbook(target, run, *, on_progress=None) -> None:

@@ -1,5 +1,7 @@
 """The credit ledger (append-only) and the yearly policy (SPEC §4)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -46,6 +48,21 @@ class Policy(models.Model):
     target_pass = models.DecimalField("合格率目标", max_digits=4, decimal_places=3, default=_DEFAULTS.target_pass)
     target_compliance = models.DecimalField("学分达标率目标", max_digits=4, decimal_places=3, default=_DEFAULTS.target_compliance)
     claim_max_wait_days = models.PositiveSmallIntegerField("认定申请最长等待天数", default=_DEFAULTS.claim_max_wait_days)
+    self_study_cap = models.DecimalField(
+        "年度自主研修（师本）学分上限", max_digits=6, decimal_places=2, null=True, blank=True,
+        default=_DEFAULTS.self_study_cap, validators=[MinValueValidator(0)],
+        help_text="每年最多计入多少自主研修（师本）学分；超出部分保留在学分登记中，但不计入年度学分。留空表示不设上限",
+    )
+    online_cap = models.DecimalField(
+        "年度网络研修学分上限", max_digits=6, decimal_places=2, null=True, blank=True,
+        default=_DEFAULTS.online_cap, validators=[MinValueValidator(0)],
+        help_text="每年最多计入多少网络研修学分；超出部分保留在学分登记中，但不计入年度学分。留空表示不设上限",
+    )
+    daily_hours_limit = models.DecimalField(
+        "每日申报学时上限", max_digits=4, decimal_places=2, default=_DEFAULTS.daily_hours_limit,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="教师同一天申报的校本研修与自主研修学时合计（待审核与已通过）不能超过此数",
+    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     history = HistoricalRecords(verbose_name="学分政策变更记录")
@@ -59,6 +76,12 @@ class Policy(models.Model):
             models.CheckConstraint(
                 condition=Q(flag_threshold__gt=0, flag_threshold__lte=1), name="policy_threshold_between_0_and_1"
             ),
+            models.CheckConstraint(
+                condition=(Q(self_study_cap__isnull=True) | Q(self_study_cap__gte=0))
+                & (Q(online_cap__isnull=True) | Q(online_cap__gte=0)),
+                name="policy_caps_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(daily_hours_limit__gt=0), name="policy_daily_limit_positive"),
         ]
 
     def __str__(self):

@@ -1,8 +1,9 @@
-"""Credit rules of SPEC §4 (CR-1 to CR-8) as pure functions: no ORM import, tested without a database."""
+"""Credit rules of SPEC §4 (CR-1 to CR-8, CR-10) as pure functions: no ORM import, tested without a database."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -28,6 +29,11 @@ class PolicyValues:
     target_pass: Decimal = Decimal("1.00")
     target_compliance: Decimal = Decimal("0.90")
     claim_max_wait_days: int = 7
+    # CR-3 (amended): the most credits a year that count from self-study (师本) and from 网络研修 rows
+    # (None: no cap), and the most hours one day of submitted school-based or self-study hours may hold.
+    self_study_cap: Decimal | None = Decimal("24")
+    online_cap: Decimal | None = None
+    daily_hours_limit: Decimal = Decimal("8")
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,96 @@ def is_subject_to_check(*, status: str, employed_on: dt.date, year: int, exempt:
     return status == "在职" and employed_on <= dt.date(year, 1, 1) and not exempt
 
 
+# How the ledger marks the rows the CR-3 caps apply to (credits.models.Source, bureau.choices.Mode).
+SELF_STUDY_SOURCE = "self_study"
+ONLINE_MODE = "网络研修"
+
+
+def cap_kind(*, source: str, mode: str) -> str | None:
+    """CR-3: which cap a ledger row counts against: "self_study" (source 自主研修/师本), "online" (mode
+    网络研修), or None. A row is under one cap at most: a self-study row is never also an online one."""
+    if source == SELF_STUDY_SOURCE:
+        return "self_study"
+    if mode == ONLINE_MODE:
+        return "online"
+    return None
+
+
+def over_cap(amount: Decimal, cap: Decimal | None) -> Decimal:
+    """CR-3: the part of a year's credits of one capped kind above its cap; nothing without a cap.
+
+    `amount` is the sum of the kind's rows, reversals included, so a reversal lowers it first."""
+    if cap is None or amount <= cap:
+        return Decimal("0")
+    return amount - cap
+
+
+@dataclass(frozen=True)
+class AnnualCredits:
+    """CR-5: a year's credits as recorded in the ledger and as counted after the CR-3 caps."""
+
+    recorded: Decimal  # every ledger row of the year, reversals included
+    self_study: Decimal  # of which self-study (师本) rows
+    online: Decimal  # of which 网络研修 rows
+    self_study_over: Decimal  # above the self-study cap: recorded, not counted
+    online_over: Decimal  # above the 网络研修 cap: recorded, not counted
+
+    @property
+    def uncounted(self) -> Decimal:
+        """超出上限未计: recorded credits the caps leave out."""
+        return self.self_study_over + self.online_over
+
+    @property
+    def counted(self) -> Decimal:
+        """The year's credits for CR-5: recorded less any excess over the caps."""
+        return self.recorded - self.uncounted
+
+
+def annual_credits(*, recorded: Decimal, self_study: Decimal, online: Decimal, policy: PolicyValues) -> AnnualCredits:
+    """CR-5: annual credits = the year's ledger credits (reversals included) less any excess over the
+    CR-3 caps; the rows stay in the ledger, only the excess is not counted."""
+    return AnnualCredits(
+        recorded=recorded, self_study=self_study, online=online,
+        self_study_over=over_cap(self_study, policy.self_study_cap),
+        online_over=over_cap(online, policy.online_cap),
+    )
+
+
+def annual_credits_of_rows(rows: Iterable[tuple[str, str, Decimal]], policy: PolicyValues) -> AnnualCredits:
+    """CR-5 over one year's ledger rows given as (source, mode, credits): the transcript's figures, and
+    what credits.compliance computes in the database (a test shows that they agree)."""
+    recorded = self_study = online = Decimal("0")
+    for source, mode, credits in rows:
+        recorded += credits
+        kind = cap_kind(source=source, mode=mode)
+        if kind == "self_study":
+            self_study += credits
+        elif kind == "online":
+            online += credits
+    return annual_credits(recorded=recorded, self_study=self_study, online=online, policy=policy)
+
+
+def daily_hours_refusal(*, day: dt.date, already: Decimal, adding: Decimal, limit: Decimal) -> str | None:
+    """CR-10: a day of submitted school-based or self-study hours may hold at most the policy's daily limit,
+    counting what the teacher already submitted for that day (pending or approved). The reason, or None."""
+    if already + adding <= limit:
+        return None
+    day_text = day.isoformat()
+    if already == 0:
+        return f"{day_text} 申报 {_figure(adding)} 学时，超过每日上限 {_figure(limit)} 学时。"
+    return (f"{day_text} 已申报 {_figure(already)} 学时，加上本次 {_figure(adding)} 学时共 {_figure(already + adding)} 学时，"
+            f"超过每日上限 {_figure(limit)} 学时。")
+
+
+def _figure(value: Decimal) -> str:
+    """A figure as people write it: 8, 8.5 (no trailing zeros)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def is_compliant(*, annual_credits: Decimal, requirement: Decimal) -> bool:
-    """CR-5: compliant when the year's credits (reversals included) reach the requirement."""
+    """CR-5: compliant when the year's counted credits (reversals included, excess over the caps left
+    out: annual_credits) reach the requirement."""
     return annual_credits >= requirement
 
 

@@ -19,6 +19,9 @@ from .models import HoursSubmission, LedgerEntry, Policy, Source, SubmissionStat
 ZERO = Decimal("0")
 # School-based study: submitted 校本 hours and projects run in the 校本研修 mode.
 SCHOOL_BASED = Q(source=Source.SCHOOL_BASED) | Q(mode=Mode.SCHOOL_BASED)
+# The rows the CR-3 caps apply to (credits.rules.cap_kind): self-study, and 网络研修 rows that are not.
+SELF_STUDY = Q(source=Source.SELF_STUDY)
+ONLINE = Q(mode=Mode.ONLINE) & ~Q(source=Source.SELF_STUDY)
 
 
 POLICY_CACHE_KEY = "credits.policies"
@@ -71,7 +74,7 @@ def policy_for(year: int) -> rules.PolicyValues:
 @dataclass(frozen=True)
 class TeacherYear:
     year: int
-    annual_credits: Decimal
+    credits: rules.AnnualCredits  # recorded, capped (CR-3) and counted (CR-5)
     annual_hours: Decimal
     ethics_hours: Decimal
     school_based_hours: Decimal
@@ -80,25 +83,39 @@ class TeacherYear:
     policy: rules.PolicyValues
 
     @property
+    def annual_credits(self) -> Decimal:
+        """CR-5: the year's credits as counted (excess over the CR-3 caps left out)."""
+        return self.credits.counted
+
+    @property
+    def uncounted_credits(self) -> Decimal:
+        """超出上限未计: credits in the ledger that the CR-3 caps leave out of the year's credits."""
+        return self.credits.uncounted
+
+    @property
     def compliant(self) -> bool:
         return rules.is_compliant(annual_credits=self.annual_credits, requirement=self.policy.annual_credits)
 
 
 def teacher_year(teacher_id: int, year: int) -> TeacherYear:
-    """One teacher's figures for a year, in one aggregate query (CR-5, CR-6)."""
+    """One teacher's figures for a year, in one aggregate query (CR-3 caps, CR-5, CR-6)."""
     policy = policy_for(year)
     start = rules.cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
     in_year = Q(entry_date__gte=dt.date(year, 1, 1))
     totals = LedgerEntry.objects.filter(
         teacher_id=teacher_id, entry_date__gte=dt.date(start, 1, 1), entry_date__lte=dt.date(year, 12, 31)
     ).aggregate(
-        annual_credits=Coalesce(Sum("credits", filter=in_year), ZERO),
+        recorded=Coalesce(Sum("credits", filter=in_year), ZERO),
+        self_study=Coalesce(Sum("credits", filter=in_year & SELF_STUDY), ZERO),
+        online=Coalesce(Sum("credits", filter=in_year & ONLINE), ZERO),
         annual_hours=Coalesce(Sum("hours", filter=in_year), ZERO),
         ethics_hours=Coalesce(Sum("hours", filter=in_year & Q(theme=Theme.ETHICS)), ZERO),
         school_based_hours=Coalesce(Sum("hours", filter=in_year & SCHOOL_BASED), ZERO),
         cycle_hours=Coalesce(Sum("hours"), ZERO),
     )
-    return TeacherYear(year=year, cycle_start=start, policy=policy, **totals)
+    credits = rules.annual_credits(recorded=totals.pop("recorded"), self_study=totals.pop("self_study"),
+                                   online=totals.pop("online"), policy=policy)
+    return TeacherYear(year=year, credits=credits, cycle_start=start, policy=policy, **totals)
 
 
 def teacher_version_keys(teacher_id: int) -> list[str]:

@@ -30,7 +30,11 @@ class TeacherSummarySerializer(serializers.Serializer):
     staff_no = serializers.CharField()
     name = serializers.CharField()
     year = serializers.IntegerField()
-    annual_credits = serializers.DecimalField(max_digits=8, decimal_places=2)
+    annual_credits = serializers.DecimalField(max_digits=8, decimal_places=2,
+                                              help_text="年度学分（已扣除超出年度上限的部分）")
+    recorded_credits = serializers.DecimalField(max_digits=8, decimal_places=2, help_text="学分登记中该年度的学分合计")
+    uncounted_credits = serializers.DecimalField(max_digits=8, decimal_places=2,
+                                                 help_text="超出上限未计：超出自主研修、网络研修年度上限而未计入的学分")
     required_credits = serializers.DecimalField(max_digits=8, decimal_places=2)
     compliant = serializers.BooleanField()
     annual_hours = serializers.DecimalField(max_digits=8, decimal_places=2)

@@ -8,19 +8,22 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from bureau.choices import Role
-from bureau.models import Profile, School
+from bureau.models import Profile, School, Teacher
 from bureau.scoping import role_of, visible_teachers
 from bureau.services import ApplicationError, audit, event_record
 from bureau.workflow import transition_guard
 
 from . import rules
-from .models import HoursSubmission, LedgerEntry, Source, SubmissionEvent
+from .models import HoursSubmission, LedgerEntry, Source, SubmissionEvent, SubmissionState
 from .posting import Posting, ledger_reverse_row, ledger_sync
 from .selectors import policy_for
+
+# CR-10: the submissions that count towards a day's hours (a rejected or withdrawn one does not).
+DAY_COUNTED_STATES = (SubmissionState.SUBMITTED, SubmissionState.APPROVED)
 
 
 @transaction.atomic
@@ -74,12 +77,27 @@ def hours_submit(*, teacher, kind: str, title: str, studied_on: dt.date, hours: 
         raise ApplicationError("研修日期不能晚于今天。")
     if not evidence.strip():
         raise ApplicationError("请填写佐证说明。")
+    # CR-10: the day's submitted hours stay within the policy's daily limit. The teacher's row is locked
+    # so that two submissions for the same day at once are counted one after the other.
+    Teacher.objects.select_for_update().filter(pk=teacher.pk).first()
+    refusal = rules.daily_hours_refusal(day=studied_on, already=day_hours(teacher.pk, studied_on), adding=hours,
+                                        limit=policy_for(studied_on.year).daily_hours_limit)
+    if refusal:
+        raise ApplicationError(refusal)
     submission = HoursSubmission.objects.create(
         teacher=teacher, kind=kind, title=title, studied_on=studied_on, hours=hours, theme=theme, evidence=evidence
     )
     event_record(SubmissionEvent, obj=submission, action="submit", from_state="", to_state=submission.state, actor=actor)
     audit(action="credits.submission.created", actor=actor, obj=submission)
     return submission
+
+
+def day_hours(teacher_id: int, day: dt.date, *, states=DAY_COUNTED_STATES, exclude_id: int | None = None) -> Decimal:
+    """CR-10: the school-based and self-study hours a teacher submitted for one day (pending or approved)."""
+    rows = HoursSubmission.objects.filter(teacher_id=teacher_id, studied_on=day, state__in=states)
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    return rows.aggregate(total=Sum("hours"))["total"] or Decimal("0")
 
 
 def schools_without_principal() -> QuerySet[School]:
@@ -112,6 +130,17 @@ def hours_decide(*, submission: HoursSubmission, approve: bool, note: str, actor
                             refusal="该申报已处理（{state}），不能重复审核。", state_label=submission.get_state_display())
     if step.needs_reason and not note.strip():
         raise ApplicationError("退回申报请填写原因。")
+    if approve:
+        # CR-10 again at approval, over what is approved already: a submission from before the limit (or a
+        # lower limit since) cannot bring the day's approved hours above it.
+        refusal = rules.daily_hours_refusal(
+            day=submission.studied_on,
+            already=day_hours(submission.teacher_id, submission.studied_on, states=(SubmissionState.APPROVED,),
+                              exclude_id=submission.pk),
+            adding=submission.hours, limit=policy_for(submission.studied_on.year).daily_hours_limit,
+        )
+        if refusal:
+            raise ApplicationError(f"不能通过：{refusal}请退回该申报。")
     previous = submission.state
     submission.state = step.to_state
     submission.decided_by = actor

@@ -20,10 +20,11 @@ from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
 from bureau.text import clean_single_line
 
+from . import rules
 from .exports import write_transcript
 from .forms import DecisionForm, HoursSubmissionForm
 from .models import HoursSubmission, LedgerEntry, SubmissionState
-from .selectors import pending_submissions, submissions_version_key, teacher_version_keys, teacher_year
+from .selectors import pending_submissions, policy_for, submissions_version_key, teacher_version_keys, teacher_year
 from .services import hours_decide, hours_submit
 
 
@@ -79,10 +80,12 @@ def transcript(request):
     by_year = defaultdict(list)
     for row in rows:
         by_year[row.entry_date.year].append(row)
-    years = [
-        {"year": y, "rows": items, "credits": sum(r.credits for r in items), "hours": sum(r.hours for r in items)}
-        for y, items in sorted(by_year.items(), reverse=True)
-    ]
+    years = []
+    for y, items in sorted(by_year.items(), reverse=True):
+        # CR-5: the year's credits as counted after the CR-3 caps; the capped rows stay listed.
+        credits = rules.annual_credits_of_rows(((r.source, r.mode, r.credits) for r in items), policy_for(y))
+        years.append({"year": y, "rows": items, "credits": credits.counted, "recorded": credits.recorded,
+                      "uncounted": credits.uncounted, "hours": sum(r.hours for r in items)})
     return render(request, "credits/transcript.html", {"teacher": teacher, "years": years})
 
 
@@ -112,7 +115,8 @@ def hours(request):
             messages.success(request, "已提交，等待校长审核。")
             return redirect("credits:hours")
     submissions = HoursSubmission.objects.filter(teacher=teacher).select_related("decided_by")
-    return render(request, "credits/hours.html", {"form": form, "submissions": submissions})
+    return render(request, "credits/hours.html", {"form": form, "submissions": submissions,
+                                                  "policy": policy_for(timezone.localdate().year)})
 
 
 @role_required(Role.PRINCIPAL)

@@ -12,6 +12,7 @@ from bureau.admin_imports import import_view
 from bureau.choices import Role
 from bureau.services import ApplicationError
 
+from . import rules
 from .imports import ProjectImporter, ResultImporter, ShareImporter
 from .models import Attendance, Enrolment, EnrolmentEvent, Project, ProjectEvent, Result, Session, SurveyResponse
 from .organisers import may_create_projects, may_organise, organised_projects
@@ -280,6 +281,22 @@ class EnrolmentAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
         self._run(request, queryset, "complete")
 
 
+class ResultForm(forms.ModelForm):
+    """The result's fields, with CR-10 shown on the field (training.services.result_record refuses it too)."""
+
+    class Meta:
+        model = Result
+        fields = ["enrolment", "grade", "completed_on", "certified_hours"]
+
+    def clean(self):
+        cleaned = super().clean()
+        enrolment = cleaned.get("enrolment")
+        if enrolment is not None and (refusal := rules.certified_hours_refusal(
+                certified=cleaned.get("certified_hours"), project_hours=enrolment.project.hours)):
+            self.add_error("certified_hours", refusal)
+        return cleaned
+
+
 @admin.register(Result)
 class ResultAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
     list_display = ["enrolment", "grade", "completed_on", "certified_hours", "recorded_by", "updated_at"]
@@ -288,6 +305,7 @@ class ResultAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
     list_select_related = ["enrolment__project", "enrolment__teacher", "recorded_by"]
     raw_id_fields = ["enrolment"]
     fields = ["enrolment", "grade", "completed_on", "certified_hours"]
+    form = ResultForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(enrolment__teacher__in=scoping.visible_teachers(request.user))

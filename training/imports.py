@@ -174,6 +174,8 @@ class ResultImporter(Importer):
             elif project.code not in organised:
                 problems.setdefault(row.number, []).append(
                     ("项目编号", f"“{d['项目编号']}”不是您主办的项目，不能导入其考核结果"))
+            elif refusal := rules.certified_hours_refusal(certified=d["认定学时"], project_hours=project.hours):
+                problems.setdefault(row.number, []).append(("认定学时", refusal))  # CR-10
             teacher = self.teachers.get(d["工号"])
             if teacher is None:
                 problems.setdefault(row.number, []).append(("工号", f"“{d['工号']}”教师不存在"))

@@ -157,3 +157,16 @@ def is_no_show(*, state: str, present: int, held: int) -> bool:
     if state == "no_show":
         return True
     return state in ATTENDANCE_STATES and held > 0 and present == 0
+
+
+def certified_hours_refusal(*, certified: Decimal | None, project_hours: Decimal) -> str | None:
+    """CR-10: certified hours may not exceed the project's hours (exactly the project's hours is fine).
+    The reason for the 认定学时 field (Chinese), or None when plausible or not given."""
+    if certified is None or certified <= project_hours:
+        return None
+    return f"{_figure(certified)} 超过项目学时 {_figure(project_hours)}，不能多于项目学时"
+
+
+def _figure(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

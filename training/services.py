@@ -168,10 +168,13 @@ def result_record(
     A result for a teacher with no enrolment creates one: results come from outside platforms that ran
     their own enrolment. Returns the result and whether anything changed.
 
-    A passing grade (优秀/合格) set or changed here is refused when the enrolment's attendance rate, over the
+    Certified hours above the project's hours are refused (CR-10). A passing grade (优秀/合格) set or
+    changed here is refused when the enrolment's attendance rate, over the
     sessions held by `today`, is below the project's minimum (training.rules.attendance_short); a result
     saved again unchanged is not checked again, so a re-import changes nothing.
     """
+    if refusal := rules.certified_hours_refusal(certified=certified_hours, project_hours=project.hours):
+        raise ApplicationError(f"认定学时 {refusal}。")  # CR-10
     minimum = project.min_attendance_rate
     if grade in rules.PASSING_GRADES and minimum is not None:
         _attendance_guard(project=project, teacher=teacher, values=(grade, completed_on, certified_hours),
