@@ -115,6 +115,10 @@ def round_notice(request, pk: int):
     def step(round_):
         starts_on = _date(request.POST.get("starts_on", ""), timezone.localdate())
         round_ = services.round_start_notice(round_=round_, starts_on=starts_on, actor=request.user)
+        unknown = rules.unknown_calendar_years(round_.notice_starts_on, round_.notice_ends_on)
+        if unknown:
+            return (f"已发布公示，公示期至 {round_.notice_ends_on:%Y-%m-%d}。注意：{'、'.join(map(str, unknown))}"
+                    "年的法定节假日安排尚未收录，该年按周一至周五计算工作日，请核对公示结束日期。")
         return f"已发布公示，公示期至 {round_.notice_ends_on:%Y-%m-%d}。"
     return _run(request, pk, step)
 

@@ -99,6 +99,22 @@ def is_working_day(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
+def calendar_known(day: dt.date) -> bool:
+    """Whether the State Council's calendar for the year of `day` is known to the library (a new year's
+    holidays are announced late in the year before; the library follows in its next release)."""
+    try:
+        chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def unknown_calendar_years(start: dt.date, end: dt.date) -> list[int]:
+    """The years between `start` and `end` (both included) whose holidays are not known: working days
+    there were counted Monday to Friday, and the staff are told so."""
+    return [year for year in range(start.year, end.year + 1) if not calendar_known(dt.date(year, 6, 1))]
+
+
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The date `days` working days after `start`: the last day of a notice period that starts on `start`
     (counted as its first day when it is a working day)."""

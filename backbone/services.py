@@ -184,7 +184,12 @@ def round_start_notice(*, round_: SelectionRound, starts_on: dt.date, actor,
     round_.notice_starts_on = starts_on
     round_.notice_ends_on = rules.add_working_days(starts_on, round_.notice_working_days)
     round_.save(update_fields=["status", "notice_starts_on", "notice_ends_on"])
-    _round_event(round_, "start_notice", previous, actor, f"公示至 {round_.notice_ends_on:%Y-%m-%d}")
+    note = f"公示至 {round_.notice_ends_on:%Y-%m-%d}"
+    unknown = rules.unknown_calendar_years(starts_on, round_.notice_ends_on)
+    if unknown:
+        # Told to the staff on the page too (manage_views): the end date may need moving by hand.
+        note += f"（{'、'.join(map(str, unknown))}年节假日安排尚未收录，按周一至周五计算）"
+    _round_event(round_, "start_notice", previous, actor, note)
     audit(action="backbone.round.notice", actor=actor, obj=round_, ends_on=round_.notice_ends_on.isoformat())
     return round_
 

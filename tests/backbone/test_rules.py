@@ -151,3 +151,11 @@ def test_bb6_mentor_must_outrank_mentee():
     assert rules.mentor_outranks(("县级", "学科带头人"), ("县级", "骨干教师"))
     assert not rules.mentor_outranks(("县级", "骨干教师"), ("县级", "骨干教师"))
     assert rules.mentor_outranks(("县级", "骨干教师"), None)
+
+
+def test_bb3_years_without_a_known_holiday_calendar_are_named():
+    """A notice running into a year the library does not know yet is counted Monday to Friday there, and
+    that year is named so the staff are told (a library covering it makes the list empty)."""
+    assert rules.unknown_calendar_years(dt.date(2025, 9, 28), dt.date(2025, 10, 11)) == []
+    assert rules.unknown_calendar_years(dt.date(2099, 12, 28), dt.date(2100, 1, 4)) == [2099, 2100]
+    assert rules.calendar_known(dt.date(2026, 12, 31)) and not rules.calendar_known(dt.date(2099, 1, 1))
