@@ -72,6 +72,7 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
         online_mode=Mode.ONLINE,
     )
     capped_sums, uncounted = _capped_parts(policy, params)
+    subject_years, cycle_years_table = _subject_years_parts(year, policy, params)
     sql = f"""
         SELECT t.id AS teacher_id, t.staff_no, t.name, t.school_id, s.code AS school_code, s.district_id,
                CASE WHEN t.status = %(active)s AND t.employed_on <= %(jan1)s AND e.id IS NULL THEN 1 ELSE 0 END AS subject,
@@ -83,10 +84,20 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
                COALESCE(l.cycle_hours, 0) AS cycle_hours,
                COALESCE(l.positive_rows, 0) AS positive_rows,
                COALESCE(r.results, 0) AS results,
-               COALESCE(r.passed, 0) AS passed
+               COALESCE(r.passed, 0) AS passed,
+               {subject_years} AS subject_years,
+               (2 * %(cycle_hours_100)s * {subject_years} + %(cycle_len_100)s) / %(cycle_len_200)s AS cycle_required
         FROM bureau_teacher t
         JOIN bureau_school s ON s.id = t.school_id
         LEFT JOIN credits_exemption e ON e.teacher_id = t.id AND e.year = %(year)s AND e.status = %(granted)s
+        LEFT JOIN (
+            SELECT ce.teacher_id, COUNT(*) AS exempt_years
+            FROM credits_exemption ce
+            JOIN bureau_teacher te ON te.id = ce.teacher_id
+            JOIN {cycle_years_table} cy ON cy.year = ce.year AND te.employed_on <= cy.jan1
+            WHERE ce.status = %(granted)s
+            GROUP BY ce.teacher_id
+        ) cx ON cx.teacher_id = t.id
         LEFT JOIN (
             SELECT teacher_id,
                    ROUND(COALESCE(SUM(credits) FILTER (WHERE entry_date >= %(jan1)s), 0), 2) AS annual_credits,
@@ -135,6 +146,30 @@ def _capped_parts(policy: rules.PolicyValues, params: dict) -> tuple[str, str]:
     return "".join(sums), ("(" + " + ".join(excess) + ")") if excess else "0"
 
 
+def _subject_years_parts(year: int, policy: rules.PolicyValues, params: dict) -> tuple[str, str]:
+    """CR-6 (amended) in the aggregate: the expression counting the years of the cycle (its start through
+    Y) in which a teacher is subject to CR-4 (employed on or before 1 January of that year, 在职 - today's
+    status for now - and no granted exemption for that year), and the cycle's years as a small derived
+    table for the grouped exemption count. No rescan of the ledger or the teachers: one CASE per year
+    (at most the cycle length) and a join over the (small) exemption table. The requirement itself,
+    policy cycle hours × years ÷ cycle length rounded half up, is done in integer arithmetic
+    (⌊(2·H·100·n + 100·L) / (200·L)⌋) so that PostgreSQL and SQLite give credits.rules.cycle_requirement's
+    figure exactly."""
+    years = rules.cycle_years_through(year, policy=policy)
+    employed, table = [], []
+    for i, y in enumerate(years):
+        params[f"cycle_y{i}"] = y
+        params[f"cycle_jan1_{i}"] = dt.date(y, 1, 1)
+        employed.append(f"CASE WHEN t.employed_on <= %(cycle_jan1_{i})s THEN 1 ELSE 0 END")
+        table.append(f"SELECT %(cycle_y{i})s AS year, %(cycle_jan1_{i})s AS jan1")
+    params["cycle_hours_100"] = int(policy.cycle_hours * 100)
+    params["cycle_len_100"] = 100 * policy.cycle_years
+    params["cycle_len_200"] = 200 * policy.cycle_years
+    expression = (f"(CASE WHEN t.status = %(active)s THEN ({' + '.join(employed)}) - COALESCE(cx.exempt_years, 0) "
+                  f"ELSE 0 END)")
+    return expression, "(" + " UNION ALL ".join(table) + ")"
+
+
 @dataclass(slots=True)
 class TeacherRow:
     staff_no: str
@@ -148,6 +183,27 @@ class TeacherRow:
     subject: bool
     compliant: bool
     uncounted: Decimal = Decimal("0")  # 超出上限未计 (CR-3): recorded, left out of annual_credits
+    # CR-5/CR-6 (amended): the sub-verdicts (None: blank, for 免考核; 周期达标 outside the cycle's last year)
+    # and the cycle's requirement so far with the count of subject years it comes from.
+    ethics_ok: bool | None = None
+    school_ok: bool | None = None
+    subject_years: int = 0
+    cycle_required: int = 0
+    cycle_ok: bool | None = None
+
+    @property
+    def short_of(self) -> list[str]:
+        """What the teacher is short of, in words for lists: 学分, 师德, 校本, 周期."""
+        if not self.subject:
+            return []
+        out = [] if self.compliant else ["学分"]
+        if self.ethics_ok is False:
+            out.append("师德")
+        if self.school_ok is False:
+            out.append("校本")
+        if self.cycle_hours < self.cycle_required:
+            out.append("周期")
+        return out
 
     @property
     def verdict(self) -> str:
@@ -312,32 +368,45 @@ class ComplianceRun:
             policy=self.policy,
         )
 
-    def teachers(self, *, only_short: bool = False, only_capped: bool = False, chunk: int = 2000) -> Iterator[TeacherRow]:
+    def teachers(self, *, only_short: bool = False, only_capped: bool = False, short_of_anything: bool = False,
+                 school_id: int | None = None, chunk: int = 2000) -> Iterator[TeacherRow]:
         """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory.
-        `only_short`: subject and short of credits; `only_capped`: a CR-3 cap left some credits out."""
+        `only_short`: subject and short of credits; `only_capped`: a CR-3 cap left some credits out;
+        `short_of_anything`: subject and short of credits, ethics, school-based or cycle hours (the
+        "who is short on what" lists; TeacherRow.short_of says of what); `school_id`: one school's."""
         conditions = []
+        params = {"req": self.policy.annual_credits, "min_ethics": self.policy.min_ethics_hours,
+                  "min_school": self.policy.min_school_based_hours}
         if only_short:
             conditions.append("subject = 1 AND annual_credits < CAST(%(req)s AS NUMERIC)")
+        if short_of_anything:
+            conditions.append("subject = 1 AND (annual_credits < CAST(%(req)s AS NUMERIC)"
+                              " OR ethics_hours < CAST(%(min_ethics)s AS NUMERIC)"
+                              " OR school_hours < CAST(%(min_school)s AS NUMERIC) OR cycle_hours < cycle_required)")
+        if school_id is not None:
+            conditions.append("school_id = %(school_id)s")
+            params["school_id"] = school_id
         if only_capped:
             conditions.append("uncounted_credits > 0")
         condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"""
             SELECT staff_no, name, school_code, annual_credits, annual_hours, ethics_hours, school_hours, cycle_hours,
                    subject, CASE WHEN subject = 1 AND annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END,
-                   uncounted_credits
+                   uncounted_credits, subject_years, cycle_required
             FROM {self.table} {condition} ORDER BY staff_no
         """
         exact = connection.vendor == "postgresql"  # NUMERIC arrives as Decimal: nothing to convert
         cursor = connection.chunked_cursor()
         try:
-            cursor.execute(sql, {"req": self.policy.annual_credits})
+            cursor.execute(sql, params)
             while True:
                 rows = cursor.fetchmany(chunk)
                 if not rows:
                     break
                 for r in rows:
                     figures = r[3:8] if exact else map(_dec, r[3:8])
-                    yield TeacherRow(r[0], r[1], r[2], *figures, bool(r[8]), bool(r[9]), r[10] if exact else _dec(r[10]))
+                    row = TeacherRow(r[0], r[1], r[2], *figures, bool(r[8]), bool(r[9]), r[10] if exact else _dec(r[10]))
+                    yield _with_verdicts(row, self.year, self.policy, int(r[11]), int(r[12]))
         finally:
             cursor.close()
 
@@ -351,6 +420,19 @@ class ComplianceRun:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {self.table}")
             return cursor.fetchone()[0]
+
+
+def _with_verdicts(row: TeacherRow, year: int, policy: rules.PolicyValues, subject_years: int,
+                   cycle_required: int) -> TeacherRow:
+    """CR-5/CR-6 (amended): the sub-verdicts of a row, decided by credits.rules on the database's figures.
+    周期达标 is blank for a teacher not subject in Y, like 师德达标 and 校本达标 (docs/decisions.md)."""
+    row.ethics_ok = rules.ethics_met(ethics_hours=row.ethics_hours, policy=policy, subject=row.subject)
+    row.school_ok = rules.school_based_met(school_hours=row.school_hours, policy=policy, subject=row.subject)
+    row.subject_years = subject_years
+    row.cycle_required = cycle_required
+    row.cycle_ok = (rules.cycle_met(year=year, cycle_hours=row.cycle_hours, requirement=cycle_required, policy=policy)
+                    if row.subject else None)
+    return row
 
 
 def _dec(value) -> Decimal:
@@ -367,11 +449,14 @@ def school_figures(year: int, school) -> tuple[SchoolRow, Summary, list[TeacherR
         fetched = cursor.fetchall()
     teachers, subject, compliant, participated, results, passed = [], 0, 0, 0, 0, 0
     for (_id, staff_no, name, _school, code, _district, is_subject, annual_credits, uncounted, annual_hours, ethics,
-         school_hours, cycle_hours, positive_rows, result_count, passed_count) in fetched:
+         school_hours, cycle_hours, positive_rows, result_count, passed_count, subject_years, cycle_required) in fetched:
         credits_ = _dec(annual_credits)
         ok = bool(is_subject) and rules.is_compliant(annual_credits=credits_, requirement=policy.annual_credits)
-        teachers.append(TeacherRow(staff_no, name, code, credits_, _dec(annual_hours), _dec(ethics), _dec(school_hours),
-                                   _dec(cycle_hours), bool(is_subject), ok, _dec(uncounted)))
+        teachers.append(_with_verdicts(
+            TeacherRow(staff_no, name, code, credits_, _dec(annual_hours), _dec(ethics), _dec(school_hours),
+                       _dec(cycle_hours), bool(is_subject), ok, _dec(uncounted)),
+            year, policy, int(subject_years), int(cycle_required),
+        ))
         subject += bool(is_subject)
         compliant += ok
         participated += bool(is_subject) and (positive_rows > 0 or result_count > 0)

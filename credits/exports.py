@@ -64,7 +64,9 @@ def write_transcript(target, *, teacher) -> None:
 SUMMARY_HEADERS = ["指标", "数值"]
 DISTRICT_HEADERS = ["区县", "学校数", "应考核人数", "达标人数", "达标率", "预警学校数"]
 SCHOOL_HEADERS = ["学校代码", "学校名称", "区县", "应考核人数", "达标人数", "未达标人数", "未达标比例", "是否预警"]
-TEACHER_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分", "是否达标"]
+TEACHER_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分", "是否达标",
+                   # CR-5/CR-6 (amended, SPEC §7): after 是否达标, in this order
+                   "师德达标", "校本达标", "周期应完成学时", "周期达标"]
 CAPPED_HEADERS = ["工号", "姓名", "学校代码", "登记学分", "超出上限未计", "年度学分"]
 
 
@@ -101,6 +103,8 @@ def compliance_sheets(run, *, on_progress=None):
             yield [
                 t.staff_no, t.name, t.school_code, float(t.annual_credits), float(t.annual_hours), float(t.ethics_hours),
                 float(t.school_hours), float(t.cycle_hours), requirement, t.verdict,
+                rules.yes_no(t.ethics_ok) or None, rules.yes_no(t.school_ok) or None, t.cycle_required,
+                rules.yes_no(t.cycle_ok) or None,  # blank cells where the verdict is blank
             ]
 
     sheets = [
@@ -118,6 +122,23 @@ def compliance_sheets(run, *, on_progress=None):
             for t in run.teachers(only_capped=True)
         )))
     return sheets
+
+
+SHORT_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "要求学分", "师德学时", "师德要求", "校本研修学时", "校本要求",
+                 "周期累计学时", "周期应完成学时", "欠缺项目"]
+
+
+def short_rows(run, *, school_id: int | None = None):
+    """The "who is short on what" rows (CR-5, CR-6 amended) of a compliance run, streamed."""
+    policy = run.policy
+    for t in run.teachers(short_of_anything=True, school_id=school_id):
+        yield [t.staff_no, t.name, t.school_code, float(t.annual_credits), float(policy.annual_credits),
+               float(t.ethics_hours), float(policy.min_ethics_hours), float(t.school_hours),
+               float(policy.min_school_based_hours), float(t.cycle_hours), t.cycle_required, "、".join(t.short_of)]
+
+
+def write_short_workbook(target, run, *, school_id: int | None = None) -> None:
+    write_workbook(target, [SheetSpec("未达标明细", SHORT_HEADERS, short_rows(run, school_id=school_id))])
 
 
 def write_compliance_workbook(target, run, *, on_progress=None) -> None:

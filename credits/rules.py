@@ -178,6 +178,57 @@ def is_compliant(*, annual_credits: Decimal, requirement: Decimal) -> bool:
     return annual_credits >= requirement
 
 
+def ethics_met(*, ethics_hours: Decimal, policy: PolicyValues, subject: bool) -> bool | None:
+    """CR-5 (amended) 师德达标: the year's ethics hours reach the policy's minimum (≥). None (blank) for a
+    teacher not subject to the check (CR-4). It decides neither 达标 nor the CR-7 flag."""
+    return ethics_hours >= policy.min_ethics_hours if subject else None
+
+
+def school_based_met(*, school_hours: Decimal, policy: PolicyValues, subject: bool) -> bool | None:
+    """CR-5 (amended) 校本达标: the year's school-based hours reach the policy's minimum (≥). None (blank)
+    for a teacher not subject to the check (CR-4). It decides neither 达标 nor the CR-7 flag."""
+    return school_hours >= policy.min_school_based_hours if subject else None
+
+
+def cycle_years_through(year: int, *, policy: PolicyValues) -> list[int]:
+    """CR-6: the years of the cycle that contains `year`, from its start through `year`."""
+    start = cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
+    return list(range(start, year + 1))
+
+
+def is_cycle_last_year(year: int, *, policy: PolicyValues) -> bool:
+    """CR-6: `year` is the last year of its cycle (2025 of 2021–2025)."""
+    start = cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
+    return year == start + policy.cycle_years - 1
+
+
+def cycle_requirement(*, subject_years: int, policy: PolicyValues) -> int:
+    """CR-6 (amended) 周期应完成学时: the policy's cycle hours × the years of the cycle (its start through
+    Y) in which the teacher is subject to CR-4 ÷ the cycle length, rounded to whole hours half up
+    (37.5 → 38). A teacher first subject in the third year of a 5-year cycle owes 3/5 × 360 = 216 at
+    its end. credits.compliance computes the same figure in the database (a test shows they agree)."""
+    exact = policy.cycle_hours * subject_years / policy.cycle_years
+    return int(exact.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def cycle_met(*, year: int, cycle_hours: Decimal, requirement: int, policy: PolicyValues) -> bool | None:
+    """CR-6 (amended) 周期达标: in the cycle's last year, cycle hours ≥ 周期应完成学时; blank (None) in
+    the other years."""
+    if not is_cycle_last_year(year, policy=policy):
+        return None
+    return cycle_hours >= requirement
+
+
+def yes_no(value: bool | None) -> str:
+    """是 / 否 as the workbook writes a verdict; blank for None."""
+    return "" if value is None else ("是" if value else "否")
+
+
+def hours_text(value: Decimal) -> str:
+    """Hours as people write them: 4, 4.5 (no trailing zeros)."""
+    return _figure(value)
+
+
 def school_flagged(*, short: int, subject: int, threshold: Decimal) -> bool:
     """CR-7: flagged when the non-compliant share is at or above the threshold (≥, not >); none subject: no."""
     if subject == 0:

@@ -207,8 +207,9 @@ def test_workbook_matches_the_figures_cell_by_cell(bureau_user, tmp_path):
     assert book["学校"]["B2"].data_type == "s"  # stored as text: no spreadsheet runs it
     assert schools[3] == ("C", schools[3][1], "城东区", 0, 0, 0, None, "否")
     teachers = [tuple(r) for r in book["教师"].iter_rows(values_only=True)]
-    assert teachers[0] == ("工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分", "是否达标")
-    assert teachers[-1] == ("Z9", "+赵", "C", 0, 0, 0, 0, 0, 72, "免考核")
+    assert teachers[0] == ("工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分", "是否达标",
+                           "师德达标", "校本达标", "周期应完成学时", "周期达标")
+    assert teachers[-1] == ("Z9", "+赵", "C", 0, 0, 0, 0, 0, 72, "免考核", None, None, 0, None)
     assert [t[0] for t in teachers[1:]] == sorted(t[0] for t in teachers[1:])
     assert book["教师"].freeze_panes == "A2"
     districts = [tuple(r) for r in book["区县"].iter_rows(values_only=True)]
