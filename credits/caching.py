@@ -15,6 +15,7 @@ from .selectors import (
     ledger_version_key,
     school_of,
     school_version_key,
+    standing_version_key,
     submissions_version_key,
 )
 
@@ -26,7 +27,12 @@ def register_all() -> None:
         lambda row: [ledger_version_key(row.teacher_id), school_version_key(school_of(row.teacher_id))],
         coarse=[ALL_TEACHERS, ALL_SCHOOLS],
     )
-    versions.register(Exemption, lambda row: [school_version_key(school_of(row.teacher_id))], coarse=[ALL_SCHOOLS])
+    versions.register(
+        Exemption,
+        lambda row: [school_version_key(school_of(row.teacher_id)), standing_version_key(row.teacher_id)],
+        coarse=[ALL_SCHOOLS, ALL_TEACHERS],
+    )
     versions.register(HoursSubmission, lambda row: [submissions_version_key(row.teacher_id)], coarse=[ALL_TEACHERS])
-    versions.register(Teacher, lambda teacher: [school_version_key(teacher.school_id)], track_before=True)
+    versions.register(Teacher, lambda teacher: [school_version_key(teacher.school_id), standing_version_key(teacher.pk)],
+                      coarse=[ALL_SCHOOLS, ALL_TEACHERS], track_before=True)
     versions.register(School, lambda school: [school_version_key(school.pk)])

@@ -128,17 +128,16 @@ SHORT_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "要求学�
                  "周期累计学时", "周期应完成学时", "欠缺项目"]
 
 
-def short_rows(run, *, school_id: int | None = None):
-    """The "who is short on what" rows (CR-5, CR-6 amended) of a compliance run, streamed."""
-    policy = run.policy
-    for t in run.teachers(short_of_anything=True, school_id=school_id):
-        yield [t.staff_no, t.name, t.school_code, float(t.annual_credits), float(policy.annual_credits),
-               float(t.ethics_hours), float(policy.min_ethics_hours), float(t.school_hours),
-               float(policy.min_school_based_hours), float(t.cycle_hours), t.cycle_required, "、".join(t.short_of)]
-
-
-def write_short_workbook(target, run, *, school_id: int | None = None) -> None:
-    write_workbook(target, [SheetSpec("未达标明细", SHORT_HEADERS, short_rows(run, school_id=school_id))])
+def write_short_workbook(target, teachers, policy) -> None:
+    """The "who is short on what" list (CR-5, CR-6 amended): TeacherRow objects short of something
+    (ComplianceRun.teachers(short_of_anything=True), or a school's rows), streamed."""
+    rows = (
+        [t.staff_no, t.name, t.school_code, float(t.annual_credits), float(policy.annual_credits),
+         float(t.ethics_hours), float(policy.min_ethics_hours), float(t.school_hours),
+         float(policy.min_school_based_hours), float(t.cycle_hours), t.cycle_required, "、".join(t.short_of)]
+        for t in teachers
+    )
+    write_workbook(target, [SheetSpec("欠缺名单", SHORT_HEADERS, rows)])
 
 
 def write_compliance_workbook(target, run, *, on_progress=None) -> None:

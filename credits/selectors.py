@@ -14,7 +14,7 @@ from bureau.choices import Mode, Theme
 from bureau.models import Teacher
 
 from . import rules
-from .models import HoursSubmission, LedgerEntry, Policy, Source, SubmissionState
+from .models import Exemption, ExemptionStatus, HoursSubmission, LedgerEntry, Policy, Source, SubmissionState
 
 ZERO = Decimal("0")
 # School-based study: submitted 校本 hours and projects run in the 校本研修 mode.
@@ -81,6 +81,53 @@ class TeacherYear:
     cycle_start: int
     cycle_hours: Decimal
     policy: rules.PolicyValues
+    # CR-4 for Y and CR-6 (amended): subject this year; years of the cycle so far in which subject.
+    subject: bool = True
+    subject_years: int = 0
+
+    @property
+    def cycle_end(self) -> int:
+        return self.cycle_start + self.policy.cycle_years - 1
+
+    @property
+    def cycle_required(self) -> int:
+        """周期应完成学时 so far (CR-6 amended)."""
+        return rules.cycle_requirement(subject_years=self.subject_years, policy=self.policy)
+
+    @property
+    def ethics_ok(self) -> bool | None:
+        return rules.ethics_met(ethics_hours=self.ethics_hours, policy=self.policy, subject=self.subject)
+
+    @property
+    def school_ok(self) -> bool | None:
+        return rules.school_based_met(school_hours=self.school_based_hours, policy=self.policy, subject=self.subject)
+
+    @property
+    def cycle_ok(self) -> bool | None:
+        if not self.subject:
+            return None
+        return rules.cycle_met(year=self.year, cycle_hours=self.cycle_hours, requirement=self.cycle_required,
+                               policy=self.policy)
+
+    @property
+    def missing(self) -> list[str]:
+        """What is still missing, in plain words for the teacher's portal (empty: nothing)."""
+        if not self.subject:
+            return []
+        policy, out = self.policy, []
+        if not self.compliant:
+            out.append(f"年度学分还差 {rules.hours_text(policy.annual_credits - self.annual_credits)} 学分")
+        if self.ethics_ok is False:
+            out.append(f"师德学时还差 {rules.hours_text(policy.min_ethics_hours - self.ethics_hours)} 学时")
+        if self.school_ok is False:
+            out.append(f"校本研修学时还差 {rules.hours_text(policy.min_school_based_hours - self.school_based_hours)} 学时")
+        if self.cycle_hours < self.cycle_required:
+            gap = rules.hours_text(self.cycle_required - self.cycle_hours)
+            if rules.is_cycle_last_year(self.year, policy=policy):
+                out.append(f"本周期还需 {gap} 学时（本周期应完成 {self.cycle_required} 学时）")
+            else:
+                out.append(f"本周期还需 {gap} 学时（截至今年应完成 {self.cycle_required} 学时）")
+        return out
 
     @property
     def annual_credits(self) -> Decimal:
@@ -115,12 +162,34 @@ def teacher_year(teacher_id: int, year: int) -> TeacherYear:
     )
     credits = rules.annual_credits(recorded=totals.pop("recorded"), self_study=totals.pop("self_study"),
                                    online=totals.pop("online"), policy=policy)
-    return TeacherYear(year=year, credits=credits, cycle_start=start, policy=policy, **totals)
+    subject, subject_years = _subject_years(teacher_id, year, policy)
+    return TeacherYear(year=year, credits=credits, cycle_start=start, policy=policy, subject=subject,
+                       subject_years=subject_years, **totals)
+
+
+def _subject_years(teacher_id: int, year: int, policy: rules.PolicyValues) -> tuple[bool, int]:
+    """CR-4 in Y, and how many years of Y's cycle (its start through Y) the teacher is subject to CR-4
+    (CR-6 amended): today's status, the first employment date, granted exemptions. Two small queries."""
+    found = Teacher.objects.filter(pk=teacher_id).values_list("status", "employed_on").first()
+    if found is None:
+        return False, 0
+    status, employed_on = found
+    years = rules.cycle_years_through(year, policy=policy)
+    exempt = set(Exemption.objects.filter(teacher_id=teacher_id, status=ExemptionStatus.GRANTED, year__in=years)
+                 .values_list("year", flat=True))
+    subject = [y for y in years
+               if rules.is_subject_to_check(status=status, employed_on=employed_on, year=y, exempt=y in exempt)]
+    return year in subject, len(subject)
+
+
+def standing_version_key(teacher_id: int) -> str:
+    """Bumped by the teacher's own record and exemptions: what CR-4 and the cycle requirement read."""
+    return f"credits.standing.v.{teacher_id}"
 
 
 def teacher_version_keys(teacher_id: int) -> list[str]:
     """What a teacher's cached figures depend on (the rows that bump them: credits/caching.py)."""
-    return [ledger_version_key(teacher_id), POLICY_VERSION, ALL_TEACHERS]
+    return [ledger_version_key(teacher_id), standing_version_key(teacher_id), POLICY_VERSION, ALL_TEACHERS]
 
 
 def pending_submissions(teacher_id: int) -> int:
