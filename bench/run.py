@@ -88,6 +88,7 @@ def perf1(year: int, runs: int) -> list:
     from django.db import connection
 
     from credits.compliance import ComplianceRun
+    from credits.rules import yes_no
 
     params = {"jan1": dt.date(year, 1, 1), "dec31": dt.date(year, 12, 31), "cycle": dt.date(2026, 1, 1)}
 
@@ -108,7 +109,10 @@ def perf1(year: int, runs: int) -> list:
     tracemalloc.start()
     with ComplianceRun(year) as run:
         rows = [(t.staff_no, t.name, t.school_code, float(t.annual_credits), float(t.annual_hours), float(t.ethics_hours),
-                 float(t.school_hours), float(t.cycle_hours), 72.0, t.verdict) for t in run.teachers()]
+                 float(t.school_hours), float(t.cycle_hours), 72.0, t.verdict,
+                 # the amended 教师 sheet's four columns (CR-5/CR-6), as credits.exports writes them
+                 yes_no(t.ethics_ok) or None, yes_no(t.school_ok) or None, t.cycle_required, yes_no(t.cycle_ok) or None)
+                for t in run.teachers()]
     tracemalloc.stop()
     tracemalloc.start()
     with ComplianceRun(year) as run:
