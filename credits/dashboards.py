@@ -10,6 +10,7 @@ import io
 
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -57,7 +58,10 @@ def _school_page(request, school: School, year: int):
             f"credits.school_context.{school.pk}.{year}", school_version_keys(school.pk),
             lambda: _school_figures_context(school, year), 60,
         )
-        return {**figures, "school": school}
+        # who is short on what (CR-5/CR-6 amended): the principal's own list, or the district's for staff
+        short_url = (reverse("credits:school-short") if role_of(request.user) == Role.PRINCIPAL
+                     else f"{reverse('credits:short-list')}?district={school.district_id}")
+        return {**figures, "school": school, "short_url": f"{short_url}{'&' if '?' in short_url else '?'}year={year}"}
 
     return render_cached(
         request, "credits/school_dashboard.html", version_keys=school_version_keys(school.pk), context=context,

@@ -284,3 +284,14 @@ def test_short_lists_query_count_does_not_grow(client, users, city, django_asser
     client.force_login(users["district"])
     with django_assert_max_num_queries(10):
         assert client.get(reverse("credits:short-list") + "?year=2026").status_code == 200
+
+
+def test_school_dashboard_and_teacher_page_lead_to_the_lists(client, users, city):
+    client.force_login(users["principal"])
+    page = client.get(reverse("credits:school-dashboard") + "?year=2026").content.decode()
+    assert reverse("credits:school-short") + "?year=2026" in page
+    page = client.get(reverse("credits:teacher-detail", args=["T1"]) + "?year=2026").content.decode()
+    assert "师德学时还差 12 学时" in page
+    client.force_login(users["district"])
+    page = client.get(reverse("credits:staff-school-dashboard", args=[city["schools"][0].pk]) + "?year=2026").content.decode()
+    assert f"{reverse('credits:short-list')}?district={city['districts'][0].pk}&amp;year=2026" in page
