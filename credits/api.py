@@ -77,5 +77,10 @@ def teacher_summary(request, staff_no: str):
         "cycle_start": figures.cycle_start,
         "cycle_hours": figures.cycle_hours,
         "required_cycle_hours": figures.policy.cycle_hours,
+        "subject": figures.subject,
+        "ethics_met": figures.ethics_ok,
+        "school_based_met": figures.school_ok,
+        "cycle_required_hours": figures.cycle_required,
+        "cycle_met": figures.cycle_ok,
     }
     return Response(TeacherSummarySerializer(data).data)

@@ -295,3 +295,13 @@ def test_school_dashboard_and_teacher_page_lead_to_the_lists(client, users, city
     client.force_login(users["district"])
     page = client.get(reverse("credits:staff-school-dashboard", args=[city["schools"][0].pk]) + "?year=2026").content.decode()
     assert f"{reverse('credits:short-list')}?district={city['districts'][0].pk}&amp;year=2026" in page
+
+
+def test_api_summary_carries_the_sub_verdicts(client, users, city):
+    post(city["teachers"][0], "12", theme="师德")
+    client.force_login(users["bureau"])
+    data = client.get(f"/api/teachers/T1/summary/?year={LAST}").json()
+    assert (data["subject"], data["ethics_met"], data["school_based_met"], data["cycle_required_hours"],
+            data["cycle_met"]) == (True, True, False, 360, False)
+    data = client.get("/api/teachers/T1/summary/?year=2026").json()
+    assert (data["cycle_required_hours"], data["cycle_met"]) == (72, None)
