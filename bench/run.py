@@ -69,13 +69,17 @@ def setup_django(database_url: str) -> None:
 
 # --- PERF-1 ---------------------------------------------------------------------------------------
 
+# The hand-written aggregate of the same per-teacher totals (SPEC PERF-1): the year's credits and hours,
+# ethics and school-based hours, the cycle's hours, and the year's self-study credits that the default
+# policy caps (CR-3: 24; the online cap is blank by default, so no sum for it).
 BASELINE_SQL = """
     SELECT teacher_id,
            SUM(credits) FILTER (WHERE entry_date >= %(jan1)s),
            SUM(hours) FILTER (WHERE entry_date >= %(jan1)s),
            SUM(hours) FILTER (WHERE entry_date >= %(jan1)s AND theme = '师德'),
            SUM(hours) FILTER (WHERE entry_date >= %(jan1)s AND (source = 'school_based' OR mode = '校本研修')),
-           SUM(hours)
+           SUM(hours),
+           SUM(credits) FILTER (WHERE entry_date >= %(jan1)s AND source = 'self_study')
     FROM credits_ledgerentry
     WHERE entry_date >= %(cycle)s AND entry_date <= %(dec31)s
     GROUP BY teacher_id
