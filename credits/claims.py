@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -163,6 +163,8 @@ class ClaimFields:
     hours: Decimal
     mode: str
     theme: str
+    project_code: str = ""  # CR-11: optional, as on the certificate
+    certificate_no: str = ""
 
 
 def _fields_check(fields: ClaimFields, *, today: dt.date) -> ClaimFields:
@@ -180,7 +182,8 @@ def _fields_check(fields: ClaimFields, *, today: dt.date) -> ClaimFields:
     if fields.theme not in Theme.values:
         raise ApplicationError("请选择培训主题。")
     return ClaimFields(title[:200], organiser[:200], fields.started_on, fields.ended_on, fields.hours,
-                       fields.mode, fields.theme)
+                       fields.mode, fields.theme, (fields.project_code or "").strip()[:32],
+                       (fields.certificate_no or "").strip()[:64])
 
 
 def _event(claim: Claim, *, action: str, from_state: str, actor, reason: str = "") -> ClaimEvent:
@@ -243,20 +246,37 @@ def claim_resubmit(*, claim: Claim, fields: ClaimFields, files: Sequence, remove
     return claim
 
 
-def claim_transition(*, claim: Claim, action: str, actor, reason: str = "", now: dt.datetime) -> Claim:
+def claim_transition(*, claim: Claim, action: str, actor, reason: str = "", duplicate_checked: bool = False,
+                     now: dt.datetime) -> Claim:
     """A reviewer's step (approve, reject, send back) or the bureau's withdrawal / reinstatement.
 
     The claim row is locked, so two reviewers acting at once take turns and the second finds the claim
     already moved on. The ledger rows of a claim share source_key ``claim:<id>`` with increasing revisions
-    under the unique constraint (CR-2); should another writer of that key get in between, we retry."""
+    under the unique constraint (CR-2); should another writer of that key get in between, we retry.
+
+    CR-11: approving (district_approve) a claim that matches something the teacher already has is refused
+    unless the reviewer says they checked it (`duplicate_checked`) and gives a reason; the matches and the
+    reason go into the event and the audit entry."""
     if action not in TRANSITIONS or action == "resubmit":
         raise ApplicationError(f"未知操作：{action}")
-    return posting_attempts(lambda: _transition_once(claim, action, actor, reason.strip(), now), what=f"claim {claim.pk}")
+    return posting_attempts(lambda: _transition_once(claim, action, actor, reason.strip(), duplicate_checked, now),
+                            what=f"claim {claim.pk}")
 
 
-def _transition_once(claim: Claim, action: str, actor, reason: str, now: dt.datetime) -> Claim:
+def _transition_once(claim: Claim, action: str, actor, reason: str, duplicate_checked: bool,
+                     now: dt.datetime) -> Claim:
     claim = _locked(claim)
     _guard(claim, action, actor, reason)
+    duplicates: list[str] = []
+    if action in DUPLICATE_CHECKED_ACTIONS:
+        duplicates = [match_text(m) for m in duplicate_matches([claim]).get(claim.pk, [])]
+        if duplicates and not (duplicate_checked and reason):
+            raise ApplicationError(
+                "该申请与教师已有的记录疑似重复（" + "；".join(duplicates) + "）。请核对后勾选“已核对重复记录”"
+                "并填写仍予认定的理由。"
+            )
+        if duplicates:
+            reason = f"{reason}（已核对重复记录：{'；'.join(duplicates)}）"[:200]
     previous = claim.state
     claim.state, claim.state_since = TRANSITIONS[action].to_state, now
     if action in DECISIONS and claim.decided_at is None:
@@ -264,7 +284,8 @@ def _transition_once(claim: Claim, action: str, actor, reason: str, now: dt.date
     claim.save(update_fields=["state", "state_since", "decided_at", "decided_by", "updated_at"])
     rows = _ledger_sync(claim, actor=actor, reason=reason or TRANSITIONS[action].label)
     _event(claim, action=action, from_state=previous, actor=actor, reason=reason)
-    audit(action=f"credits.claim.{action}", actor=actor, obj=claim, reason=reason, rows=[r.pk for r in rows])
+    audit(action=f"credits.claim.{action}", actor=actor, obj=claim, reason=reason, rows=[r.pk for r in rows],
+          **({"duplicates": duplicates} if duplicates else {}))
     return claim
 
 
@@ -292,10 +313,68 @@ def _ledger_sync(claim: Claim, *, actor, reason: str) -> list[LedgerEntry]:
         wanted = Posting(
             teacher_id=claim.teacher_id, entry_date=claim.ended_on, hours=claim.hours,
             credits=rules.money(claim.hours * policy.credits_per_hour), source=Source.EXTERNAL_CERTIFICATE,
-            mode=claim.mode, theme=claim.theme, description=f"{claim.title}（{claim.organiser}）",
+            mode=claim.mode, theme=claim.theme, project_code=claim.project_code, description=f"{claim.title}（{claim.organiser}）",
             entered_by_id=claim.teacher.user_id,
         )
     return ledger_sync(source_key=f"claim:{claim.pk}", wanted=wanted, actor=actor, reason=f"学时认定{reason}")
+
+
+# --- Duplicates (CR-11) -----------------------------------------------------------------------------
+
+# The step that posts is the one that must see the match; the school's step passes it on (see docs).
+DUPLICATE_CHECKED_ACTIONS = frozenset({"district_approve"})
+
+
+def duplicate_candidates(claims: Sequence[Claim]) -> dict[int, list[rules.PriorRecord]]:
+    """What the teachers of `claims` already have, per teacher id, in two queries whatever the number of
+    claims: their other approved claims (a withdrawn, rejected or pending one is not a posting), and their
+    live ledger rows (neither a reversal nor reversed) carrying one of the claims' project codes. Rows
+    posted by claims are left out (the claim itself is compared, with its organiser and certificate)."""
+    teacher_ids = {c.teacher_id for c in claims}
+    found: dict[int, list[rules.PriorRecord]] = {t: [] for t in teacher_ids}
+    if not teacher_ids:
+        return found
+    for other in Claim.objects.filter(teacher_id__in=teacher_ids, state=S.APPROVED).only(
+            "pk", "teacher_id", "project_code", "certificate_no", "organiser", "started_on", "ended_on", "hours"):
+        found[other.teacher_id].append(rules.PriorRecord(
+            "claim", other.pk, other.project_code, other.certificate_no, other.organiser, other.started_on,
+            other.ended_on, other.hours, Source.EXTERNAL_CERTIFICATE))
+    codes = {c.project_code.strip() for c in claims if c.project_code.strip()}
+    if codes:
+        by_code = Q()
+        for code in codes:
+            by_code |= Q(project_code__iexact=code)
+        rows = (LedgerEntry.objects.filter(by_code, teacher_id__in=teacher_ids, reverses__isnull=True,
+                                           reversed_by__isnull=True, hours__gt=0)
+                .exclude(source_key__startswith="claim:")
+                .only("pk", "teacher_id", "project_code", "entry_date", "hours", "source"))
+        for row in rows:
+            found[row.teacher_id].append(rules.PriorRecord(
+                "ledger", row.pk, row.project_code, "", "", row.entry_date, row.entry_date, row.hours, row.source))
+    return found
+
+
+def duplicate_matches(claims: Sequence[Claim]) -> dict[int, list[rules.DuplicateMatch]]:
+    """CR-11 for each claim (by id): the records of its teacher it matches (empty lists are left out)."""
+    candidates = duplicate_candidates(claims)
+    result = {}
+    for claim in claims:
+        facts = rules.ClaimFacts(claim.project_code, claim.certificate_no, claim.organiser, claim.started_on,
+                                 claim.ended_on)
+        others = [r for r in candidates.get(claim.teacher_id, []) if not (r.kind == "claim" and r.record_id == claim.pk)]
+        matches = rules.claim_duplicates(facts, others)
+        if matches:
+            result[claim.pk] = matches
+    return result
+
+
+def match_text(match: rules.DuplicateMatch) -> str:
+    """One match in words, for the refusal, the event and the audit entry."""
+    r = match.record
+    dates = f"{r.started_on:%Y-%m-%d}" + ("" if r.ended_on == r.started_on else f" 至 {r.ended_on:%Y-%m-%d}")
+    what = f"学时认定申请 #{r.record_id}" if r.kind == "claim" else f"学分登记 #{r.record_id}（{Source(r.source).label}）"
+    code = f"，项目编号 {r.project_code}" if r.project_code else ""
+    return f"{what}，{dates}，{r.hours.normalize():f} 学时{code}：{'、'.join(match.reasons)}"
 
 
 # --- Notices (after commit) ------------------------------------------------------------------------

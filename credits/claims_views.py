@@ -29,6 +29,8 @@ from .claims import (
     claim_resubmit,
     claim_submit,
     claim_transition,
+    duplicate_matches,
+    match_text,
     visible_claims,
 )
 from .claims_report import ElapsedDays, claim_turnaround, claims_decided
@@ -58,6 +60,8 @@ class EvidenceField(forms.Field):
 class ClaimForm(forms.Form):
     title = forms.CharField(label="培训名称", max_length=200)
     organiser = forms.CharField(label="主办单位", max_length=200)
+    project_code = forms.CharField(label="项目编号", max_length=32, required=False, help_text="证书上有项目编号的请填写")
+    certificate_no = forms.CharField(label="证书编号", max_length=64, required=False, help_text="证书上有编号的请填写")
     started_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
     ended_on = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.DecimalField(label="学时", max_digits=6, decimal_places=2)
@@ -157,8 +161,12 @@ def school_claims(request):
 @role_required(*REVIEWERS)
 def review(request):
     claims = _claims(request.user)
+    pending = list(_queue(claims, ClaimState.DISTRICT_REVIEW))
+    matches = duplicate_matches(pending)  # CR-11: two queries for the whole queue
+    for claim in pending:
+        claim.duplicates = [match_text(m) for m in matches.get(claim.pk, [])]
     return render(request, "credits/claims_review.html", {
-        "pending": _queue(claims, ClaimState.DISTRICT_REVIEW),
+        "pending": pending,
         "recent": claims.filter(state__in=[ClaimState.APPROVED, ClaimState.REJECTED, ClaimState.WITHDRAWN])
         .order_by("-state_since", "-pk")[:30],
         "is_bureau": role_of(request.user) == Role.BUREAU,
@@ -173,7 +181,7 @@ def act(request, pk: int):
     action = request.POST.get("action", "")
     try:
         claim_transition(claim=claim, action=action, actor=request.user, reason=request.POST.get("reason", ""),
-                         now=timezone.now())
+                         duplicate_checked=request.POST.get("duplicate_checked") == "1", now=timezone.now())
     except ApplicationError as exc:
         messages.error(request, str(exc))
     else:

@@ -350,6 +350,9 @@ class Claim(models.Model):
     school = models.ForeignKey("bureau.School", verbose_name="审核学校", on_delete=models.PROTECT, related_name="+")
     title = SingleLineTextField("培训名称", max_length=200)
     organiser = SingleLineTextField("主办单位", max_length=200)
+    # CR-11: optional, as printed on the certificate; they find a duplicate claim or posting.
+    project_code = SingleLineTextField("项目编号", max_length=32, blank=True, default="")
+    certificate_no = SingleLineTextField("证书编号", max_length=64, blank=True, default="")
     started_on = models.DateField("开始日期")
     ended_on = models.DateField("结束日期")
     hours = models.DecimalField("学时", max_digits=6, decimal_places=2)

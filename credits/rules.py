@@ -249,3 +249,68 @@ EXEMPTION_TRANSITIONS: dict[str, Transition] = {
     "grant": transition({"requested"}, "granted", "批准免考核", roles={"district", "bureau"}),
     "refuse": transition({"requested"}, "refused", "不予免考核", roles={"district", "bureau"}, needs_reason=True),
 }
+
+
+# --- CR-11 duplicate recognition claims -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    """What a recognition claim says about the training (CR-11): blank codes are not compared."""
+
+    project_code: str
+    certificate_no: str
+    organiser: str
+    started_on: dt.date
+    ended_on: dt.date
+
+
+@dataclass(frozen=True)
+class PriorRecord:
+    """Something the teacher already has: a live ledger row (kind "ledger": its date on both ends, no
+    organiser or certificate) or another approved claim (kind "claim")."""
+
+    kind: str
+    record_id: int
+    project_code: str
+    certificate_no: str
+    organiser: str
+    started_on: dt.date
+    ended_on: dt.date
+    hours: Decimal
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    record: PriorRecord
+    reasons: tuple[str, ...]  # in words: 项目编号相同, 证书编号相同, 主办单位相同且培训日期重叠
+
+
+def _norm(text: str) -> str:
+    """Codes and organisers compare without case, surrounding or inner blanks (全角 spaces included)."""
+    return "".join((text or "").split()).casefold()
+
+
+def dates_overlap(a_start: dt.date, a_end: dt.date, b_start: dt.date, b_end: dt.date) -> bool:
+    """Closed ranges share at least one day (one day in common is an overlap; adjacent ranges are not)."""
+    return a_start <= b_end and b_start <= a_end
+
+
+def claim_duplicates(claim: ClaimFacts, records: Iterable[PriorRecord]) -> list[DuplicateMatch]:
+    """CR-11: the prior records the claim matches, each with why: the same project code or certificate
+    number (when the claim gives one), or the same organiser with overlapping training dates."""
+    code, cert, organiser = _norm(claim.project_code), _norm(claim.certificate_no), _norm(claim.organiser)
+    matches = []
+    for record in records:
+        reasons = []
+        if code and _norm(record.project_code) == code:
+            reasons.append("项目编号相同")
+        if cert and _norm(record.certificate_no) == cert:
+            reasons.append("证书编号相同")
+        if organiser and _norm(record.organiser) == organiser and dates_overlap(
+                claim.started_on, claim.ended_on, record.started_on, record.ended_on):
+            reasons.append("主办单位相同且培训日期重叠")
+        if reasons:
+            matches.append(DuplicateMatch(record, tuple(reasons)))
+    return matches
