@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from bureau.choices import Role
 from bureau.permissions import role_required
 from bureau.scoping import role_of, visible_teachers
+from bureau.spreadsheets import xlsx_response
 
 from .exports import ROSTER_STATUS_WORDS, roster_entries, roster_status_word, write_roster
 from .models import Tier, Type
@@ -39,10 +39,7 @@ def roster(request):
     if request.GET.get("format") == "xlsx":
         buffer = io.BytesIO()
         write_roster(buffer, entries, today)
-        response = HttpResponse(buffer.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f"attachment; filename=backbone-roster-{today:%Y%m%d}.xlsx"
-        return response
+        return xlsx_response(buffer, f"backbone-roster-{today:%Y%m%d}.xlsx")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.status_word = roster_status_word(entry.status, entry.expires_on, today)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,7 +16,7 @@ from bureau.params import year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, profile_of
 from bureau.services import ApplicationError
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import SheetSpec, write_workbook, xlsx_response
 
 from .models import Application, ApplicationStatus, RosterEntry, RoundStatus, SelectionRound
 from .objections import CONTACT_MAX, TEXT_MAX, objection_submit
@@ -124,9 +123,7 @@ def plan(request):
         buffer = io.BytesIO()
         write_workbook(buffer, [SheetSpec("规划与名册", ["层级", "类别", "规划期", "目标人数", "现有人数", "完成率"],
                                           ([r["tier"], r["type"], r["period"], r["target"], r["held"], r["rate"]] for r in rows))])
-        response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f"attachment; filename=backbone-plan-{year}.xlsx"
-        return response
+        return xlsx_response(buffer, f"backbone-plan-{year}.xlsx")
     return render(request, "backbone/plan.html", {"rows": rows, "year": year,
                                                   "chart": [{"label": f"{r['tier']}{r['type']}", "target": r["target"],
                                                              "held": r["held"]} for r in rows]})

@@ -21,12 +21,13 @@ from django.db import connection
 
 from bureau.choices import Mode, Status, Theme
 from bureau.models import District
+from bureau.vocabulary import PASSING_GRADES
 
 from . import rules
 from .models import ExemptionStatus, Source
 from .selectors import policy_for
 
-PASSING = ("优秀", "合格")
+PASSING = PASSING_GRADES  # 优秀, 合格 (bureau.vocabulary)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import io
 
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from bureau import versions
@@ -22,7 +21,7 @@ from bureau.params import path_text, text_param, year_key, year_param
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
 from bureau.services import ApplicationError
-from bureau.text import clean_single_line
+from bureau.spreadsheets import xlsx_response
 
 from . import reports, rules
 from .compliance import ComplianceRun, Scope, school_figures
@@ -31,7 +30,6 @@ from .models import ComplianceReport, LedgerEntry, ReportKind
 from .selectors import policy_for, school_version_keys, teacher_year
 from .tasks import build_report
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAFF = (Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
 
 
@@ -167,14 +165,9 @@ def teacher_transcript_xlsx(request, staff_no: str):
     teacher = get_object_or_404(visible_teachers(request.user), staff_no=path_text(staff_no))
     buffer = io.BytesIO()
     write_transcript(buffer, teacher=teacher)
-    return _xlsx(buffer, f"transcript-{teacher.staff_no}.xlsx")
+    return xlsx_response(buffer, f"transcript-{teacher.staff_no}.xlsx")
 
 
-def _xlsx(buffer: io.BytesIO, filename: str) -> HttpResponse:
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    # SEC-6: the name may carry a stored staff number; no HTTP header may hold a control character.
-    response["Content-Disposition"] = content_disposition_header(True, clean_single_line(filename))
-    return response
 
 
 def _scope_for(user) -> Scope:
@@ -199,7 +192,7 @@ def compliance_xlsx(request):
     buffer = io.BytesIO()
     with ComplianceRun(year, scope=scope) as run:
         write_compliance_workbook(buffer, run)
-    return _xlsx(buffer, f"compliance-{year}.xlsx")
+    return xlsx_response(buffer, f"compliance-{year}.xlsx")
 
 
 @role_required(*STAFF, Role.PRINCIPAL)
@@ -214,7 +207,7 @@ def ledger_xlsx(request):
         rows = rows.filter(source=source)
     buffer = io.BytesIO()
     write_ledger(buffer, rows)
-    return _xlsx(buffer, f"ledger-{year}.xlsx")
+    return xlsx_response(buffer, f"ledger-{year}.xlsx")
 
 
 @role_required(Role.BUREAU, Role.AUDITOR)

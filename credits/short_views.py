@@ -18,9 +18,10 @@ from bureau.choices import Role
 from bureau.params import id_param, year_param
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts
+from bureau.spreadsheets import xlsx_response
 
 from .compliance import ComplianceRun, Scope, school_figures
-from .dashboards import STAFF, _xlsx
+from .dashboards import STAFF
 from .exports import write_short_workbook
 from .rules import is_cycle_last_year
 
@@ -65,7 +66,7 @@ def school_short_xlsx(request):
     _, summary, teachers = school_figures(year, school)
     buffer = io.BytesIO()
     write_short_workbook(buffer, (t for t in teachers if t.short_of), summary.policy)
-    return _xlsx(buffer, f"short-{year}.xlsx")
+    return xlsx_response(buffer, f"short-{year}.xlsx")
 
 
 def _district(request):
@@ -103,4 +104,4 @@ def short_xlsx(request):
     buffer = io.BytesIO()
     with ComplianceRun(year, scope=scope) as run:
         write_short_workbook(buffer, run.teachers(short_of_anything=True), run.policy)
-    return _xlsx(buffer, f"short-{year}{'-' + district.code if district else ''}.xlsx")
+    return xlsx_response(buffer, f"short-{year}{'-' + district.code if district else ''}.xlsx")

@@ -6,10 +6,8 @@ import io
 from collections import defaultdict
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
@@ -18,7 +16,7 @@ from bureau.params import year_key, year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 from bureau.services import ApplicationError
-from bureau.text import clean_single_line
+from bureau.spreadsheets import xlsx_response
 
 from . import rules
 from .exports import write_transcript
@@ -94,12 +92,7 @@ def transcript_xlsx(request):
     teacher = _teacher_or_403(request)
     buffer = io.BytesIO()
     write_transcript(buffer, teacher=teacher)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    # SEC-6: a stored staff number may hold a control character, which no HTTP header may carry.
-    response["Content-Disposition"] = content_disposition_header(True, f"transcript-{clean_single_line(teacher.staff_no)}.xlsx")
-    return response
+    return xlsx_response(buffer, f"transcript-{teacher.staff_no}.xlsx")
 
 
 @role_required(Role.TEACHER)

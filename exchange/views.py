@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +15,7 @@ from bureau.params import year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, profile_of, role_of, visible_schools, visible_teachers
 from bureau.services import ApplicationError
+from bureau.spreadsheets import xlsx_response
 
 from . import rules
 from .exports import write_exchange_workbook
@@ -184,6 +184,4 @@ def workbook(request):
     quotas = school_quotas(year, _rules(plan), eligible, visible_schools(request.user))
     buffer = io.BytesIO()
     write_exchange_workbook(buffer, quotas=quotas, eligible=eligible)
-    response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename=exchange-{year}.xlsx"
-    return response
+    return xlsx_response(buffer, f"exchange-{year}.xlsx")

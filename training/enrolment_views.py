@@ -21,7 +21,7 @@ from bureau.models import School
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, role_of, visible_teachers
 from bureau.services import ApplicationError
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import SheetSpec, write_workbook, xlsx_response
 
 from .attendance import with_attendance
 from .calendar import enrolment_calendar
@@ -214,7 +214,4 @@ def project_roster(request, pk: int):
 
     buffer = io.BytesIO()
     write_workbook(buffer, [SheetSpec("学员名单", ROSTER_HEADERS, out(), date_columns=(7,))])
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename=roster-{project.pk}.xlsx"
-    return response
+    return xlsx_response(buffer, f"roster-{project.pk}.xlsx")

@@ -222,7 +222,7 @@ class ResultImporter(Importer):
     def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
         for row in rows:
             d = row.data
-            certified = d["认定学时"] if d["考核结果"] in ("优秀", "合格") else None
+            certified = d["认定学时"] if d["考核结果"] in rules.PASSING_GRADES else None
             _, changed = result_record(
                 project=self.projects[d["项目编号"]],
                 teacher=self.teachers[d["工号"]],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from bureau import workflow
+from bureau.vocabulary import PASSING_GRADES  # noqa: F401  (training.rules.PASSING_GRADES: the one vocabulary)
 from bureau.workflow import Transition, transition
 
 # action -> allowed from-states, to-state, label. The one place the enrolment transitions live. Besides
@@ -120,7 +121,6 @@ def reminder_window(*, today, days: int):
 
 # The enrolments an organiser takes attendance for: admitted and not withdrawn, rejected or a no-show.
 ATTENDANCE_STATES = APPROVED_STATES
-PASSING_GRADES = ("优秀", "合格")
 
 
 def attendance_rate(*, present: int, held: int) -> Decimal | None:
