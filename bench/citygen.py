@@ -41,7 +41,7 @@ def generate(connection, *, teachers: int, schools: int, years: tuple[int, ...],
         c.execute(
             "TRUNCATE credits_ledgerentry, training_result, training_enrolment, bureau_posting, bureau_historicalteacher,"
             " bureau_teacher, bureau_subjectquota, bureau_historicalschool, bureau_school, bureau_cluster, bureau_district,"
-            " credits_exemption, bureau_profile RESTART IDENTITY CASCADE"
+            " credits_exemption, bureau_profile, bureau_statuschange RESTART IDENTITY CASCADE"
         )
         raw = c.cursor if hasattr(c, "cursor") else c
         district_count = max(2, schools // 150)
@@ -72,6 +72,36 @@ def generate(connection, *, teachers: int, schools: int, years: tuple[int, ...],
             teacher_rows(),
         )
 
+        # History for CR-7 (amended): every teacher's open home post; a teacher who joined the school after
+        # first employment held a home post elsewhere until the day before (so some posts closed during the
+        # ledger's years), and the retired ones have their retirement recorded with a date.
+        rng_history = random.Random(seed + 1)
+        history = {"postings": 0, "changes": 0}
+
+        def posting_rows():
+            with connection.cursor() as read:
+                read.execute("SELECT id, school_id, employed_on, joined_school_on FROM bureau_teacher ORDER BY id")
+                for teacher_id, school_id, employed, joined in read.fetchall():
+                    yield (teacher_id, school_id, "regular", joined, None, "", now)
+                    if joined > employed and rng_history.random() < 0.5:
+                        other = 1 + (school_id + rng_history.randrange(1, schools)) % schools
+                        yield (teacher_id, other, "regular", employed, joined - dt.timedelta(days=1), "", now)
+
+        history["postings"] = _copy(raw, "bureau_posting",
+                                    ["teacher_id", "school_id", "kind", "started_on", "ended_on", "note", "created_at"],
+                                    posting_rows())
+
+        def change_rows():
+            with connection.cursor() as read:
+                read.execute("SELECT id FROM bureau_teacher WHERE status = '退休' ORDER BY id")
+                for (teacher_id,) in read.fetchall():
+                    day = dt.date(2021, 1, 1) + dt.timedelta(days=rng_history.randrange(0, 2000))
+                    yield (teacher_id, day, "在职", "退休", "", now)
+
+        history["changes"] = _copy(raw, "bureau_statuschange",
+                                   ["teacher_id", "effective_on", "from_status", "to_status", "note", "created_at"],
+                                   change_rows())
+
         def ledger_rows():
             for teacher_id in range(1, teachers + 1):
                 for year in years:
@@ -89,4 +119,4 @@ def generate(connection, *, teachers: int, schools: int, years: tuple[int, ...],
         for table in ("bureau_district", "bureau_school", "bureau_teacher"):
             c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
         c.execute("ANALYZE")
-    return {"teachers": teachers, "schools": schools, "ledger": ledger}
+    return {"teachers": teachers, "schools": schools, "ledger": ledger, **history}

@@ -17,9 +17,9 @@ from .admin_imports import import_view
 from .choices import Role
 from .imports import SchoolImporter, TeacherImporter, today_local
 from .logfilters import ID_NUMBER
-from .models import AuditEntry, Cluster, District, Posting, Profile, School, SubjectQuota, Teacher
-from .rules import IdNumberError, check_id_number, mask_id_number
-from .services import ApplicationError, id_number_confirm, teacher_save, user_assign_role
+from .models import AuditEntry, Cluster, District, Posting, Profile, School, StatusChange, SubjectQuota, Teacher
+from .rules import IdNumberError, check_id_number, mask_id_number, status_change_problem
+from .services import ApplicationError, id_number_confirm, latest_status_changes, teacher_save, user_assign_role
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -125,6 +125,24 @@ class PostingInline(admin.TabularInline):
         return False
 
 
+class StatusChangeInline(admin.TabularInline):
+    """CR-7: the recorded changes of 在职状态, read-only (they are made by changing the status above)."""
+
+    model = StatusChange
+    fk_name = "teacher"
+    extra = 0
+    fields = ["effective_on", "from_status", "to_status", "note", "created_by", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["effective_on", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 def _gb11643_validator(form):
     """The admin checks a typed 身份证号 like the import does (GB 11643 check digit)."""
     from django.core.exceptions import ValidationError
@@ -137,6 +155,22 @@ def _gb11643_validator(form):
                 raise ValidationError(f"身份证号{exc}") from None
 
     return validate
+
+
+class TeacherAdminForm(forms.ModelForm):
+    """CR-7 (amended): a change of 在职状态 takes effect on the 状态生效日期 given with it (else today), which
+    may not lie in the future nor before the teacher's last recorded change."""
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and "status" in self.changed_data:
+            given = "status_since" in self.changed_data and data.get("status_since")
+            today = today_local()
+            latest = latest_status_changes([self.instance.pk]).get(self.instance.pk)
+            problem = status_change_problem(effective_on=given or today, latest=latest, today=today)
+            if problem:
+                self.add_error("status_since" if given else "status", f"状态生效日期{problem}")
+        return data
 
 
 class PendingIdNumberFilter(admin.SimpleListFilter):
@@ -162,7 +196,8 @@ class TeacherAdmin(ScopedHistoryAdmin):
     list_select_related = ["school"]
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over 100,000 rows on every page is not needed
-    inlines = [PostingInline]
+    inlines = [PostingInline, StatusChangeInline]
+    form = TeacherAdminForm
     raw_id_fields = ["user"]
     change_list_template = "admin/bureau/change_list_with_import.html"
     actions = ["confirm_id_numbers"]

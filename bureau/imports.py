@@ -11,9 +11,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from .choices import Education, EmploymentType, Gender, Location, PostingKind, Role, Stage, Status, Title
 from .importing import Column, Importer, ImportReport, ParsedRow
 from .models import Cluster, District, Posting, School, Teacher
-from .rules import IdNumberError, check_id_number, normalize_id_number
+from .rules import IdNumberError, check_id_number, normalize_id_number, status_change_problem
 from .scoping import role_of, visible_schools, visible_teachers
-from .services import postings_follow_school
+from .services import latest_status_changes, postings_follow_school, status_changes_record
 from .spreadsheets import CellError, as_choice, as_date, as_int, as_text, as_yes_no
 
 BATCH = 2000
@@ -138,12 +138,14 @@ class TeacherImporter(Importer):
         Column("编制类型", partial(as_choice, choices=EmploymentType.values)),
         Column("在职状态", partial(as_choice, choices=Status.values)),
         Column("班主任", as_yes_no, required=False, header_required=False),
+        # CR-7 (amended): when 在职状态 changes, the day the change took effect (blank: the import date).
+        Column("状态生效日期", as_date, required=False, header_required=False),
     ]
 
     def check_row(self, data: dict[str, Any]) -> list[tuple[str, str]]:
         problems = []
-        for column in ("出生日期", "参加工作日期", "入校日期"):
-            if data[column] > self.today:
+        for column in ("出生日期", "参加工作日期", "入校日期", "状态生效日期"):
+            if data[column] is not None and data[column] > self.today:
                 problems.append((column, f"不能晚于今天（{self.today:%Y-%m-%d}）"))
         if data["参加工作日期"] <= data["出生日期"]:
             problems.append(("参加工作日期", "应晚于出生日期"))
@@ -192,6 +194,22 @@ class TeacherImporter(Importer):
                 owner = owners.get(number)
                 if owner and owner != d["工号"] and (owner in self.visible_owners or not self.hold_numbers):
                     problems.setdefault(row.number, []).append(("身份证号", f"已登记在工号 {owner} 名下"))
+        # CR-7: a change of status may not take effect before the teacher's last recorded change.
+        self.status_now, latest = {}, {}
+        for chunk in _chunks([r.data["工号"] for r in rows]):
+            found = {}
+            for staff_no, pk, status in Teacher.objects.filter(staff_no__in=chunk).values_list("staff_no", "id", "status"):
+                found[staff_no], self.status_now[staff_no] = pk, status
+            by_id = latest_status_changes(found.values())
+            latest.update((staff_no, by_id[pk]) for staff_no, pk in found.items() if pk in by_id)
+        for row in rows:
+            d = row.data
+            old = self.status_now.get(d["工号"])
+            if old is not None and old != d["在职状态"]:
+                problem = status_change_problem(effective_on=d["状态生效日期"] or self.today, latest=latest.get(d["工号"]),
+                                                today=self.today)
+                if problem:
+                    problems.setdefault(row.number, []).append(("状态生效日期", problem))
         if self.actor:
             # Updating a teacher who is outside the actor's scope is refused too, row by row and whatever
             # else the file holds: with 只导入有效行 the other rows are written (issue 14: a district took
@@ -211,6 +229,7 @@ class TeacherImporter(Importer):
         created: list[Teacher] = []
         changed: list[Teacher] = []
         moved: list[Teacher] = []
+        status_changes: list[tuple[Teacher, str, dt.date]] = []
         held = 0
         for row in rows:
             d = row.data
@@ -238,10 +257,12 @@ class TeacherImporter(Importer):
                     values["pending_id_number"] = number
                     held += 1
             if teacher is None:
-                created.append(Teacher(staff_no=d["工号"], **values))
+                created.append(Teacher(staff_no=d["工号"], status_since=d["状态生效日期"] or self.today, **values))
                 continue
-            old_school = teacher.school_id
+            old_school, old_status = teacher.school_id, teacher.status
             if _apply(teacher, values):
+                if teacher.status != old_status:
+                    status_changes.append((teacher, old_status, d["状态生效日期"] or self.today))
                 changed.append(teacher)
                 if teacher.school_id != old_school:
                     moved.append(teacher)
@@ -262,6 +283,7 @@ class TeacherImporter(Importer):
             ],
             batch_size=BATCH,
         )
+        status_changes_record(changes=status_changes, actor=self.actor, note="名册导入")  # sets status_since
         bulk_update_with_history(changed, Teacher, TEACHER_IMPORT_FIELDS, batch_size=BATCH, default_user=self.actor)
         if moved:
             postings_follow_school(teachers=moved, actor=self.actor, today=self.today)
@@ -285,6 +307,7 @@ TEACHER_IMPORT_FIELDS = [
     "joined_school_on",
     "employment_type",
     "status",
+    "status_since",
     "is_class_teacher",
 ]
 

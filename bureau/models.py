@@ -114,6 +114,11 @@ class Teacher(models.Model):
     joined_school_on = models.DateField("入校日期")
     employment_type = models.CharField("编制类型", max_length=4, choices=EmploymentType.choices)
     status = models.CharField("在职状态", max_length=4, choices=Status.choices, default=Status.ACTIVE)
+    # CR-7 (amended): the day the current status took effect. A change of status is recorded in
+    # StatusChange with its effective date, so a year's figures take the status of 31 December of that
+    # year, never today's. Rows that existed before carry the day they were imported.
+    status_since = models.DateField("状态生效日期", null=True, blank=True,
+                                    help_text="在职状态变更时填写变更生效的日期；不填则为今天")
     is_class_teacher = models.BooleanField("班主任", default=False)
     # EX-4: never proposed for exchange.
     is_non_teaching = models.BooleanField("非教学人员", default=False)
@@ -171,6 +176,8 @@ class Posting(models.Model):
     )
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (CR-7 reads postings)
+
     class Meta:
         verbose_name = verbose_name_plural = "任职经历"
         ordering = ["teacher", "started_on"]
@@ -189,9 +196,37 @@ class Posting(models.Model):
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")), name="posting_ends_after_start"
             ),
         ]
+        # CR-7: the compliance query looks for teachers whose home post closed in or after the year.
+        indexes = [models.Index(fields=["ended_on"], condition=Q(ended_on__isnull=False), name="posting_closed_end")]
 
     def __str__(self):
         return f"{self.teacher} @ {self.school.code} {self.started_on}–{self.ended_on or '至今'}"
+
+
+class StatusChange(models.Model):
+    """一次在职状态变更 (CR-7 amended): from which status to which, effective on which day. Appended,
+    never edited; effective dates of a teacher's changes never go backwards (bureau.services), so the
+    status of any day is the `from_status` of the first change after it, or the teacher's status now."""
+
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="status_changes")
+    effective_on = models.DateField("生效日期")
+    from_status = models.CharField("原状态", max_length=4, choices=Status.choices)
+    to_status = models.CharField("新状态", max_length=4, choices=Status.choices)
+    note = SingleLineTextField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (CR-7 reads the changes)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "在职状态变更"
+        ordering = ["teacher", "effective_on", "id"]
+        indexes = [models.Index(fields=["effective_on"], name="statuschange_effective")]
+
+    def __str__(self):
+        return f"{self.teacher} {self.from_status}→{self.to_status} {self.effective_on}"
 
 
 class Profile(models.Model):

@@ -61,6 +61,29 @@ def mask_id_number(number: str | None) -> str:
     return number[0] + "*" * (len(number) - 2) + number[-1]
 
 
+def status_change_problem(*, effective_on: dt.date, latest: dt.date | None, today: dt.date) -> str | None:
+    """CR-7 (amended): why a status change may not take effect on `effective_on`, or None.
+
+    Not in the future (the status on record is the status now), and never before the teacher's last
+    recorded change: the effective dates of one teacher's changes only go forward, which is what lets
+    the compliance query read the status of any day from the first change after it."""
+    if effective_on > today:
+        return f"不能晚于今天（{today:%Y-%m-%d}）"
+    if latest is not None and effective_on < latest:
+        return f"不能早于上次状态变更的生效日期（{latest:%Y-%m-%d}）"
+    return None
+
+
+def status_on(day: dt.date, *, current: str, changes: list[tuple[dt.date, str]]) -> str:
+    """CR-7 (amended): a teacher's 在职状态 on `day`, from the recorded changes (effective date, status
+    before the change), in the order they were recorded: the status before the first change that took
+    effect after `day`, else the status now."""
+    for effective_on, from_status in changes:
+        if effective_on > day:
+            return from_status
+    return current
+
+
 def full_years(start: dt.date, on: dt.date) -> int:
     """Full years (周岁) from `start` to `on`: the anniversary falling on `on` counts.
 

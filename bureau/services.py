@@ -12,7 +12,7 @@ from django.db import transaction
 
 from .choices import PostingKind, Role
 from .errors import ApplicationError
-from .models import AuditEntry, District, Notice, Posting, Profile, School, Teacher, WorkflowEvent
+from .models import AuditEntry, District, Notice, Posting, Profile, School, StatusChange, Teacher, WorkflowEvent
 from .roles import STAFF_ROLES, SYSTEM_USERNAME, group_name
 from .scoping import role_of
 
@@ -104,6 +104,32 @@ def postings_follow_school(*, teachers: Iterable[Teacher], actor, today: dt.date
         )
 
 
+def latest_status_changes(teacher_ids) -> dict[int, dt.date]:
+    """The effective date of each teacher's last recorded status change (teachers without one absent)."""
+    from django.db.models import Max
+
+    return dict(
+        StatusChange.objects.filter(teacher_id__in=teacher_ids).values("teacher_id")
+        .annotate(latest=Max("effective_on")).values_list("teacher_id", "latest")
+    )
+
+
+def status_changes_record(*, changes: list[tuple[Teacher, str, dt.date]], actor, note: str = "") -> list[StatusChange]:
+    """CR-7 (amended): record that each teacher's status changed from the given old status to the one now
+    on the teacher, effective on the given day; the teacher's 状态生效日期 follows (the caller saves the
+    teacher in the same transaction). Callers check the date first (bureau.rules.status_change_problem)."""
+    rows = []
+    for teacher, old_status, effective_on in changes:
+        teacher.status_since = effective_on
+        rows.append(StatusChange(teacher=teacher, effective_on=effective_on, from_status=old_status,
+                                 to_status=teacher.status, note=note[:200], created_by=actor))
+    StatusChange.objects.bulk_create(rows, batch_size=2000)
+    if rows:
+        audit(action="bureau.teacher.status_changed", actor=actor, count=len(rows),
+              teachers=[r.teacher_id for r in rows[:200]])
+    return rows
+
+
 @transaction.atomic
 def id_number_confirm(*, teacher: Teacher, actor) -> str | None:
     """Bureau staff confirm a held ID-card number (SEC-3): it becomes the teacher's, unless another teacher
@@ -125,8 +151,19 @@ def id_number_confirm(*, teacher: Teacher, actor) -> str | None:
 
 @transaction.atomic
 def teacher_save(*, teacher: Teacher, actor, today: dt.date, created: bool) -> Teacher:
-    """The admin's write path: save, then keep the posting history in step with the school."""
+    """The admin's write path: save, then keep the posting and status history (CR-7) in step.
+
+    A changed status takes effect on the 状态生效日期 given with it, else today."""
     teacher._change_reason = "后台编辑"
+    if created:
+        teacher.status_since = teacher.status_since or today
+    else:
+        old_status, old_since = Teacher.objects.filter(pk=teacher.pk).values_list("status", "status_since").get()
+        if old_status != teacher.status:
+            effective = teacher.status_since if teacher.status_since and teacher.status_since != old_since else today
+            status_changes_record(changes=[(teacher, old_status, effective)], actor=actor, note="后台编辑")
+        else:
+            teacher.status_since = old_since  # the date moves only with a change of status
     teacher.save()
     if created:
         Posting.objects.create(

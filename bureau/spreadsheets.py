@@ -313,15 +313,16 @@ def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
 
     Whatever happens, every sheet's rows are closed when the writer stops, so rows streamed from a
     database cursor (the compliance run's teachers) release it at once after a failure, not whenever the
-    generator happens to be collected, before the caller's clean-up drops the table the cursor reads."""
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
+    generator happens to be collected."""
+    writer = StreamingWorkbook()
     started: list[SheetSpec] = []
     try:
         for spec in sheets:
             started.append(spec)
-            _write_sheet(workbook, spec, bold)
-        workbook.save(target)
+            sheet = writer.sheet(spec)
+            for row in spec.rows:
+                sheet.append(row)
+        writer.save(target)
     finally:
         for spec in started:
             close = getattr(spec.rows, "close", None)
@@ -329,22 +330,41 @@ def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
                 close()
 
 
-def _write_sheet(workbook, spec: SheetSpec, bold: Font) -> None:
-    # Titles are cleaned here, not by callers, so that none can forget (SEC-6).
-    sheet = workbook.create_sheet(sheet_title(spec.title, taken=workbook.sheetnames))
-    sheet.freeze_panes = "A2"
-    for index, header in enumerate(spec.headers):
-        width = (spec.widths or {}).get(index, max(10, 2.2 * len(header) + 2))
-        sheet.column_dimensions[_column_letter(index)].width = width
-    header_cells = []
-    for header in spec.headers:
-        cell = WriteOnlyCell(sheet, clean_for_xml(str(header)))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    date_columns = set(spec.date_columns)
-    for row in spec.rows:
-        out = []
+class StreamingWorkbook:
+    """A write-only workbook whose sheets may be filled in any order (each keeps its own temporary file):
+    the compliance workbook writes its teacher sheet first and the roll-ups it summed on the way after,
+    in sheets made before it, so the ledger is read once. `SheetSpec.rows` is not read here."""
+
+    def __init__(self):
+        self.workbook = Workbook(write_only=True)
+        self.bold = Font(bold=True)
+
+    def sheet(self, spec: SheetSpec) -> StreamingSheet:
+        # Titles are cleaned here, not by callers, so that none can forget (SEC-6).
+        sheet = self.workbook.create_sheet(sheet_title(spec.title, taken=self.workbook.sheetnames))
+        sheet.freeze_panes = "A2"
+        for index, header in enumerate(spec.headers):
+            width = (spec.widths or {}).get(index, max(10, 2.2 * len(header) + 2))
+            sheet.column_dimensions[_column_letter(index)].width = width
+        header_cells = []
+        for header in spec.headers:
+            cell = WriteOnlyCell(sheet, clean_for_xml(str(header)))
+            cell.font = self.bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        return StreamingSheet(sheet, set(spec.date_columns))
+
+    def save(self, target) -> None:
+        self.workbook.save(target)
+
+
+class StreamingSheet:
+    def __init__(self, sheet, date_columns: set[int]):
+        self.sheet = sheet
+        self.date_columns = date_columns
+
+    def append(self, row: Iterable[Any]) -> None:
+        sheet, date_columns, out = self.sheet, self.date_columns, []
         for index, value in enumerate(row):
             if index in date_columns and value is not None and not isinstance(value, str):
                 cell = WriteOnlyCell(sheet, value)

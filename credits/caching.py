@@ -5,7 +5,7 @@ A teacher's figures (portal, transcript) read the teacher's ledger and the polic
 """
 
 from bureau import versions
-from bureau.models import School, Teacher
+from bureau.models import Posting, School, StatusChange, Teacher
 
 from .models import Exemption, HoursSubmission, LedgerEntry, Policy
 from .selectors import (
@@ -36,3 +36,10 @@ def register_all() -> None:
     versions.register(Teacher, lambda teacher: [school_version_key(teacher.school_id), standing_version_key(teacher.pk)],
                       coarse=[ALL_SCHOOLS, ALL_TEACHERS], track_before=True)
     versions.register(School, lambda school: [school_version_key(school.pk)])
+    # CR-7 (amended): a year's figures take the school from the home postings and the status from the
+    # recorded changes; a posting or a change alters the figures of the schools it names and the teacher's.
+    versions.register(Posting, lambda row: [school_version_key(row.school_id), standing_version_key(row.teacher_id)],
+                      coarse=[ALL_SCHOOLS, ALL_TEACHERS])
+    versions.register(StatusChange,
+                      lambda row: [school_version_key(school_of(row.teacher_id)), standing_version_key(row.teacher_id)],
+                      coarse=[ALL_SCHOOLS, ALL_TEACHERS])

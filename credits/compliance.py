@@ -1,25 +1,25 @@
 """Annual compliance (CR-3 caps, CR-4 to CR-8) computed in the database, for the city or a district,
 school or teacher.
 
-One aggregate query computes every teacher's totals for the year (the ledger is read once, grouped by
-teacher) into a temporary table; the school roll-up is one more query over that table; districts and
-the city are summed from the school rows (1,500 rows at city scale, never a loop over teachers); the
-teacher rows stream from the table through a server-side cursor for the workbook. The CR-7 flag is
-decided by credits.rules.school_flagged on the school figures, so the database and the rule agree.
+One statement computes every teacher's totals for the year (the ledger is read once, grouped by
+teacher; the school and status of the year come from history, CR-7) and streams them through a
+server-side cursor; a full stream sums the schools on the way (1,500 rows at city scale), a page that
+needs only the schools runs the same statement grouped by school. Districts and the city are summed
+from the school rows. The CR-7 flag is decided by credits.rules.school_flagged on the school figures,
+so the database and the rule agree.
 Annual credits are counted after the CR-3 caps in the same aggregate (credits.rules.annual_credits).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 
-from bureau.choices import Mode, Status, Theme
+from bureau.choices import Mode, PostingKind, Status, Theme
 from bureau.models import District
 from bureau.vocabulary import PASSING_GRADES
 
@@ -51,18 +51,21 @@ class Scope:
 
 
 def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tuple[str, dict]:
-    """Every teacher's figures for the year (CR-4 subject, CR-5 annual, CR-6 cycle, CR-8 participation)."""
+    """Every teacher's figures for the year (CR-4 subject, CR-5 annual, CR-6 cycle, CR-7 school, CR-8
+    participation), one row per teacher, in one statement.
+
+    CR-7 (amended) from history: the school is the home posting that covered most days of the year (on
+    a tie the later one; `_school_of_year_parts`), the status is that of 31 December of each year
+    (`_status_parts`); a scope (district, school) selects teachers by that school of the year."""
     cycle_start = rules.cycle_start_year(year, first_cycle_start=policy.first_cycle_start, cycle_years=policy.cycle_years)
-    where, params = scope.sql()
-    ledger_scope = ""
-    if scope.district_id is not None or scope.school_id is not None or scope.teacher_id is not None:
-        ledger_scope = f"AND teacher_id IN (SELECT t.id FROM bureau_teacher t JOIN bureau_school s ON s.id = t.school_id WHERE {where})"
+    params = {}
     params.update(
         year=year,
         jan1=dt.date(year, 1, 1),
         dec31=dt.date(year, 12, 31),
         cycle_from=dt.date(cycle_start, 1, 1),
         active=Status.ACTIVE,
+        regular=PostingKind.REGULAR,
         ethics=Theme.ETHICS,
         school_based_source=Source.SCHOOL_BASED,
         school_based_mode=Mode.SCHOOL_BASED,
@@ -72,11 +75,16 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
         self_study_source=Source.SELF_STUDY,
         online_mode=Mode.ONLINE,
     )
+    where, scope_params = scope.sql()
+    params.update(scope_params)
+    teacher_scope = _teacher_scope(scope, where)
+    ledger_scope, results_scope = teacher_scope.replace("{col}", "teacher_id"), teacher_scope.replace("{col}", "en.teacher_id")
     capped_sums, uncounted = _capped_parts(policy, params)
-    subject_years, cycle_years_table = _subject_years_parts(year, policy, params)
+    school_join = _school_of_year_parts(params)
+    history_joins, subject, subject_years = _status_parts(year, policy, params)
     sql = f"""
-        SELECT t.id AS teacher_id, t.staff_no, t.name, t.school_id, s.code AS school_code, s.district_id,
-               CASE WHEN t.status = %(active)s AND t.employed_on <= %(jan1)s AND e.id IS NULL THEN 1 ELSE 0 END AS subject,
+        SELECT t.id AS teacher_id, t.staff_no, t.name, s.id AS school_id, s.code AS school_code, s.district_id,
+               {subject} AS subject,
                COALESCE(l.annual_credits - {uncounted}, 0) AS annual_credits,
                COALESCE({uncounted}, 0) AS uncounted_credits,
                COALESCE(l.annual_hours, 0) AS annual_hours,
@@ -89,16 +97,8 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
                {subject_years} AS subject_years,
                (2 * %(cycle_hours_100)s * {subject_years} + %(cycle_len_100)s) / %(cycle_len_200)s AS cycle_required
         FROM bureau_teacher t
-        JOIN bureau_school s ON s.id = t.school_id
-        LEFT JOIN credits_exemption e ON e.teacher_id = t.id AND e.year = %(year)s AND e.status = %(granted)s
-        LEFT JOIN (
-            SELECT ce.teacher_id, COUNT(*) AS exempt_years
-            FROM credits_exemption ce
-            JOIN bureau_teacher te ON te.id = ce.teacher_id
-            JOIN {cycle_years_table} cy ON cy.year = ce.year AND te.employed_on <= cy.jan1
-            WHERE ce.status = %(granted)s
-            GROUP BY ce.teacher_id
-        ) cx ON cx.teacher_id = t.id
+        {school_join}
+        {history_joins}
         LEFT JOIN (
             SELECT teacher_id,
                    ROUND(COALESCE(SUM(credits) FILTER (WHERE entry_date >= %(jan1)s), 0), 2) AS annual_credits,
@@ -117,12 +117,94 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
             SELECT en.teacher_id, COUNT(*) AS results,
                    SUM(CASE WHEN r.grade IN (%(grade_a)s, %(grade_b)s) THEN 1 ELSE 0 END) AS passed
             FROM training_result r JOIN training_enrolment en ON en.id = r.enrolment_id
-            WHERE r.completed_on >= %(jan1)s AND r.completed_on <= %(dec31)s
+            WHERE r.completed_on >= %(jan1)s AND r.completed_on <= %(dec31)s {results_scope}
             GROUP BY en.teacher_id
         ) r ON r.teacher_id = t.id
         WHERE {where}
     """
     return sql, params
+
+
+def _teacher_scope(scope: Scope, where: str) -> str:
+    """A condition (on the column `{col}`) narrowing the ledger and results reads to the teachers a scope
+    can hold: those now at its schools and those with a home post there during the year (CR-7). A
+    superset: the outer WHERE decides."""
+    if scope.teacher_id is not None:
+        return "AND {col} = %(scope_teacher)s"
+    if scope.district_id is None and scope.school_id is None:
+        return ""
+    return (f"AND {{col}} IN (SELECT t.id FROM bureau_teacher t JOIN bureau_school s ON s.id = t.school_id WHERE {where}"
+            f" UNION SELECT p.teacher_id FROM bureau_posting p JOIN bureau_school s ON s.id = p.school_id"
+            f" WHERE p.kind = %(regular)s AND p.started_on <= %(dec31)s AND p.ended_on >= %(jan1)s AND {where})")
+
+
+def _school_of_year_parts(params: dict) -> str:
+    """CR-7 (amended): the join giving each teacher the school of the year: the home posting (kind
+    regular) that covered the most days of the year, on a tie the later one. Only teachers whose home
+    post closed during or after the year can have had another school in it (a partial index finds
+    them); everyone else is at the school of their record, which is their open home post."""
+    if connection.vendor == "postgresql":
+        days = "(LEAST(COALESCE(p.ended_on, %(dec31)s), %(dec31)s) - GREATEST(p.started_on, %(jan1)s))"
+    else:  # SQLite keeps dates as text
+        days = ("(julianday(MIN(COALESCE(p.ended_on, %(dec31)s), %(dec31)s))"
+                " - julianday(MAX(p.started_on, %(jan1)s)))")
+    return f"""
+        LEFT JOIN (
+            SELECT teacher_id, school_id FROM (
+                SELECT p.teacher_id, p.school_id,
+                       ROW_NUMBER() OVER (PARTITION BY p.teacher_id ORDER BY {days} DESC, p.started_on DESC, p.id DESC) AS rn
+                FROM bureau_posting p
+                WHERE p.kind = %(regular)s AND p.started_on <= %(dec31)s AND (p.ended_on IS NULL OR p.ended_on >= %(jan1)s)
+                  AND p.teacher_id IN (SELECT m.teacher_id FROM bureau_posting m
+                                       WHERE m.ended_on >= %(jan1)s AND m.kind = %(regular)s AND m.started_on <= %(dec31)s)
+            ) ranked WHERE rn = 1
+        ) hp ON hp.teacher_id = t.id
+        JOIN bureau_school s ON s.id = COALESCE(hp.school_id, t.school_id)"""
+
+
+def _status_parts(year: int, policy: rules.PolicyValues, params: dict) -> tuple[str, str, str]:
+    """CR-4 and CR-6 (amended) from history, for every year of the cycle from its start through Y: the
+    joins, the expression `subject` (subject to the check in Y) and `subject_years` (the years of the
+    cycle in which the teacher was subject: the CR-6 requirement so far).
+
+    Subject in a year = 在职 on 31 December of it, employed on or before 1 January of it, and no granted
+    exemption for it. The status of a day is the `from_status` of the teacher's first recorded change
+    after that day, else the status now (bureau.models.StatusChange: effective dates never go back, so
+    the first change is the one with the smallest id, and `MIN(id * 2 + was_active)` carries both the
+    choice and the answer in one integer). Both derived tables read only the few changes after the
+    cycle's first year and the (small) exemption table, grouped by teacher: no rescan of the ledger.
+
+    The requirement, policy cycle hours × years ÷ cycle length rounded half up, is done in integer
+    arithmetic (⌊(2·H·100·n + 100·L) / (200·L)⌋) so that PostgreSQL and SQLite give
+    credits.rules.cycle_requirement's figure exactly."""
+    years = rules.cycle_years_through(year, policy=policy)
+    firsts, exempts, subjects = [], [], []
+    for i, y in enumerate(years):
+        params[f"cycle_y{i}"] = y
+        params[f"cycle_jan1_{i}"] = dt.date(y, 1, 1)
+        params[f"cycle_dec31_{i}"] = dt.date(y, 12, 31)
+        firsts.append(f"MIN(CASE WHEN effective_on > %(cycle_dec31_{i})s THEN id * 2 + "
+                      f"CASE WHEN from_status = %(active)s THEN 1 ELSE 0 END END) AS k{i}")
+        exempts.append(f"MAX(CASE WHEN year = %(cycle_y{i})s THEN 1 ELSE 0 END) AS x{i}")
+        active = (f"CASE WHEN sc.k{i} IS NULL THEN CASE WHEN t.status = %(active)s THEN 1 ELSE 0 END "
+                  f"ELSE sc.k{i} - 2 * (sc.k{i} / 2) END")
+        subjects.append(f"CASE WHEN ({active}) = 1 AND t.employed_on <= %(cycle_jan1_{i})s "
+                        f"AND COALESCE(cx.x{i}, 0) = 0 THEN 1 ELSE 0 END")
+    params["cycle_hours_100"] = int(policy.cycle_hours * 100)
+    params["cycle_len_100"] = 100 * policy.cycle_years
+    params["cycle_len_200"] = 200 * policy.cycle_years
+    joins = f"""
+        LEFT JOIN (
+            SELECT teacher_id, {", ".join(firsts)}
+            FROM bureau_statuschange WHERE effective_on > %(cycle_dec31_0)s
+            GROUP BY teacher_id
+        ) sc ON sc.teacher_id = t.id
+        LEFT JOIN (
+            SELECT teacher_id, {", ".join(exempts)}
+            FROM credits_exemption WHERE status = %(granted)s AND year >= %(cycle_y0)s AND year <= %(year)s
+            GROUP BY teacher_id
+        ) cx ON cx.teacher_id = t.id"""
+    return joins, f"({subjects[-1]})", "(" + " + ".join(subjects) + ")"
 
 
 def _capped_parts(policy: rules.PolicyValues, params: dict) -> tuple[str, str]:
@@ -145,30 +227,6 @@ def _capped_parts(policy: rules.PolicyValues, params: dict) -> tuple[str, str]:
         excess.append(f"CASE WHEN l.{kind}_credits > CAST(%({kind}_cap)s AS NUMERIC) "
                       f"THEN l.{kind}_credits - CAST(%({kind}_cap)s AS NUMERIC) ELSE 0 END")
     return "".join(sums), ("(" + " + ".join(excess) + ")") if excess else "0"
-
-
-def _subject_years_parts(year: int, policy: rules.PolicyValues, params: dict) -> tuple[str, str]:
-    """CR-6 (amended) in the aggregate: the expression counting the years of the cycle (its start through
-    Y) in which a teacher is subject to CR-4 (employed on or before 1 January of that year, 在职 - today's
-    status for now - and no granted exemption for that year), and the cycle's years as a small derived
-    table for the grouped exemption count. No rescan of the ledger or the teachers: one CASE per year
-    (at most the cycle length) and a join over the (small) exemption table. The requirement itself,
-    policy cycle hours × years ÷ cycle length rounded half up, is done in integer arithmetic
-    (⌊(2·H·100·n + 100·L) / (200·L)⌋) so that PostgreSQL and SQLite give credits.rules.cycle_requirement's
-    figure exactly."""
-    years = rules.cycle_years_through(year, policy=policy)
-    employed, table = [], []
-    for i, y in enumerate(years):
-        params[f"cycle_y{i}"] = y
-        params[f"cycle_jan1_{i}"] = dt.date(y, 1, 1)
-        employed.append(f"CASE WHEN t.employed_on <= %(cycle_jan1_{i})s THEN 1 ELSE 0 END")
-        table.append(f"SELECT %(cycle_y{i})s AS year, %(cycle_jan1_{i})s AS jan1")
-    params["cycle_hours_100"] = int(policy.cycle_hours * 100)
-    params["cycle_len_100"] = 100 * policy.cycle_years
-    params["cycle_len_200"] = 200 * policy.cycle_years
-    expression = (f"(CASE WHEN t.status = %(active)s THEN ({' + '.join(employed)}) - COALESCE(cx.exempt_years, 0) "
-                  f"ELSE 0 END)")
-    return expression, "(" + " UNION ALL ".join(table) + ")"
 
 
 @dataclass(slots=True)
@@ -291,58 +349,64 @@ class Summary:
 
 
 class ComplianceRun:
-    """Compute a year's compliance once, then read it in several shapes. Use as a context manager."""
+    """Compute a year's compliance, then read it in several shapes. Use as a context manager.
+
+    No temporary table (issue 18): `teachers()` streams the per-teacher rows in one statement, and a
+    full stream sums the schools on the way, so the workbook (teacher sheet first, then the roll-ups)
+    reads the ledger once. `schools()` asked for before any stream is one grouped statement of its own."""
 
     def __init__(self, year: int, *, scope: Scope | None = None):
         self.year = year
         self.scope = scope or Scope()
         self.policy = policy_for(year)
-        self.table = f"compliance_{uuid.uuid4().hex[:12]}"
         self._schools: list[SchoolRow] | None = None
 
     def __enter__(self) -> ComplianceRun:
-        # No transaction is held: the temporary table is one consistent snapshot (a single statement),
-        # it lives as long as the connection, and the teacher rows stream through a WITH HOLD cursor
-        # outside transactions. So a long job's progress updates commit and show at once.
-        sql, params = per_teacher_sql(self.year, self.policy, self.scope)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.table} AS {sql}", params)
         return self
 
     def __exit__(self, *exc):
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
         return False
+
+    def _school_list(self) -> dict[int, SchoolRow]:
+        """Every school in scope with zero figures, by id (a teacher scope: the teacher's school of Y)."""
+        if self.scope.teacher_id is not None:
+            sql, params = per_teacher_sql(self.year, self.policy, self.scope)
+            where, params = f"s.id IN (SELECT school_id FROM ({sql}) pt)", params
+        else:
+            where, params = self.scope.sql(teacher_alias="s", school_alias="s")
+        with connection.cursor() as cursor:
+            cursor.execute(f"""
+                SELECT s.id, s.code, s.name, d.id, d.name FROM bureau_school s
+                JOIN bureau_district d ON d.id = s.district_id WHERE {where}""", params)
+            return {r[0]: SchoolRow(*r, 0, 0, 0, 0, 0) for r in cursor.fetchall()}
+
+    def _set_schools(self, rows: dict[int, SchoolRow]) -> list[SchoolRow]:
+        out = sorted(rows.values(), key=lambda r: r.code)
+        for row in out:
+            row.flagged = rules.school_flagged(short=row.short, subject=row.subject, threshold=self.policy.flag_threshold)
+        self._schools = out
+        return out
 
     def schools(self) -> list[SchoolRow]:
         """Every school in scope, with or without teachers, ordered by 学校代码; CR-7 flag decided here."""
         if self._schools is not None:
             return self._schools
-        where, params = self.scope.sql(teacher_alias="s", school_alias="s")
-        if self.scope.teacher_id is not None:
-            where, params = f"s.id IN (SELECT school_id FROM {self.table})", {}
+        sql, params = per_teacher_sql(self.year, self.policy, self.scope)
         params["req"] = self.policy.annual_credits
-        sql = f"""
-            SELECT s.id, s.code, s.name, d.id, d.name,
-                   COALESCE(SUM(pt.subject), 0),
-                   COALESCE(SUM(CASE WHEN pt.subject = 1 AND pt.annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END), 0),
-                   COALESCE(SUM(CASE WHEN pt.subject = 1 AND (pt.positive_rows > 0 OR pt.results > 0) THEN 1 ELSE 0 END), 0),
-                   COALESCE(SUM(pt.results), 0),
-                   COALESCE(SUM(pt.passed), 0)
-            FROM bureau_school s
-            JOIN bureau_district d ON d.id = s.district_id
-            LEFT JOIN {self.table} pt ON pt.school_id = s.id
-            WHERE {where}
-            GROUP BY s.id, s.code, s.name, d.id, d.name
-            ORDER BY s.code
-        """
+        rows = self._school_list()
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = [SchoolRow(*(int(v) if i >= 5 else v for i, v in enumerate(r))) for r in cursor.fetchall()]
-        for row in rows:
-            row.flagged = rules.school_flagged(short=row.short, subject=row.subject, threshold=self.policy.flag_threshold)
-        self._schools = rows
-        return rows
+            cursor.execute(f"""
+                SELECT pt.school_id, SUM(pt.subject),
+                       SUM(CASE WHEN pt.subject = 1 AND pt.annual_credits >= CAST(%(req)s AS NUMERIC) THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN pt.subject = 1 AND (pt.positive_rows > 0 OR pt.results > 0) THEN 1 ELSE 0 END),
+                       SUM(pt.results), SUM(pt.passed)
+                FROM ({sql}) pt GROUP BY pt.school_id""", params)
+            for school_id, subject, compliant, participated, results, passed in cursor.fetchall():
+                row = rows.get(school_id)
+                if row is not None:
+                    row.subject, row.compliant, row.participated = int(subject), int(compliant), int(participated)
+                    row.results, row.passed = int(results), int(passed)
+        return self._set_schools(rows)
 
     def districts(self) -> list[DistrictRow]:
         names = {d.pk: d for d in District.objects.filter(pk__in={s.district_id for s in self.schools()})}
@@ -369,15 +433,26 @@ class ComplianceRun:
             policy=self.policy,
         )
 
+    def expected_teachers(self) -> int:
+        """About how many rows a full `teachers()` stream gives (for progress bars): the teachers now at
+        the scope's schools. Exact for the city."""
+        where, params = self.scope.sql()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM bureau_teacher t JOIN bureau_school s ON s.id = t.school_id WHERE {where}",
+                           params)
+            return cursor.fetchone()[0]
+
     def teachers(self, *, only_short: bool = False, only_capped: bool = False, short_of_anything: bool = False,
                  school_id: int | None = None, chunk: int = 2000) -> Iterator[TeacherRow]:
         """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory.
         `only_short`: subject and short of credits; `only_capped`: a CR-3 cap left some credits out;
         `short_of_anything`: subject and short of credits, ethics, school-based or cycle hours (the
-        "who is short on what" lists; TeacherRow.short_of says of what); `school_id`: one school's."""
+        "who is short on what" lists; TeacherRow.short_of says of what); `school_id`: one school's (of Y).
+        An unfiltered stream read to its end also sums the schools (then `schools()` costs nothing)."""
+        sql, params = per_teacher_sql(self.year, self.policy, self.scope)
+        params.update(req=self.policy.annual_credits, min_ethics=self.policy.min_ethics_hours,
+                      min_school=self.policy.min_school_based_hours)
         conditions = []
-        params = {"req": self.policy.annual_credits, "min_ethics": self.policy.min_ethics_hours,
-                  "min_school": self.policy.min_school_based_hours}
         if only_short:
             conditions.append("subject = 1 AND annual_credits < CAST(%(req)s AS NUMERIC)")
         if short_of_anything:
@@ -390,6 +465,7 @@ class ComplianceRun:
         if only_capped:
             conditions.append("uncounted_credits > 0")
         condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        tally = None if conditions or self._schools is not None else {}
         # The sub-verdicts are decided in this SELECT, as credits.rules decides them (ethics_met,
         # school_based_met, cycle_met: ≥, blank when not subject or outside the cycle's last year): one
         # Python call per row less, which PERF-1 measured. tests/credits/test_verdicts.py holds the two equal.
@@ -401,8 +477,9 @@ class ComplianceRun:
                    uncounted_credits,
                    CASE WHEN subject = 1 THEN CASE WHEN ethics_hours >= CAST(%(min_ethics)s AS NUMERIC) THEN 1 ELSE 0 END END,
                    CASE WHEN subject = 1 THEN CASE WHEN school_hours >= CAST(%(min_school)s AS NUMERIC) THEN 1 ELSE 0 END END,
-                   subject_years, cycle_required, {cycle_ok}
-            FROM {self.table} {condition} ORDER BY staff_no
+                   subject_years, cycle_required, {cycle_ok},
+                   school_id, CASE WHEN subject = 1 AND (positive_rows > 0 OR results > 0) THEN 1 ELSE 0 END, results, passed
+            FROM ({sql}) pt {condition} ORDER BY staff_no
         """
         exact = connection.vendor == "postgresql"  # NUMERIC arrives as Decimal: nothing to convert
         cursor = connection.chunked_cursor()
@@ -414,22 +491,29 @@ class ComplianceRun:
                     break
                 for r in rows:
                     figures = r[3:8] if exact else map(_dec, r[3:8])
-                    yield TeacherRow(r[0], r[1], r[2], *figures, r[8] == 1, r[9] == 1, r[10] if exact else _dec(r[10]),
+                    subject, compliant = r[8] == 1, r[9] == 1
+                    if tally is not None:
+                        sums = tally.get(r[16])
+                        if sums is None:
+                            sums = tally[r[16]] = [0, 0, 0, 0, 0]
+                        sums[0] += subject
+                        sums[1] += compliant
+                        sums[2] += r[17]
+                        sums[3] += r[18]
+                        sums[4] += r[19]
+                    yield TeacherRow(r[0], r[1], r[2], *figures, subject, compliant, r[10] if exact else _dec(r[10]),
                                      None if r[11] is None else r[11] == 1, None if r[12] is None else r[12] == 1,
                                      int(r[13]), int(r[14]), None if r[15] is None else r[15] == 1)
         finally:
             cursor.close()
-
-    def capped_count(self) -> int:
-        """How many teachers' years a CR-3 cap cut (超出上限未计 > 0)."""
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {self.table} WHERE uncounted_credits > 0")
-            return cursor.fetchone()[0]
-
-    def teacher_count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {self.table}")
-            return cursor.fetchone()[0]
+        if tally is not None and self._schools is None:  # read to the end: the schools are summed
+            schools = self._school_list()
+            for school_id_, (subject, compliant, participated, results, passed) in tally.items():
+                row = schools.get(school_id_)
+                if row is not None:
+                    row.subject, row.compliant, row.participated = int(subject), int(compliant), int(participated)
+                    row.results, row.passed = int(results), int(passed)
+            self._set_schools(schools)
 
 
 def _with_verdicts(row: TeacherRow, year: int, policy: rules.PolicyValues, subject_years: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import SheetSpec, StreamingWorkbook, write_workbook
 
 from . import rules
 from .models import LedgerEntry, Source
@@ -74,10 +74,43 @@ def _num(value):
     return None if value is None else float(value)
 
 
-def compliance_sheets(run, *, on_progress=None):
-    """The SPEC §7 compliance workbook, sheet by sheet; the teacher sheet streams from the database."""
-    summary = run.summary()
-    summary_rows = [
+def write_compliance_workbook(target, run, *, on_progress=None) -> None:
+    """The SPEC §7 compliance workbook in one read of the ledger: the sheets are made in their order
+    (汇总, 区县, 学校, 教师), the teacher rows stream into 教师 while the run sums the schools, then the
+    roll-ups are written into the sheets made before it (bureau.spreadsheets.StreamingWorkbook).
+
+    超出上限未计 (CR-3/CR-5): the §7 sheets keep their columns; where a cap left credits out of someone's
+    year, one more sheet after them names the teachers and the amounts, filled from the same stream
+    (docs/decisions.md)."""
+    book = StreamingWorkbook()
+    summary_sheet = book.sheet(SheetSpec("汇总", SUMMARY_HEADERS, (), widths={0: 14, 1: 12}))
+    district_sheet = book.sheet(SheetSpec("区县", DISTRICT_HEADERS, ()))
+    school_sheet = book.sheet(SheetSpec("学校", SCHOOL_HEADERS, (), widths={1: 30}))
+    teacher_sheet = book.sheet(SheetSpec("教师", TEACHER_HEADERS, ()))
+    capped_sheet = None
+    requirement = float(run.policy.annual_credits)
+    total = max(1, run.expected_teachers()) if on_progress else 1
+    yes_no = rules.yes_no
+    teachers = run.teachers()
+    try:
+        for index, t in enumerate(teachers, start=1):
+            if on_progress and index % 5000 == 0:
+                on_progress(min(index / total, 1.0))
+            teacher_sheet.append([
+                t.staff_no, t.name, t.school_code, float(t.annual_credits), float(t.annual_hours), float(t.ethics_hours),
+                float(t.school_hours), float(t.cycle_hours), requirement, t.verdict,
+                yes_no(t.ethics_ok) or None, yes_no(t.school_ok) or None, t.cycle_required,
+                yes_no(t.cycle_ok) or None,  # blank cells where the verdict is blank
+            ])
+            if t.uncounted:
+                if capped_sheet is None:
+                    capped_sheet = book.sheet(SheetSpec("超出上限未计", CAPPED_HEADERS, ()))
+                capped_sheet.append([t.staff_no, t.name, t.school_code, float(t.annual_credits + t.uncounted),
+                                     float(t.uncounted), float(t.annual_credits)])
+    finally:
+        teachers.close()  # a failure releases the server-side cursor at once
+    summary = run.summary()  # summed by the stream above: no second read
+    for row in (
         ["年度", summary.year],
         ["应考核人数", summary.subject],
         ["达标人数", summary.compliant],
@@ -85,43 +118,14 @@ def compliance_sheets(run, *, on_progress=None):
         ["合格率", _num(summary.pass_rate)],
         ["学分达标率", _num(summary.compliance_rate)],
         ["预警学校数", summary.flagged],
-    ]
-    district_rows = [
-        [d.name, d.schools, d.subject, d.compliant, _num(d.compliance_rate), d.flagged] for d in run.districts()
-    ]
-    school_rows = [
-        [s.code, s.name, s.district, s.subject, s.compliant, s.short, _num(s.short_ratio), "是" if s.flagged else "否"]
-        for s in run.schools()
-    ]
-    requirement = float(run.policy.annual_credits)
-    total = max(1, run.teacher_count()) if on_progress else 1
-
-    def teacher_rows():
-        for index, t in enumerate(run.teachers(), start=1):
-            if on_progress and index % 5000 == 0:
-                on_progress(index / total)
-            yield [
-                t.staff_no, t.name, t.school_code, float(t.annual_credits), float(t.annual_hours), float(t.ethics_hours),
-                float(t.school_hours), float(t.cycle_hours), requirement, t.verdict,
-                rules.yes_no(t.ethics_ok) or None, rules.yes_no(t.school_ok) or None, t.cycle_required,
-                rules.yes_no(t.cycle_ok) or None,  # blank cells where the verdict is blank
-            ]
-
-    sheets = [
-        SheetSpec("汇总", SUMMARY_HEADERS, summary_rows, widths={0: 14, 1: 12}),
-        SheetSpec("区县", DISTRICT_HEADERS, district_rows),
-        SheetSpec("学校", SCHOOL_HEADERS, school_rows, widths={1: 30}),
-        SheetSpec("教师", TEACHER_HEADERS, teacher_rows()),
-    ]
-    # 超出上限未计 (CR-3/CR-5): the §7 sheets keep their columns; where a cap left credits out of someone's
-    # year, one more sheet after them names the teachers and the amounts (docs/decisions.md).
-    if run.capped_count():
-        sheets.append(SheetSpec("超出上限未计", CAPPED_HEADERS, (
-            [t.staff_no, t.name, t.school_code, float(t.annual_credits + t.uncounted), float(t.uncounted),
-             float(t.annual_credits)]
-            for t in run.teachers(only_capped=True)
-        )))
-    return sheets
+    ):
+        summary_sheet.append(row)
+    for d in run.districts():
+        district_sheet.append([d.name, d.schools, d.subject, d.compliant, _num(d.compliance_rate), d.flagged])
+    for s in run.schools():
+        school_sheet.append([s.code, s.name, s.district, s.subject, s.compliant, s.short, _num(s.short_ratio),
+                             "是" if s.flagged else "否"])
+    book.save(target)
 
 
 SHORT_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "要求学分", "师德学时", "师德要求", "校本研修学时", "校本要求",
@@ -138,10 +142,6 @@ def write_short_workbook(target, teachers, policy) -> None:
         for t in teachers
     )
     write_workbook(target, [SheetSpec("欠缺名单", SHORT_HEADERS, rows)])
-
-
-def write_compliance_workbook(target, run, *, on_progress=None) -> None:
-    write_workbook(target, compliance_sheets(run, on_progress=on_progress))
 
 
 LEDGER_HEADERS = ["日期", "工号", "姓名", "学校代码", "来源", "项目编号", "培训方式", "主题", "学时", "学分", "类型", "说明",

@@ -88,13 +88,11 @@ def report_build(*, report_id: int) -> ComplianceReport:
     try:
         with ComplianceRun(report.year) as run:
             _progress(report.pk, 0.05)
-            summary = run.summary()
-            districts = run.districts()
-            schools = run.schools()
-            _progress(report.pk, 0.1)
             with tempfile.TemporaryFile() as handle:
-                write_compliance_workbook(handle, run, on_progress=lambda f: _progress(report.pk, 0.1 + 0.85 * f))
+                write_compliance_workbook(handle, run, on_progress=lambda f: _progress(report.pk, 0.05 + 0.9 * f))
                 handle.seek(0)
+                # Summed while the workbook streamed the teachers: the stored figures are the workbook's.
+                summary, districts, schools = run.summary(), run.districts(), run.schools()
                 name = f"compliance-{report.year}-{report.kind}-{report.pk}.xlsx"
                 with transaction.atomic():
                     report = ComplianceReport.objects.select_for_update().get(pk=report.pk)

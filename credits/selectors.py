@@ -11,7 +11,8 @@ from django.db.models.functions import Coalesce
 
 from bureau import versions
 from bureau.choices import Mode, Theme
-from bureau.models import Teacher
+from bureau.models import StatusChange, Teacher
+from bureau.rules import status_on
 
 from . import rules
 from .models import Exemption, ExemptionStatus, HoursSubmission, LedgerEntry, Policy, Source, SubmissionState
@@ -169,16 +170,20 @@ def teacher_year(teacher_id: int, year: int) -> TeacherYear:
 
 def _subject_years(teacher_id: int, year: int, policy: rules.PolicyValues) -> tuple[bool, int]:
     """CR-4 in Y, and how many years of Y's cycle (its start through Y) the teacher is subject to CR-4
-    (CR-6 amended): today's status, the first employment date, granted exemptions. Two small queries."""
+    (CR-6 amended): the status on 31 December of each year (CR-7 amended, bureau.rules.status_on), the first
+    employment date, granted exemptions. Three small queries."""
     found = Teacher.objects.filter(pk=teacher_id).values_list("status", "employed_on").first()
     if found is None:
         return False, 0
     status, employed_on = found
     years = rules.cycle_years_through(year, policy=policy)
+    changes = list(StatusChange.objects.filter(teacher_id=teacher_id, effective_on__gt=dt.date(years[0], 12, 31))
+                   .order_by("id").values_list("effective_on", "from_status"))
     exempt = set(Exemption.objects.filter(teacher_id=teacher_id, status=ExemptionStatus.GRANTED, year__in=years)
                  .values_list("year", flat=True))
     subject = [y for y in years
-               if rules.is_subject_to_check(status=status, employed_on=employed_on, year=y, exempt=y in exempt)]
+               if rules.is_subject_to_check(status=status_on(dt.date(y, 12, 31), current=status, changes=changes),
+                                            employed_on=employed_on, year=y, exempt=y in exempt)]
     return year in subject, len(subject)
 
 
