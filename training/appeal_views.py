@@ -156,7 +156,9 @@ def decide(request, pk: int):
     appeal = get_object_or_404(_appeals(request.user), pk=pk)
     if not may_decide(request.user, appeal):
         raise PermissionDenied  # read-only for district staff and principals who do not organise the project
-    form = DecisionForm(request.POST or None)
+    result = result_of(appeal)
+    initial = {"grade": result.grade, "certified_hours": result.certified_hours} if result is not None else {}
+    form = DecisionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         uphold = form.cleaned_data["decision"] == "uphold"
         try:
@@ -170,7 +172,7 @@ def decide(request, pk: int):
     now = timezone.now()
     (appeal,) = _mark([appeal], user=request.user, now=now, max_wait=max_wait_days(timezone.localdate(now)))
     return render(request, "training/appeal_decide.html", {
-        "appeal": appeal, "form": form, "result": result_of(appeal), "is_bureau": role_of(request.user) == Role.BUREAU,
+        "appeal": appeal, "form": form, "result": result, "is_bureau": role_of(request.user) == Role.BUREAU,
     })
 
 

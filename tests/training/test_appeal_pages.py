@@ -219,3 +219,49 @@ def test_queue_marks_appeals_pending_past_the_wait_limit(client, users, data):
     page = client.get(reverse("training:appeals-queue")).content.decode()
     assert 'class="badge bad overdue">超期' in page
     assert reverse("training:appeal-decide", args=[data["appeal"].pk]) in page
+
+
+def test_teacher_is_told_of_the_decision(users, data, django_capture_on_commit_callbacks):
+    from bureau.models import Notice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        appeal_decide(appeal=data["appeal"], uphold=False, reason="考勤不足", actor=users["district"],
+                      now=timezone.now())
+    notice = Notice.objects.get(recipient=users["teacher"], key=f"appeal:{data['appeal'].pk}:rejected")
+    assert "已驳回" in notice.title and "考勤不足" in notice.body
+
+
+def test_report_is_scoped_to_the_district(users, city, data):
+    teacher = city["teachers"][2]  # the other district
+    Appeal.objects.create(teacher=teacher, school=teacher.school, kind="verdict", year=2026, reason="r",
+                          submitted_at=timezone.now())
+    today = timezone.localdate()
+    mine = appeal_turnaround(appeals=visible_appeals(users["district"]), start=today, end=today, now=timezone.now())
+    everyone = appeal_turnaround(appeals=visible_appeals(users["bureau"]), start=today, end=today, now=timezone.now())
+    assert [s["school_code"] for s in mine.schools] == ["S1"]
+    assert [s["school_code"] for s in everyone.schools] == ["S1", "S3"]
+
+
+@pytest.mark.parametrize("kind", ["verdict", "ledger"])
+def test_decision_page_offers_the_correction_of_its_kind(client, users, data, kind):
+    teacher = data["teacher"]
+    if kind == "verdict":
+        appeal = Appeal.objects.create(teacher=teacher, school=teacher.school, kind="verdict", year=2026, reason="r",
+                                       submitted_at=timezone.now())
+    else:
+        row = LedgerEntry.objects.get(teacher=teacher)
+        appeal = Appeal.objects.create(teacher=teacher, school=teacher.school, kind="ledger", ledger_entry=row,
+                                       reason="r", submitted_at=timezone.now())
+    client.force_login(users["bureau"])
+    page = client.get(reverse("training:appeal-decide", args=[appeal.pk])).content.decode()
+    assert 'name="hours"' in page and 'name="grade"' not in page
+    assert ('name="reverse_entry"' in page) == (kind == "ledger")
+
+
+def test_report_page_with_a_schools_decided_appeals(client, users, data, city):
+    appeal_decide(appeal=data["appeal"], uphold=False, reason="维持原结果", actor=users["bureau"], now=timezone.now())
+    client.force_login(users["district"])
+    page = client.get(reverse("training:appeals-report"), {"school": city["schools"][0].pk}).content.decode()
+    assert 'id="decided-appeals"' in page and "维持原结果" in page
+    other = client.get(reverse("training:appeals-report"), {"school": city["schools"][2].pk})
+    assert other.status_code == 404
