@@ -314,3 +314,19 @@ def claim_duplicates(claim: ClaimFacts, records: Iterable[PriorRecord]) -> list[
         if reasons:
             matches.append(DuplicateMatch(record, tuple(reasons)))
     return matches
+
+
+# --- CR-12 appeals (申诉): the 30-day window -----------------------------------------------------------
+
+APPEAL_WINDOW_DAYS = 30
+
+
+def appeal_deadline(since: dt.date) -> dt.date:
+    """CR-12: the last day a teacher may appeal something dated `since` (that day is day 0): the 30th day
+    after it is still in time, the 31st is not."""
+    return since + dt.timedelta(days=APPEAL_WINDOW_DAYS)
+
+
+def appeal_open(*, since: dt.date, today: dt.date) -> bool:
+    """CR-12: whether an appeal against something dated `since` may still be filed on `today`."""
+    return today <= appeal_deadline(since)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import defaultdict
 
@@ -84,7 +85,9 @@ def transcript(request):
         credits = rules.annual_credits_of_rows(((r.source, r.mode, r.credits) for r in items), policy_for(y))
         years.append({"year": y, "rows": items, "credits": credits.counted, "recorded": credits.recorded,
                       "uncounted": credits.uncounted, "hours": sum(r.hours for r in items)})
-    return render(request, "credits/transcript.html", {"teacher": teacher, "years": years})
+    # CR-12: rows entered on or after this moment may still be appealed (申诉, within 30 days of entry).
+    appeal_from = timezone.localdate() - dt.timedelta(days=rules.APPEAL_WINDOW_DAYS)
+    return render(request, "credits/transcript.html", {"teacher": teacher, "years": years, "appeal_from": appeal_from})
 
 
 @role_required(Role.TEACHER)

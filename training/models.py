@@ -331,3 +331,80 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.title}"
+
+
+class AppealKind(models.TextChoices):
+    RESULT = "result", "考核结果"
+    LEDGER = "ledger", "学分记录"
+    VERDICT = "verdict", "年度考核结论"
+
+
+class AppealState(models.TextChoices):
+    PENDING = "pending", "待处理"
+    UPHELD = "upheld", "已支持"
+    REJECTED = "rejected", "已驳回"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class Appeal(models.Model):
+    """申诉 (CR-12): a teacher appeals a training result, one ledger row, or the year's verdict.
+
+    The project's organiser (training.organisers) or bureau staff decide with a reason; an upheld appeal
+    corrects through the result service or the ledger services, never by editing. `project` is the
+    project behind the target (a result, or a ledger row posted by a result): it says who may decide.
+    `school` is the teacher's school when the appeal was filed (the turnaround report's row). The
+    transitions and the writes are in training/appeals.py.
+    """
+
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="appeals")
+    school = models.ForeignKey("bureau.School", verbose_name="学校", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("申诉对象", max_length=8, choices=AppealKind.choices)
+    result = models.ForeignKey(Result, verbose_name="考核结果", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="appeals")
+    ledger_entry = models.ForeignKey("credits.LedgerEntry", verbose_name="学分记录", on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+")
+    year = models.PositiveIntegerField("年度", null=True, blank=True)
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="appeals")
+    reason = MultiLineTextField("申诉理由")
+    state = models.CharField("状态", max_length=12, choices=AppealState.choices, default=AppealState.PENDING)
+    submitted_at = models.DateTimeField("提交时间")
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_reason = SingleLineTextField("处理意见", max_length=200, blank=True)
+    correction = models.JSONField("更正内容", default=dict, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申诉"
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["state", "school"]), models.Index(fields=["decided_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="result", result__isnull=False, ledger_entry__isnull=True, year__isnull=True)
+                           | Q(kind="ledger", result__isnull=True, ledger_entry__isnull=False, year__isnull=True)
+                           | Q(kind="verdict", result__isnull=True, ledger_entry__isnull=True, year__isnull=False)),
+                name="appeal_one_target_of_its_kind",
+            ),
+            # One pending appeal per target: a second one waits until the first is decided or withdrawn.
+            models.UniqueConstraint(fields=["teacher", "kind", "result", "ledger_entry", "year"],
+                                    condition=Q(state="pending"), nulls_distinct=False, name="appeal_one_pending"),
+        ]
+
+    def __str__(self):
+        return f"{self.teacher} 申诉 {self.get_kind_display()}（{self.get_state_display()}）"
+
+
+class AppealEvent(WorkflowEvent):
+    """One step of an appeal: filed, withdrawn by the teacher, upheld or rejected by the decider."""
+
+    appeal = models.ForeignKey(Appeal, verbose_name="申诉", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=AppealState.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=AppealState.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "申诉处理记录"
+        ordering = ["appeal", "created_at", "id"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attendance_views, enrolment_views, organise_views, share_views, views
+from . import appeal_views, attendance_views, enrolment_views, organise_views, share_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -31,4 +31,11 @@ urlpatterns = [
     path("organise/projects/", organise_views.projects, name="organise-projects"),
     path("organise/projects/<int:pk>/", organise_views.project, name="organise-project"),
     path("organise/projects/<int:pk>/step/", organise_views.project_step, name="organise-project-step"),
+    # cr12: appeals (申诉)
+    path("portal/appeals/", appeal_views.my_appeals, name="appeals-mine"),
+    path("portal/appeals/<int:pk>/withdraw/", appeal_views.withdraw, name="appeal-withdraw"),
+    path("appeals/", appeal_views.queue, name="appeals-queue"),
+    path("appeals/<int:pk>/", appeal_views.decide, name="appeal-decide"),
+    path("appeals/report/", appeal_views.report, name="appeals-report"),
+    path("appeals/report.xlsx", appeal_views.report_xlsx, name="appeals-report-xlsx"),
 ]

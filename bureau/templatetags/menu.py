@@ -20,18 +20,20 @@ MENUS = {
     "teacher": [
         ("我的学分", "credits:portal"), ("学分档案", "credits:transcript"), ("证书", "my-certificates"),
         ("培训报名", "training:projects"), ("学时申报", "credits:hours"), ("学时认定", "claims:mine"),
+        ("我的申诉", "training:appeals-mine"),
         ("交流轮岗", "exchange:me"), ("骨干评选", "backbone:rounds"),
     ],
     "principal": [
         ("本校达标", "credits:school-dashboard"), ("欠缺名单", "credits:school-short"), ("报名审核", "training:school-enrolments"),
         ("学时审核", "credits:school-hours"), ("学时认定", "claims:school"), ("交流轮岗", "exchange:school"),
         ("骨干推荐", "backbone:school"), ("骨干名册", "backbone:roster"), ("校本项目", "training:organise-projects"),
-        ("免考核", "credits:school-exemptions"), ("本校教师", "admin:index"),
+        ("免考核", "credits:school-exemptions"), ("申诉处理", "training:appeals-queue"), ("本校教师", "admin:index"),
     ],
     "district": [
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("培训项目", "training:organise-projects"),
         ("报名录取", "training:organise-enrolments"), ("学时审核", "credits:district-hours"),
-        ("学时认定", "claims:review"), ("免考核", "credits:exemptions"), ("交流轮岗", "exchange:overview"),
+        ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("免考核", "credits:exemptions"),
+        ("交流轮岗", "exchange:overview"),
         ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"), ("骨干名册", "backbone:roster"),
         ("管理后台", "admin:index"),
     ],
@@ -39,7 +41,8 @@ MENUS = {
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("培训项目", "training:organise-projects"),
         ("报名录取", "training:organise-enrolments"), ("免考核", "credits:exemptions"),
         ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"),
-        ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("年度报告", "credits:reports"), ("管理后台", "admin:index"),
+        ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("年度报告", "credits:reports"),
+        ("管理后台", "admin:index"),
     ],
     "staff": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
@@ -47,7 +50,8 @@ MENUS = {
     ],
     "staff_reports": [  # auditors: read-only, so the claims' time report rather than the review queue
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("交流轮岗", "exchange:overview"),
-        ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("认定时效", "claims:turnaround"), ("年度报告", "credits:reports"),
+        ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("认定时效", "claims:turnaround"),
+        ("申诉时效", "training:appeals-report"), ("年度报告", "credits:reports"),
         ("管理后台", "admin:index"),
     ],
 }
