@@ -75,8 +75,9 @@ def teacher_rows(run, schools: dict[str, selectors.SchoolInfo], coverage: Covera
                  on_progress: Callable[[int], None] | None = None) -> Iterator[list]:
     """教师: one row per teacher of the compliance run, by 工号 (SPEC §7)."""
     attributes = selectors.teacher_attributes(run.year)
+    verdicts = run.teachers()
     try:
-        for index, t in enumerate(run.teachers(), start=1):
+        for index, t in enumerate(verdicts, start=1):
             for a in attributes:
                 if a.staff_no == t.staff_no:
                     break
@@ -98,6 +99,9 @@ def teacher_rows(run, schools: dict[str, selectors.SchoolInfo], coverage: Covera
                 credit_rules.yes_no(t.cycle_ok) or None,  # blank outside the cycle's last year (CR-6)
             ]
     finally:
+        # Both server-side cursors are released at once, also when the writer stops early (a failure),
+        # before the run drops the table one of them reads.
+        verdicts.close()
         attributes.close()
 
 

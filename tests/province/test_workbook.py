@@ -140,3 +140,34 @@ def test_backbone_entries_in_force_on_31_december(province_city):
 def test_an_earlier_year_reads_its_own_rows(province_city, year):
     a1 = by_header(build(year), "教师")["A1"]
     assert a1["县培学时"] == 6 and a1["国培学时"] == 0
+
+
+def test_legacy_control_characters_never_reach_the_file(province_city):
+    """SEC-6: a name stored before the rule, with a vertical tab, is written cleaned."""
+    from bureau.models import School, Teacher
+
+    Teacher.objects.filter(staff_no="B1").update(name="李\x0b一")
+    School.objects.filter(code="S2").update(name="东二\x0b小学")
+    book = build()
+    b1 = by_header(book, "教师")["B1"]
+    assert (b1["姓名"], b1["学校名称"]) == ("李一", "东二小学")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.django_db(transaction=True)  # as in production: the cursors are WITH HOLD, outside a transaction
+def test_a_failed_write_leaves_the_connection_usable(province_city, monkeypatch, tmp_path):
+    from django.core.management import call_command
+
+    from bureau.models import Teacher
+    from province import exports
+
+    def broken(t, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exports, "_hours", broken)
+    with pytest.raises(OSError):
+        call_command("province_report", "--year", str(YEAR), "--output", str(tmp_path / "p.xlsx"))
+    assert Teacher.objects.count() == 4
+    monkeypatch.undo()
+    call_command("province_report", "--year", str(YEAR), "--output", str(tmp_path / "p.xlsx"))
+    assert load_workbook(tmp_path / "p.xlsx")["教师"].max_row == 5
