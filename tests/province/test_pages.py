@@ -169,3 +169,11 @@ def test_queries_do_not_grow_with_teachers(province_city):
     small = queries_of_a_build()
     grow(40, 100)
     assert queries_of_a_build() == small != 0 and small < 30, small
+
+
+@pytest.mark.parametrize("year", ["abc", "99999", "0"])
+def test_bad_year_answers_400(client, people, year):
+    client.force_login(people["bureau"])
+    assert client.get(reverse("province:reports"), {"year": year}).status_code == 400
+    assert client.post(reverse("province:report-start"), {"year": year}).status_code == 400
+    assert not ProvinceReport.objects.exists()
