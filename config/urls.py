@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("training.urls")),
     path("", include("exchange.urls")),
     path("", include("backbone.urls")),
+    path("", include("province.urls")),
     path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(custom_settings=apidocs.SCHEMA_SETTINGS), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the content security policy allows no inline script.

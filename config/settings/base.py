@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "credits",
     "exchange",
     "backbone",
+    "province",
     "demo",
 ]
 
