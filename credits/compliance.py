@@ -360,6 +360,7 @@ class ComplianceRun:
         self.scope = scope or Scope()
         self.policy = policy_for(year)
         self._schools: list[SchoolRow] | None = None
+        self._streamed: int | None = None  # rows of the last full stream read to its end
 
     def __enter__(self) -> ComplianceRun:
         return self
@@ -442,6 +443,10 @@ class ComplianceRun:
                            params)
             return cursor.fetchone()[0]
 
+    def teacher_count(self) -> int:
+        """The rows of a full stream: counted by it once read to the end, else expected_teachers()."""
+        return self._streamed if self._streamed is not None else self.expected_teachers()
+
     def teachers(self, *, only_short: bool = False, only_capped: bool = False, short_of_anything: bool = False,
                  school_id: int | None = None, chunk: int = 2000) -> Iterator[TeacherRow]:
         """Teacher rows ordered by 工号, streamed (server-side cursor on PostgreSQL): constant memory.
@@ -483,12 +488,14 @@ class ComplianceRun:
         """
         exact = connection.vendor == "postgresql"  # NUMERIC arrives as Decimal: nothing to convert
         cursor = connection.chunked_cursor()
+        streamed = 0
         try:
             cursor.execute(sql, params)
             while True:
                 rows = cursor.fetchmany(chunk)
                 if not rows:
                     break
+                streamed += len(rows)
                 for r in rows:
                     figures = r[3:8] if exact else map(_dec, r[3:8])
                     subject, compliant = r[8] == 1, r[9] == 1
@@ -506,6 +513,8 @@ class ComplianceRun:
                                      int(r[13]), int(r[14]), None if r[15] is None else r[15] == 1)
         finally:
             cursor.close()
+        if not conditions:
+            self._streamed = streamed
         if tally is not None and self._schools is None:  # read to the end: the schools are summed
             schools = self._school_list()
             for school_id_, (subject, compliant, participated, results, passed) in tally.items():
