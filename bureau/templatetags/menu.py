@@ -39,7 +39,8 @@ MENUS = {
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("培训项目", "training:organise-projects"),
         ("报名录取", "training:organise-enrolments"), ("免考核", "credits:exemptions"),
         ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"),
-        ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("年度报告", "credits:reports"), ("管理后台", "admin:index"),
+        ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("年度报告", "credits:reports"), ("补报审核", "credits:amendments"),
+        ("管理后台", "admin:index"),
     ],
     "staff": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
@@ -48,7 +49,7 @@ MENUS = {
     "staff_reports": [  # auditors: read-only, so the claims' time report rather than the review queue
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("交流轮岗", "exchange:overview"),
         ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("认定时效", "claims:turnaround"), ("年度报告", "credits:reports"),
-        ("管理后台", "admin:index"),
+        ("补报", "credits:amendments"), ("管理后台", "admin:index"),
     ],
 }
 
