@@ -90,11 +90,20 @@ def pending_amendments_of(teacher_id: int) -> list[Amendment]:
     return list(Amendment.objects.filter(teacher_id=teacher_id, state=AmendmentState.PENDING).order_by("entry_date", "id"))
 
 
-def amendments_touched(*, since: dt.datetime, actor, prefix: str) -> int:
-    """How many pending 补报 with source keys starting `prefix` `actor` made or updated since `since`
-    (an import's summary: the rows that wait instead of posting)."""
-    return Amendment.objects.filter(state=AmendmentState.PENDING, source_key__startswith=prefix,
-                                    requested_by_id=getattr(actor, "pk", None), updated_at__gte=since).count()
+def waiting_note(source_key: str) -> str:
+    """What a page adds to its success message when the source's posting waits as 补报 (else "")."""
+    pending = Amendment.objects.filter(source_key=source_key, state=AmendmentState.PENDING).values_list("year", flat=True).first()
+    if pending is None:
+        return ""
+    return f"（日期属于已关账的 {pending} 年度，学分未直接登记，已作为补报等待市教育局审核）"
+
+
+def pending_count(source_keys: list[str], *, chunk: int = 5000) -> int:
+    """How many of these sources wait as pending 补报 (an import's summary: the rows that did not post)."""
+    return sum(
+        Amendment.objects.filter(state=AmendmentState.PENDING, source_key__in=source_keys[i:i + chunk]).count()
+        for i in range(0, len(source_keys), chunk)
+    )
 
 
 # --- The amendment report ----------------------------------------------------------------------------
