@@ -207,6 +207,11 @@ def _hold(*, source_key: str, action: str, wanted: Posting | None, reverses: Led
 
 def _withdraw(source_key: str, *, actor, why: str) -> None:
     """The source no longer needs its pending 补报."""
+    with transaction.atomic():
+        _withdraw_locked(source_key, actor=actor, why=why)
+
+
+def _withdraw_locked(source_key: str, *, actor, why: str) -> None:
     for pending in Amendment.objects.select_for_update().filter(source_key=source_key, state=AmendmentState.PENDING):
         pending.state = AmendmentState.WITHDRAWN
         pending.save(update_fields=["state", "updated_at"])
