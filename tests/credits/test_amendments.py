@@ -334,3 +334,17 @@ def test_cr9_two_approvals_at_once_post_one_row(settings, tmp_path, city, users)
         thread.join()
     assert sorted(outcomes)[0] == "ok" and "已通过" in sorted(outcomes)[1]
     assert LedgerEntry.objects.filter(source_key=amendment.source_key).count() == 1
+
+
+def test_cr9_hours_approved_for_a_day_of_the_closed_year_wait_and_the_principal_is_told(closed, city, users):
+    from credits.models import HoursSubmission
+
+    submission = HoursSubmission.objects.create(teacher=city["teachers"][0], kind="school_based", title="教研活动",
+                                                studied_on=dt.date(CLOSED, 12, 30), hours=D(3), evidence="签到表")
+    response = _client(users["principal"]).post(reverse("credits:school-hours-decide", args=[submission.pk]),
+                                                {"decision": "approve", "note": ""}, follow=True)
+    assert "已作为补报等待市教育局审核" in response.content.decode()
+    submission.refresh_from_db()
+    assert submission.state == "approved"
+    assert Amendment.objects.get().source_key == f"submission:{submission.pk}"
+    assert rows_of(city["teachers"][0]) == [(dt.date(CLOSED, 5, 1), D("60.00"))]
