@@ -85,11 +85,6 @@ def amendment_counts() -> dict[int, dict[str, int]]:
     return out
 
 
-def pending_amendments_of(teacher_id: int) -> list[Amendment]:
-    """A teacher's 补报 waiting for bureau staff (the portal shows them as 补报待审)."""
-    return list(Amendment.objects.filter(teacher_id=teacher_id, state=AmendmentState.PENDING).order_by("entry_date", "id"))
-
-
 def waiting_note(source_key: str) -> str:
     """What a page adds to its success message when the source's posting waits as 补报 (else "")."""
     pending = Amendment.objects.filter(source_key=source_key, state=AmendmentState.PENDING).values_list("year", flat=True).first()
