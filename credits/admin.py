@@ -4,6 +4,8 @@ and reversals, which go through credits.services with a required reason."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from bureau import scoping
@@ -13,6 +15,8 @@ from bureau.services import ApplicationError
 from .exemptions import exemption_grant
 from .models import (
     EXEMPTION_OPEN_STATES,
+    Amendment,
+    AmendmentEvent,
     Claim,
     ClaimEvent,
     ComplianceReport,
@@ -95,8 +99,24 @@ class LedgerEntryAdmin(admin.ModelAdmin):
             reason=form.cleaned_data["reason"],
             actor=request.user,
         )
+        if isinstance(entry, Amendment):  # CR-9: dated in a closed year, it waits as 补报
+            request._amendment = entry
+            return
         obj.pk = entry.pk
         obj._state.adding = False
+
+    def response_add(self, request, obj, post_url_continue=None):
+        amendment = getattr(request, "_amendment", None)
+        if amendment is None:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{amendment.year} 年度已关账：该调整未直接登记，已作为补报等待市教育局审核。",
+                          messages.WARNING)
+        return redirect(f"{reverse('credits:amendments')}?year={amendment.year}")
+
+    def log_addition(self, request, obj, message):
+        if getattr(request, "_amendment", None) is not None:
+            return None  # nothing was added to the ledger; the 补报 has its own events and audit entry
+        return super().log_addition(request, obj, message)
 
     def has_reverse_permission(self, request):
         """Reversals are bureau staff's (ledger_reverse checks it too); the ledger is never changed."""
@@ -109,9 +129,32 @@ class LedgerEntryAdmin(admin.ModelAdmin):
             return
         for entry in queryset:
             try:
-                ledger_reverse(entry=entry, reason="后台冲销", actor=request.user)
+                done = ledger_reverse(entry=entry, reason="后台冲销", actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{entry}：{exc}", messages.WARNING)
+            else:
+                if isinstance(done, Amendment):
+                    self.message_user(request, f"{entry}：{done.year} 年度已关账，冲销已作为补报等待审核。",
+                                      messages.WARNING)
+
+
+class AmendmentEventInline(EventInline):
+    model = AmendmentEvent
+
+
+@admin.register(Amendment)
+class AmendmentAdmin(RecordAdmin):
+    """补报 (CR-9): shown here; decided on the 补报审核 page (credits.amendments.amendment_decide)."""
+
+    list_display = ["year", "teacher", "entry_date", "hours", "credits", "source", "state", "decided_by", "created_at"]
+    list_filter = ["year", "state", "source"]
+    search_fields = ["teacher__staff_no", "teacher__name", "source_key"]
+    list_select_related = ["teacher", "decided_by"]
+    raw_id_fields = ["teacher", "reverses"]
+    inlines = [AmendmentEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
 
 
 class SubmissionEventInline(EventInline):

@@ -7,7 +7,7 @@ A teacher's figures (portal, transcript) read the teacher's ledger and the polic
 from bureau import versions
 from bureau.models import Posting, School, StatusChange, Teacher
 
-from .models import Exemption, HoursSubmission, LedgerEntry, Policy
+from .models import Amendment, Exemption, HoursSubmission, LedgerEntry, Policy
 from .selectors import (
     ALL_SCHOOLS,
     ALL_TEACHERS,
@@ -33,6 +33,8 @@ def register_all() -> None:
         coarse=[ALL_SCHOOLS, ALL_TEACHERS],
     )
     versions.register(HoursSubmission, lambda row: [submissions_version_key(row.teacher_id)], coarse=[ALL_TEACHERS])
+    # the portal shows a teacher's 补报待审 (CR-9) beside the pending submissions
+    versions.register(Amendment, lambda row: [submissions_version_key(row.teacher_id)], coarse=[ALL_TEACHERS])
     versions.register(Teacher, lambda teacher: [school_version_key(teacher.school_id), standing_version_key(teacher.pk)],
                       coarse=[ALL_SCHOOLS, ALL_TEACHERS], track_before=True)
     versions.register(School, lambda school: [school_version_key(school.pk)])

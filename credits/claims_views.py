@@ -22,6 +22,7 @@ from bureau.scoping import own_teacher, role_of, visible_schools
 from bureau.services import ApplicationError
 from bureau.text import clean_single_line
 
+from .amendments import waiting_note
 from .claims import (
     CLAIM_MODES,
     TRANSITIONS,
@@ -185,7 +186,8 @@ def act(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"{TRANSITIONS[action].label}：{claim.teacher.name}“{claim.title}”")
+        messages.success(request, f"{TRANSITIONS[action].label}：{claim.teacher.name}“{claim.title}”"
+                                  + waiting_note(f"claim:{claim.pk}"))
     return redirect("claims:school" if role_of(request.user) == Role.PRINCIPAL else "claims:review")
 
 

@@ -13,6 +13,7 @@ from bureau.permissions import role_required
 from bureau.scoping import visible_schools, visible_teachers
 from bureau.services import ApplicationError
 
+from .amendments import waiting_note
 from .forms import DecisionForm
 from .models import HoursSubmission, SubmissionState
 from .services import hours_decide, schools_without_principal
@@ -50,5 +51,5 @@ def district_hours_decide(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"已处理 {submission.teacher.name} 的申报。")
+        messages.success(request, f"已处理 {submission.teacher.name} 的申报。" + waiting_note(f"submission:{submission.pk}"))
     return redirect("credits:district-hours")

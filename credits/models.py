@@ -325,6 +325,94 @@ class ComplianceReport(models.Model):
         return f"{self.year} {self.get_kind_display()} {self.get_status_display()}"
 
 
+class AmendmentState(models.TextChoices):
+    PENDING = "pending", "补报待审"
+    APPROVED = "approved", "已通过"
+    REFUSED = "refused", "已拒绝"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class AmendmentAction(models.TextChoices):
+    SYNC = "sync", "登记/更正"  # bring source_key's rows in line with the wanted posting (credits.posting.ledger_sync)
+    REVERSE_ROW = "reverse_row", "冲销"  # cancel one row (credits.posting.ledger_reverse_row)
+
+
+class Amendment(models.Model):
+    """补报 (CR-9 amended): a ledger write dated in a closed year, held until bureau staff decide it.
+
+    credits.posting records it instead of writing: what `source_key` should count (the wanted posting,
+    blank date for "nothing") and the live row that implies reversing, who asked and why. One pending
+    amendment per source key: a re-import updates it, a source that no longer needs it withdraws it.
+    Approval replays the write under the amendment's lock (credits.amendments.amendment_decide).
+    """
+
+    year = models.PositiveIntegerField("关账年度", db_index=True)
+    source_key = models.CharField("来源标识", max_length=64, db_index=True)
+    action = models.CharField("类型", max_length=12, choices=AmendmentAction.choices, default=AmendmentAction.SYNC)
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="amendments")
+    # The wanted posting (credits.posting.Posting); entry_date null: the source should count nothing.
+    entry_date = models.DateField("日期", null=True, blank=True)
+    hours = models.DecimalField("学时", max_digits=8, decimal_places=2, null=True, blank=True)
+    credits = models.DecimalField("学分", max_digits=8, decimal_places=2, null=True, blank=True)
+    source = models.CharField("来源", max_length=24, choices=Source.choices, blank=True)
+    mode = models.CharField("培训方式", max_length=8, choices=Mode.choices, blank=True)
+    theme = models.CharField("主题", max_length=8, choices=Theme.choices, blank=True)
+    project_code = models.CharField("项目编号", max_length=32, blank=True, validators=[validate_no_control_characters])
+    description = SingleLineTextField("说明", max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reverses = models.ForeignKey(
+        LedgerEntry, verbose_name="将冲销的记录", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = SingleLineTextField("变更原因", max_length=200, blank=True)
+    state = models.CharField("状态", max_length=12, choices=AmendmentState.choices, default=AmendmentState.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提交人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decision_reason = SingleLineTextField("审核理由", max_length=200, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "补报"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["year", "state"])]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key"], condition=Q(state="pending"), name="amendment_one_pending_per_source")
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.source_key} {self.get_state_display()}"
+
+    @property
+    def wants_row(self) -> bool:
+        return self.entry_date is not None
+
+    def same_target(self, other: "Amendment") -> bool:
+        """The same change asked again (a re-import of the same row)."""
+        return (self.action, self.entry_date, self.hours, self.credits, self.reverses_id) == (
+            other.action, other.entry_date, other.hours, other.credits, other.reverses_id)
+
+
+class AmendmentEvent(WorkflowEvent):
+    """One step of a 补报: requested, updated by a re-import, withdrawn, approved or refused."""
+
+    amendment = models.ForeignKey(Amendment, verbose_name="补报", on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField("原状态", max_length=16, choices=AmendmentState.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=AmendmentState.choices)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = verbose_name_plural = "补报办理记录"
+        ordering = ["amendment", "created_at", "id"]
+
+
 class ClaimState(models.TextChoices):
     SCHOOL_REVIEW = "school_review", "学校审核中"
     DISTRICT_REVIEW = "district_review", "区县审核中"

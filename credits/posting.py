@@ -9,6 +9,10 @@ type, so credits never imports the apps that post into it.
 Exactly once: callers lock their source row and call inside one transaction; rows of a source share
 ``source_key`` with increasing ``revision`` under a unique constraint, so should two writers ever get
 past the lock, the database keeps one and `posting_attempts` retries the other against what is there.
+
+Closed years (CR-9 amended): a row that would be dated in a year whose annual close is done is not
+written; the change waits as a 补报 (credits.models.Amendment, one pending per source key) until bureau
+staff approve it (credits.amendments.amendment_decide, which replays it here with `amendment_apply`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,18 @@ from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 
-from .models import LedgerEntry
+from bureau.services import audit, event_record
+
+from .models import (
+    Amendment,
+    AmendmentAction,
+    AmendmentEvent,
+    AmendmentState,
+    ComplianceReport,
+    LedgerEntry,
+    ReportKind,
+    ReportStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,40 +95,165 @@ def _reverse(row: LedgerEntry, *, revision: int, actor, reason: str) -> LedgerEn
     return reversal
 
 
-def ledger_sync(*, source_key: str, wanted: Posting | None, actor, reason: str) -> list[LedgerEntry]:
-    """Bring the rows of `source_key` in line with `wanted` (None: the source counts nothing now).
+class Synced(list):
+    """The rows `ledger_sync` wrote, and the 补报 it recorded instead when they fall in a closed year
+    (`amendment`: pending, or a refused one asked again unchanged, which is not asked twice)."""
 
-    Same date, hours and credits as the live row: nothing is written. Otherwise the live row is reversed
-    (with `reason`) and `wanted` appended. Call inside the caller's transaction, its source row locked.
-    """
-    if not source_key:
-        raise ValueError("a posting needs a source key")
-    rows = list(LedgerEntry.objects.filter(source_key=source_key).order_by("revision"))
-    live = live_row(rows)
-    if live is None and wanted is None:
-        return []
+    def __init__(self, rows: Iterable[LedgerEntry] = (), *, amendment: Amendment | None = None):
+        super().__init__(rows)
+        self.amendment = amendment
+
+    @property
+    def waiting(self) -> bool:
+        """The change waits for bureau staff as a pending 补报."""
+        return self.amendment is not None and self.amendment.state == AmendmentState.PENDING
+
+
+def closed_years() -> frozenset[int]:
+    """The years whose annual close is done (CR-9): the ledger takes no row dated in them directly."""
+    return frozenset(ComplianceReport.objects.filter(kind=ReportKind.CLOSED, status=ReportStatus.DONE)
+                     .values_list("year", flat=True))
+
+
+def _plan(live: LedgerEntry | None, wanted: Posting | None) -> tuple[bool, bool]:
+    """(reverse the live row?, append wanted?) to bring a source's rows in line with `wanted`."""
     if live is not None and wanted is not None and (live.entry_date, live.hours, live.credits) == (
         wanted.entry_date, wanted.hours, wanted.credits
     ):
-        return []
+        return False, False
+    return live is not None, wanted is not None
+
+
+def _write(rows: list[LedgerEntry], *, source_key: str, wanted: Posting | None, actor, reason: str) -> list[LedgerEntry]:
+    live = live_row(rows)
+    reverse, append = _plan(live, wanted)
     revision = rows[-1].revision if rows else 0
     written = []
-    if live is not None:
+    if reverse:
         revision += 1
         written.append(_reverse(live, revision=revision, actor=actor, reason=reason))
-    if wanted is not None:
+    if append:
         revision += 1
         written.append(_append(wanted, source_key=source_key, revision=revision, actor=actor))
     return written
 
 
+def ledger_sync(*, source_key: str, wanted: Posting | None, actor, reason: str) -> Synced:
+    """Bring the rows of `source_key` in line with `wanted` (None: the source counts nothing now).
+
+    Same date, hours and credits as the live row: nothing is written. Otherwise the live row is reversed
+    (with `reason`) and `wanted` appended. Call inside the caller's transaction, its source row locked.
+
+    CR-9 (amended): when either row would be dated in a closed year, nothing is written and the change
+    is held as the source's pending 补报 (`Synced.amendment`); a change that no longer needs its pending
+    补报 (the source is back in line, or now dated in an open year) withdraws it.
+    """
+    if not source_key:
+        raise ValueError("a posting needs a source key")
+    rows = list(LedgerEntry.objects.filter(source_key=source_key).order_by("revision"))
+    live = live_row(rows)
+    reverse, append = _plan(live, wanted)
+    closed = closed_years()
+    if closed:  # else no year is closed and no 补报 can be pending
+        dated = ([live.entry_date] if reverse else []) + ([wanted.entry_date] if append else [])
+        hit = sorted({day.year for day in dated} & closed)
+        if hit:
+            return Synced(amendment=_hold(source_key=source_key, action=AmendmentAction.SYNC, wanted=wanted,
+                                          reverses=live if reverse else None, actor=actor, reason=reason, year=hit[0]))
+        _withdraw(source_key, actor=actor, why="来源已变更，无需补报" if not (reverse or append) else "日期不在已关账年度，已直接登记")
+    if not (reverse or append):
+        return Synced()
+    return Synced(_write(rows, source_key=source_key, wanted=wanted, actor=actor, reason=reason))
+
+
+def _hold(*, source_key: str, action: str, wanted: Posting | None, reverses: LedgerEntry | None, actor, reason: str,
+          year: int) -> Amendment:
+    """Record (or bring up to date) the pending 补报 of `source_key`; the same change asked again (a
+    re-import) adds nothing, nor does a change bureau staff refused last time asked again unchanged."""
+    teacher_id = wanted.teacher_id if wanted is not None else reverses.teacher_id
+    fields = {
+        "year": year, "action": action, "teacher_id": teacher_id, "reverses": reverses, "reason": (reason or "")[:200],
+        "entry_date": None, "hours": None, "credits": None, "source": reverses.source if reverses else "",
+        "mode": "", "theme": "", "project_code": "", "description": "", "entered_by_id": None,
+        "requested_by_id": getattr(actor, "pk", None),
+    }
+    if wanted is not None:
+        fields.update(entry_date=wanted.entry_date, hours=wanted.hours, credits=wanted.credits, source=wanted.source,
+                      mode=wanted.mode, theme=wanted.theme, project_code=wanted.project_code,
+                      description=wanted.description[:200], entered_by_id=wanted.entered_by_id)
+    candidate = Amendment(source_key=source_key, **fields)
+    with transaction.atomic():
+        pending = Amendment.objects.select_for_update().filter(source_key=source_key, state=AmendmentState.PENDING).first()
+        if pending is not None:
+            if pending.same_target(candidate):
+                return pending
+            for name, value in fields.items():
+                setattr(pending, name, value)
+            pending.save()
+            event_record(AmendmentEvent, obj=pending, action="update", from_state=pending.state, to_state=pending.state,
+                         actor=actor, reason=reason)
+            audit(action="credits.amendment.updated", actor=actor, obj=pending, source_key=source_key)
+            return pending
+        last = Amendment.objects.filter(source_key=source_key).order_by("-id").first()
+        if last is not None and last.state == AmendmentState.REFUSED and last.same_target(candidate):
+            return last
+        candidate.save()
+        event_record(AmendmentEvent, obj=candidate, action="request", from_state="", to_state=candidate.state,
+                     actor=actor, reason=reason)
+        audit(action="credits.amendment.requested", actor=actor, obj=candidate, source_key=source_key, year=year)
+        logger.info("amendment %s held for %s (closed year %s)", candidate.pk, source_key, year)
+        return candidate
+
+
+def _withdraw(source_key: str, *, actor, why: str) -> None:
+    """The source no longer needs its pending 补报."""
+    with transaction.atomic():
+        _withdraw_locked(source_key, actor=actor, why=why)
+
+
+def _withdraw_locked(source_key: str, *, actor, why: str) -> None:
+    for pending in Amendment.objects.select_for_update().filter(source_key=source_key, state=AmendmentState.PENDING):
+        pending.state = AmendmentState.WITHDRAWN
+        pending.save(update_fields=["state", "updated_at"])
+        event_record(AmendmentEvent, obj=pending, action="withdraw", from_state=AmendmentState.PENDING,
+                     to_state=pending.state, actor=actor, reason=why)
+        audit(action="credits.amendment.withdrawn", actor=actor, obj=pending, source_key=source_key)
+
+
+def amendment_apply(amendment: Amendment, *, actor) -> list[LedgerEntry]:
+    """Write what an approved 补报 holds, against the ledger as it is now (the caller holds its lock):
+    the rows that bring its source in line with the wanted posting, or the reversal of its row."""
+    if amendment.action == AmendmentAction.REVERSE_ROW:
+        reversal = _reverse_row(entry_id=amendment.reverses_id, actor=actor, reason=amendment.reason or "补报冲销")
+        return [reversal] if reversal is not None else []
+    wanted = None
+    if amendment.wants_row:
+        wanted = Posting(
+            teacher_id=amendment.teacher_id, entry_date=amendment.entry_date, hours=amendment.hours,
+            credits=amendment.credits, source=amendment.source, mode=amendment.mode, theme=amendment.theme,
+            project_code=amendment.project_code, description=amendment.description,
+            entered_by_id=amendment.entered_by_id,
+        )
+    rows = list(LedgerEntry.objects.filter(source_key=amendment.source_key).order_by("revision"))
+    return _write(rows, source_key=amendment.source_key, wanted=wanted, actor=actor,
+                  reason=amendment.reason or "补报通过")
+
+
 def ledger_bulk_start(postings: Iterable[tuple[str, Posting]], *, actor=None, batch_size: int = 5000) -> int:
     """The first rows of many new sources at once (a demo city, a move from another system): revision 1
-    of each key. A key that already has rows is refused by the unique (source_key, revision)."""
-    rows = (_row(posting, source_key=key, revision=1, actor=actor) for key, posting in postings)
+    of each key. A key that already has rows is refused by the unique (source_key, revision); a row
+    dated in a closed year is refused (CR-9: those go through ledger_sync, as 补报)."""
+    closed = closed_years()
+
+    def checked():
+        for key, posting in postings:
+            if posting.entry_date.year in closed:
+                raise ValueError(f"{key}: {posting.entry_date.year} is closed; post it through ledger_sync")
+            yield _row(posting, source_key=key, revision=1, actor=actor)
+
     count = 0
     batch = []
-    for row in rows:
+    for row in checked():
         batch.append(row)
         if len(batch) == batch_size:
             count += len(LedgerEntry.objects.bulk_create(batch))
@@ -123,11 +263,22 @@ def ledger_bulk_start(postings: Iterable[tuple[str, Posting]], *, actor=None, ba
     return count
 
 
-def ledger_reverse_row(*, entry_id: int, actor, reason: str) -> LedgerEntry | None:
-    """Cancel one row by appending its reversal; None when it is a reversal or already reversed.
+def ledger_reverse_row(*, entry_id: int, actor, reason: str) -> LedgerEntry | Amendment | None:
+    """Cancel one row by appending its reversal; None when it is a reversal or already reversed; the
+    pending 补报 (key ``entry:<id>``) when the row is dated in a closed year (CR-9).
 
     Rows written before source keys existed (blank key) are reversed with revision 1 of their own.
     """
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry_id)
+    if entry.reverses_id is not None or LedgerEntry.objects.filter(reverses=entry).exists():
+        return None
+    if entry.entry_date.year in closed_years():
+        return _hold(source_key=f"entry:{entry.pk}", action=AmendmentAction.REVERSE_ROW, wanted=None, reverses=entry,
+                     actor=actor, reason=reason, year=entry.entry_date.year)
+    return _reverse_row(entry_id=entry.pk, actor=actor, reason=reason)
+
+
+def _reverse_row(*, entry_id: int, actor, reason: str) -> LedgerEntry | None:
     entry = LedgerEntry.objects.select_for_update().get(pk=entry_id)
     if entry.reverses_id is not None or LedgerEntry.objects.filter(reverses=entry).exists():
         return None

@@ -243,6 +243,16 @@ SUBMISSION_TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# 补报 (CR-9 amended): a posting dated in a closed year waits for bureau staff. "request"/"update" are
+# the ledger's (credits.posting), "withdraw" when its source no longer wants it; bureau staff decide it
+# once, a refusal with a reason (an approval's reason is optional and recorded).
+AMENDMENT_TRANSITIONS: dict[str, Transition] = {
+    "approve": transition({"pending"}, "approved", "通过补报", roles={"bureau"}),
+    "refuse": transition({"pending"}, "refused", "拒绝补报", roles={"bureau"}, needs_reason=True),
+    "withdraw": transition({"pending"}, "withdrawn", "撤回补报"),
+}
+
+
 # 免考核 (CR-4): requested by the school ("request" creates it), or granted directly by district or
 # bureau staff ("grant" creates it granted); a request is decided once. Only granted exempts anyone.
 EXEMPTION_TRANSITIONS: dict[str, Transition] = {

@@ -15,7 +15,17 @@ from bureau.models import StatusChange, Teacher
 from bureau.rules import status_on
 
 from . import rules
-from .models import Exemption, ExemptionStatus, HoursSubmission, LedgerEntry, Policy, Source, SubmissionState
+from .models import (
+    Amendment,
+    AmendmentState,
+    Exemption,
+    ExemptionStatus,
+    HoursSubmission,
+    LedgerEntry,
+    Policy,
+    Source,
+    SubmissionState,
+)
 
 ZERO = Decimal("0")
 # School-based study: submitted 校本 hours and projects run in the 校本研修 mode.
@@ -202,6 +212,11 @@ def pending_submissions(teacher_id: int) -> int:
     return HoursSubmission.objects.filter(teacher_id=teacher_id, state=SubmissionState.SUBMITTED).count()
 
 
+def pending_amendments(teacher_id: int) -> int:
+    """How many of a teacher's postings wait as 补报 in a closed year (CR-9 amended)."""
+    return Amendment.objects.filter(teacher_id=teacher_id, state=AmendmentState.PENDING).count()
+
+
 def submissions_version_key(teacher_id: int) -> str:
-    """Bumped by every saved or deleted hours submission of the teacher (credits/caching.py)."""
+    """Bumped by every saved or deleted hours submission or 补报 of the teacher (credits/caching.py)."""
     return f"credits.submissions.v.{teacher_id}"

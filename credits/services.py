@@ -18,7 +18,7 @@ from bureau.services import ApplicationError, audit, event_record
 from bureau.workflow import transition_guard
 
 from . import rules
-from .models import HoursSubmission, LedgerEntry, Source, SubmissionEvent, SubmissionState
+from .models import Amendment, HoursSubmission, LedgerEntry, Source, SubmissionEvent, SubmissionState
 from .posting import Posting, ledger_reverse_row, ledger_sync
 from .selectors import policy_for
 
@@ -29,28 +29,33 @@ DAY_COUNTED_STATES = (SubmissionState.SUBMITTED, SubmissionState.APPROVED)
 @transaction.atomic
 def ledger_adjust(
     *, teacher_id: int, entry_date: dt.date, hours: Decimal, credits: Decimal, reason: str, actor
-) -> LedgerEntry:
-    """A manual adjustment by bureau staff: needs a reason, shown as such on the transcript."""
+) -> LedgerEntry | Amendment:
+    """A manual adjustment by bureau staff: needs a reason, shown as such on the transcript. Dated in a
+    closed year it is not posted: the pending 补报 is returned (CR-9 amended)."""
     if role_of(actor) != Role.BUREAU:
         raise ApplicationError("只有市教育局可以人工调整学分。")
     if not reason or not reason.strip():
         raise ApplicationError("人工调整必须填写原因。")
     if hours == 0 and credits == 0:
         raise ApplicationError("学时和学分不能都为 0。")
-    (entry,) = ledger_sync(
+    synced = ledger_sync(
         source_key=f"adjustment:{uuid.uuid4().hex}",
         wanted=Posting(teacher_id=teacher_id, entry_date=entry_date, hours=hours, credits=credits,
                        source=Source.MANUAL_ADJUSTMENT, description=reason.strip()),
         actor=actor,
         reason=reason.strip(),
     )
+    if synced.amendment is not None:  # CR-9: dated in a closed year, it waits as 补报
+        return synced.amendment
+    (entry,) = synced
     audit(action="credits.entry.adjusted", actor=actor, obj=entry, reason=reason.strip())
     return entry
 
 
 @transaction.atomic
-def ledger_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry:
-    """Cancel one row by appending its reversal (bureau staff; a reason is required)."""
+def ledger_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry | Amendment:
+    """Cancel one row by appending its reversal (bureau staff; a reason is required). A row dated in a
+    closed year is not reversed at once: the pending 补报 is returned (CR-9 amended)."""
     if role_of(actor) != Role.BUREAU:
         raise ApplicationError("只有市教育局可以冲销学分记录。")
     if not reason or not reason.strip():
@@ -61,6 +66,8 @@ def ledger_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry:
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ApplicationError("该记录已被冲销。")
     reversal = ledger_reverse_row(entry_id=entry.pk, actor=actor, reason=reason.strip())
+    if isinstance(reversal, Amendment):
+        return reversal
     audit(action="credits.entry.reversed", actor=actor, obj=reversal, reverses=entry.pk, reason=reason.strip())
     return reversal
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboards, district_views, exemption_views, short_views, views
+from . import amendment_views, dashboards, district_views, exemption_views, short_views, views
 
 app_name = "credits"
 urlpatterns = [
@@ -22,6 +22,10 @@ urlpatterns = [
     path("reports/<int:pk>/progress.json", dashboards.report_progress, name="report-progress"),
     path("reports/<int:pk>/download/", dashboards.report_download, name="report-download"),
     path("reports/compliance.xlsx", dashboards.compliance_xlsx, name="compliance-xlsx"),
+    # cr9: 补报 after the annual close (CR-9 amended)
+    path("reports/amendments/", amendment_views.amendments, name="amendments"),
+    path("reports/amendments/<int:pk>/decide/", amendment_views.amendment_decide_view, name="amendment-decide"),
+    path("reports/amendments/<int:year>.xlsx", amendment_views.amendment_report_xlsx, name="amendment-report"),
     path("reports/ledger.xlsx", dashboards.ledger_xlsx, name="ledger-xlsx"),
     # tr15roles: 免考核 requests and decisions; district staff's hours approvals
     path("school/exemptions/", exemption_views.school_exemptions, name="school-exemptions"),

@@ -20,10 +20,18 @@ from bureau.services import ApplicationError
 from bureau.spreadsheets import xlsx_response
 
 from . import rules
+from .amendments import waiting_note
 from .exports import write_transcript
 from .forms import DecisionForm, HoursSubmissionForm
 from .models import HoursSubmission, LedgerEntry, SubmissionState
-from .selectors import pending_submissions, policy_for, submissions_version_key, teacher_version_keys, teacher_year
+from .selectors import (
+    pending_amendments,
+    pending_submissions,
+    policy_for,
+    submissions_version_key,
+    teacher_version_keys,
+    teacher_year,
+)
 from .services import hours_decide, hours_submit
 
 
@@ -59,6 +67,7 @@ def portal_home(request):
             "ethics_percent": _percent(figures.ethics_hours, policy.min_ethics_hours),
             "school_based_percent": _percent(figures.school_based_hours, policy.min_school_based_hours),
             "pending": pending_submissions(teacher.pk),
+            "amendments": pending_amendments(teacher.pk),
         }
 
     # Cached per user until the ledger, the policy, the submissions, the notices or the user change.
@@ -149,5 +158,5 @@ def school_hours_decide(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"已处理 {submission.teacher.name} 的申报。")
+        messages.success(request, f"已处理 {submission.teacher.name} 的申报。" + waiting_note(f"submission:{submission.pk}"))
     return redirect("credits:school-hours")

@@ -40,6 +40,8 @@ from bureau.workflow import Transition, forbidden_pairs
 from credits import claims
 from credits import rules as credit_rules
 from credits.models import (
+    AmendmentEvent,
+    AmendmentState,
     Claim,
     ClaimEvent,
     ClaimState,
@@ -265,6 +267,26 @@ def _exemption_run(w, exemption, action):
     return w["users"]["district"]
 
 
+def _amendment_make(w):
+    from credits.models import ComplianceReport
+    from credits.services import ledger_adjust
+
+    ComplianceReport.objects.create(year=2025, kind="closed", status="done")  # 2025 is closed (CR-9)
+    return ledger_adjust(teacher_id=w["city"]["teachers"][0].pk, entry_date=dt.date(2025, 12, 1), hours=D(2),
+                         credits=D(2), reason="补录", actor=w["users"]["bureau"])
+
+
+def _amendment_run(w, amendment, action):
+    from credits.amendments import amendment_decide
+    from credits.posting import ledger_sync
+
+    if action == "withdraw":  # the source no longer wants the posting: the ledger withdraws its 补报
+        ledger_sync(source_key=amendment.source_key, wanted=None, actor=w["users"]["bureau"], reason="撤回")
+    else:
+        amendment_decide(amendment_id=amendment.pk, approve=action == "approve", reason="原因", actor=w["users"]["bureau"])
+    return w["users"]["bureau"]
+
+
 WORKFLOWS = {
     "enrolment": Workflow(training_rules.TRANSITIONS, list(EnrolmentState.values), EnrolmentEvent,
                           lambda w: Enrolment.objects.create(project=_project(), teacher=w["city"]["teachers"][0]),
@@ -284,6 +306,8 @@ WORKFLOWS = {
                                _round_run, "评选当前为“.+”，不能执行该操作"),
     "exemption": Workflow(credit_rules.EXEMPTION_TRANSITIONS, list(ExemptionStatus.values), ExemptionEvent,
                           _exemption_make, _exemption_run, "该免考核申请当前为“.+”，不能执行“.+”"),
+    "amendment": Workflow(credit_rules.AMENDMENT_TRANSITIONS, list(AmendmentState.values), AmendmentEvent,
+                          _amendment_make, _amendment_run, "该补报当前为“.+”，不能“.+”", batch=frozenset({"withdraw"})),
     "roster_entry": Workflow(backbone_rules.ROSTER_TRANSITIONS, list(EntryStatus.values), RosterEvent, _entry_make,
                              _entry_run, "", batch=frozenset(backbone_rules.ROSTER_TRANSITIONS)),
 }

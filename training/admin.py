@@ -11,6 +11,7 @@ from bureau.admin_base import EventInline, GuardedHistoryAdmin
 from bureau.admin_imports import import_view
 from bureau.choices import Role
 from bureau.services import ApplicationError
+from credits.amendments import waiting_note
 
 from . import rules
 from .imports import ProjectImporter, ResultImporter, ShareImporter
@@ -321,6 +322,8 @@ class ResultAdmin(ReadOnlyForNonWriters, GuardedHistoryAdmin):
             actor=request.user,
         )
         obj.pk = result.pk
+        if note := waiting_note(f"result:{result.enrolment_id}"):  # CR-9: dated in a closed year
+            self.message_user(request, f"考核结果已保存{note}。", messages.WARNING)
 
 
 @admin.register(Attendance)

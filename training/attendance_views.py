@@ -27,6 +27,7 @@ from bureau.permissions import role_required
 from bureau.scoping import role_of
 from bureau.services import ApplicationError
 from bureau.spreadsheets import SpreadsheetError, check_xlsx
+from credits.amendments import pending_count
 
 from . import rules
 from .attendance import (
@@ -197,6 +198,7 @@ def results_grid(request, pk: int):
     errors = {}
     if request.method == "POST":
         saved = 0
+        keys = []
         with transaction.atomic():
             for e in rows:
                 try:
@@ -205,12 +207,15 @@ def results_grid(request, pk: int):
                         result_record(project=project, teacher=e.teacher, grade=values[0], completed_on=values[1],
                                       certified_hours=values[2], actor=request.user, today=today)
                         saved += 1
+                        keys.append(f"result:{e.pk}")
                 except ApplicationError as exc:
                     errors[e.pk] = str(exc)
             if errors:
                 transaction.set_rollback(True)
         if not errors:
             messages.success(request, f"考核结果已保存：变更 {saved} 人。" if saved else "没有需要保存的变更。")
+            if waiting := pending_count(keys):  # CR-9 (amended)
+                messages.warning(request, f"其中 {waiting} 人的完成日期属于已关账年度，学分未直接登记，已作为补报等待市教育局审核。")
             return redirect(f"{reverse('training:results-grid', args=[project.pk])}?page={page.number}")
         messages.error(request, f"有 {len(errors)} 行未通过校验，本页未保存任何结果，请修正后重新提交。")
     for e in rows:

@@ -42,7 +42,7 @@ MENUS = {
         ("报名录取", "training:organise-enrolments"), ("免考核", "credits:exemptions"),
         ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"),
         ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("年度报告", "credits:reports"),
-        ("上报省厅", "province:reports"),
+        ("补报审核", "credits:amendments"), ("上报省厅", "province:reports"),
         ("管理后台", "admin:index"),
     ],
     "staff": [
@@ -52,8 +52,8 @@ MENUS = {
     "staff_reports": [  # auditors: read-only, so the claims' time report rather than the review queue
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("交流轮岗", "exchange:overview"),
         ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("认定时效", "claims:turnaround"),
-        ("申诉时效", "training:appeals-report"), ("年度报告", "credits:reports"), ("上报省厅", "province:reports"),
-        ("管理后台", "admin:index"),
+        ("申诉时效", "training:appeals-report"), ("年度报告", "credits:reports"), ("补报", "credits:amendments"),
+        ("上报省厅", "province:reports"), ("管理后台", "admin:index"),
     ],
 }
 

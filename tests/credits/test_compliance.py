@@ -248,7 +248,11 @@ def test_compliance_report_of_a_closed_year_is_the_frozen_workbook(bureau_user, 
     settings.MEDIA_ROOT = tmp_path
     teacher = TeacherFactory(staff_no="T1")
     report_build(report_id=report_start(year=YEAR, kind="closed", actor=bureau_user).pk)
-    give(teacher, 72, bureau_user)  # after the close
+    give(teacher, 72, bureau_user)  # after the close: it waits as 补报 (CR-9 amended) until approved
+    from credits.amendments import amendment_decide
+    from credits.models import Amendment
+
+    amendment_decide(amendment_id=Amendment.objects.get().pk, approve=True, reason="", actor=bureau_user)
     frozen, live = tmp_path / "frozen.xlsx", tmp_path / "live.xlsx"
     call_command("compliance_report", "--year", str(YEAR), "--output", str(frozen))
     call_command("compliance_report", "--year", str(YEAR), "--output", str(live), "--live")

@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 
 from bureau.models import Notice
 from bureau.services import ApplicationError, user_assign_role
+from credits.amendments import amendment_decide
 from credits.models import ComplianceReport
 from credits.reports import latest_report, notify_flagged_principals, report_build, report_start
 from credits.services import ledger_adjust
@@ -34,8 +35,10 @@ def test_annual_close_is_frozen_while_live_view_moves(setup):
     bureau = setup["bureau"]
     closed = report_build(report_id=report_start(year=YEAR, kind="closed", actor=bureau).pk)
     assert closed.summary["compliant"] == 1 and closed.schools[0]["flagged"] is True
-    ledger_adjust(teacher_id=setup["short"].pk, entry_date=dt.date(YEAR, 12, 1), hours=D(72), credits=D(72),
-                  reason="补录", actor=bureau)
+    late = ledger_adjust(teacher_id=setup["short"].pk, entry_date=dt.date(YEAR, 12, 1), hours=D(72), credits=D(72),
+                         reason="补录", actor=bureau)
+    assert late.state == "pending"  # CR-9 (amended): dated in the closed year, it waits as 补报
+    amendment_decide(amendment_id=late.pk, approve=True, reason="", actor=bureau)
     live = report_build(report_id=report_start(year=YEAR, kind="live", actor=bureau).pk)
     closed.refresh_from_db()
     assert (closed.summary["compliant"], live.summary["compliant"]) == (1, 2)

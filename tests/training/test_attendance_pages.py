@@ -178,6 +178,19 @@ def test_results_grid_saves_every_row_through_result_record(client, users, owned
     assert "没有需要保存的变更" in response.content.decode()
 
 
+def test_results_grid_says_which_results_wait_as_amendments_in_a_closed_year(client, users, owned):
+    """CR-9 (amended): a result dated in a closed year is saved; its credits wait as 补报."""
+    from credits.models import Amendment, ComplianceReport, LedgerEntry
+
+    ComplianceReport.objects.create(year=TODAY.year, kind="closed", status="done")
+    client.force_login(users["principal"])
+    project = owned["B1"]
+    response = client.post(reverse("training:results-grid", args=[project.pk]),
+                           grid_post(project, {"T1": ("合格", f"{TODAY:%Y-%m-%d}", "")}), follow=True)
+    assert "其中 1 人的完成日期属于已关账年度" in response.content.decode()
+    assert not LedgerEntry.objects.exists() and Amendment.objects.get().state == "pending"
+
+
 def test_results_grid_refuses_the_whole_page_when_a_row_is_below_the_minimum(client, users, owned):
     client.force_login(users["principal"])
     project = owned["B1"]

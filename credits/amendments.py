@@ -1,0 +1,196 @@
+"""补报 (CR-9 amended): postings dated in a closed year wait for bureau staff, who approve or refuse them;
+and the year's amendment report (the 补报 rows, and the teachers and schools whose verdict differs now
+from the frozen close).
+
+credits.posting holds the change (one pending Amendment per source key); this module decides it and
+reads it. Approval replays the write (credits.posting.amendment_apply) under the amendment's row lock,
+so a second approval, even a concurrent one, finds it decided and posts nothing (CR-2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from bureau.scoping import role_of
+from bureau.services import ApplicationError, audit, event_record
+from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.workflow import transition_guard
+
+from . import rules
+from .compliance import ComplianceRun
+from .models import Amendment, AmendmentEvent, AmendmentState, ComplianceReport, ReportKind, ReportStatus, Source
+from .posting import amendment_apply
+
+logger = logging.getLogger(__name__)
+
+
+# --- Decisions ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def amendment_decide(*, amendment_id: int, approve: bool, reason: str, actor, now: dt.datetime | None = None) -> Amendment:
+    """Bureau staff approve (the rows post now, once) or refuse (nothing posts; a reason is required)."""
+    action = "approve" if approve else "refuse"
+    step = rules.AMENDMENT_TRANSITIONS[action]
+    if role_of(actor) not in step.roles:
+        raise ApplicationError("只有市教育局可以审核补报。")
+    reason = (reason or "").strip()
+    amendment = Amendment.objects.select_for_update().get(pk=amendment_id)
+    transition_guard(rules.AMENDMENT_TRANSITIONS, action=action, state=amendment.state,
+                     refusal="该补报当前为“{state}”，不能“{label}”，请刷新页面。",
+                     state_label=amendment.get_state_display())
+    if step.needs_reason and not reason:
+        raise ApplicationError("拒绝补报请填写理由。")
+    rows = amendment_apply(amendment, actor=actor) if approve else []
+    previous = amendment.state
+    amendment.state, amendment.decided_by = step.to_state, actor
+    amendment.decided_at, amendment.decision_reason = now or timezone.now(), reason[:200]
+    amendment.save(update_fields=["state", "decided_by", "decided_at", "decision_reason", "updated_at"])
+    event_record(AmendmentEvent, obj=amendment, action=action, from_state=previous, to_state=amendment.state,
+                 actor=actor, reason=reason)
+    audit(action=f"credits.amendment.{action}", actor=actor, obj=amendment, reason=reason, rows=[r.pk for r in rows])
+    return amendment
+
+
+# --- Reads -------------------------------------------------------------------------------------------
+
+def closed_report(year: int) -> ComplianceReport | None:
+    return ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status=ReportStatus.DONE).first()
+
+
+def amendments_of_year(year: int) -> QuerySet[Amendment]:
+    """A closed year's 补报, pending first, then newest first, with what the list and report show."""
+    return _ordered(Amendment.objects.filter(year=year))
+
+
+def _ordered(rows: QuerySet[Amendment]) -> QuerySet[Amendment]:
+    return rows.select_related("teacher__school", "requested_by", "decided_by", "reverses").annotate(
+        pending_first=Case(When(state=AmendmentState.PENDING, then=Value(0)), default=Value(1),
+                           output_field=IntegerField())
+    ).order_by("pending_first", "-created_at", "-id")
+
+
+def amendment_counts() -> dict[int, dict[str, int]]:
+    """Per closed year, how many 补报 are in each state (one query)."""
+    out: dict[int, dict[str, int]] = {}
+    for year, state, n in Amendment.objects.values_list("year", "state").annotate(n=Count("id")).order_by():
+        out.setdefault(year, {})[state] = n
+    return out
+
+
+def waiting_note(source_key: str) -> str:
+    """What a page adds to its success message when the source's posting waits as 补报 (else "")."""
+    pending = Amendment.objects.filter(source_key=source_key, state=AmendmentState.PENDING).values_list("year", flat=True).first()
+    if pending is None:
+        return ""
+    return f"（日期属于已关账的 {pending} 年度，学分未直接登记，已作为补报等待市教育局审核）"
+
+
+def pending_count(source_keys: list[str], *, chunk: int = 5000) -> int:
+    """How many of these sources wait as pending 补报 (an import's summary: the rows that did not post)."""
+    return sum(
+        Amendment.objects.filter(state=AmendmentState.PENDING, source_key__in=source_keys[i:i + chunk]).count()
+        for i in range(0, len(source_keys), chunk)
+    )
+
+
+# --- The amendment report ----------------------------------------------------------------------------
+
+AMENDMENT_HEADERS = ["工号", "姓名", "学校代码", "日期", "学时", "学分", "来源", "说明", "状态", "审核人", "审核时间", "理由"]
+TEACHER_CHANGE_HEADERS = ["工号", "姓名", "学校代码", "关账年度学分", "关账是否达标", "当前年度学分", "当前是否达标", "有补报"]
+SCHOOL_CHANGE_HEADERS = ["学校代码", "学校名称", "区县", "关账未达标人数", "关账是否预警", "当前未达标人数", "当前是否预警"]
+
+
+@dataclass(frozen=True)
+class FrozenTeacher:
+    credits: Decimal | None
+    verdict: str  # 是 / 否 / 免考核
+
+
+def frozen_teachers(report: ComplianceReport) -> dict[str, FrozenTeacher]:
+    """The per-teacher verdicts of a closed year, read from its frozen workbook's 教师 sheet (SPEC §7),
+    columns found by their headers: 工号, 年度学分, 是否达标 (docs/decisions.md)."""
+    out: dict[str, FrozenTeacher] = {}
+    with report.workbook.open("rb") as handle:
+        book = load_workbook(handle, read_only=True, data_only=True)
+        try:
+            rows = book["教师"].iter_rows(values_only=True)
+            header = [str(h or "").strip() for h in next(rows, ())]
+            staff, credits, verdict = (header.index(name) for name in ("工号", "年度学分", "是否达标"))
+            for row in rows:
+                if row[staff] in (None, ""):
+                    continue
+                value = row[credits]
+                out[str(row[staff])] = FrozenTeacher(
+                    Decimal(str(value)) if value not in (None, "") else None, str(row[verdict] or ""))
+        finally:
+            book.close()
+    return out
+
+
+def _amendment_row(a: Amendment, labels: dict[str, str]) -> list:
+    if a.wants_row:
+        day, hours, credits = a.entry_date, float(a.hours), float(a.credits)
+    else:  # only a reversal: the row it cancels, negated
+        day, hours, credits = a.reverses.entry_date, -float(a.reverses.hours), -float(a.reverses.credits)
+    note = a.description or a.reason
+    if a.reverses_id and a.wants_row:
+        note = f"{note}（冲销原记录 {a.reverses.entry_date:%Y-%m-%d} {a.reverses.credits} 学分）"
+    elif a.reverses_id:
+        note = f"冲销：{a.reason}"
+    decided = timezone.localtime(a.decided_at).replace(tzinfo=None) if a.decided_at else None
+    return [a.teacher.staff_no, a.teacher.name, a.teacher.school.code if a.teacher.school_id else "", day, hours,
+            credits, labels.get(a.source, a.source), note, a.get_state_display(),
+            (a.decided_by.get_full_name() or a.decided_by.username) if a.decided_by else "", decided, a.decision_reason]
+
+
+def amendment_report_sheets(report: ComplianceReport) -> list[SheetSpec]:
+    """补报, 教师变化 (是否达标 now differs from the frozen close) and 学校变化 (是否预警 differs).
+
+    The comparison is the live computation of the year against the frozen figures, whatever moved it;
+    有补报 says whether the teacher has an approved 补报 in the year (docs/decisions.md)."""
+    year = report.year
+    labels = dict(Source.choices)
+    amendments = [_amendment_row(a, labels) for a in _ordered(Amendment.objects.filter(year=year))]
+    amended = set(Amendment.objects.filter(year=year, state=AmendmentState.APPROVED)
+                  .values_list("teacher__staff_no", flat=True))
+    frozen = frozen_teachers(report)
+    frozen_schools = {s["code"]: s for s in report.schools}
+    teacher_changes, school_changes = [], []
+    with ComplianceRun(year) as run:
+        seen = set()
+        for t in run.teachers():
+            seen.add(t.staff_no)
+            before = frozen.get(t.staff_no)
+            if before is None or before.verdict != t.verdict:
+                teacher_changes.append([
+                    t.staff_no, t.name, t.school_code,
+                    float(before.credits) if before and before.credits is not None else None,
+                    before.verdict if before else "（关账时无）", float(t.annual_credits), t.verdict,
+                    "是" if t.staff_no in amended else "否"])
+        for s in run.schools():
+            before = frozen_schools.get(s.code)
+            if before is None or bool(before["flagged"]) != s.flagged:
+                school_changes.append([
+                    s.code, s.name, s.district, before["short"] if before else None,
+                    rules.yes_no(bool(before["flagged"])) if before else "（关账时无）", s.short, rules.yes_no(s.flagged)])
+    for staff_no in sorted(set(frozen) - seen):  # in the frozen report, not counted in the year any more
+        before = frozen[staff_no]
+        teacher_changes.append([staff_no, "", "", float(before.credits) if before.credits is not None else None,
+                                before.verdict, None, "（当前无）", "是" if staff_no in amended else "否"])
+    return [
+        SheetSpec("补报", AMENDMENT_HEADERS, amendments, date_columns=(3, 10), widths={7: 40, 11: 30}),
+        SheetSpec("教师变化", TEACHER_CHANGE_HEADERS, teacher_changes),
+        SheetSpec("学校变化", SCHOOL_CHANGE_HEADERS, school_changes, widths={1: 30}),
+    ]
+
+
+def write_amendment_workbook(target, report: ComplianceReport) -> None:
+    write_workbook(target, amendment_report_sheets(report))
