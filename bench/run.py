@@ -1,7 +1,11 @@
-"""City-scale benchmarks (SPEC §9, PERF-1 to PERF-4), printed as ratios against the limits.
+"""City-scale benchmarks (SPEC §9, PERF-1 to PERF-5), printed as ratios against the limits.
 
     python bench/run.py            # full: 100,000 teachers, 1,500 schools, 5 years × 15 ledger rows (7.5 M)
     python bench/run.py --small    # 5,000 teachers: the instrument's own check, under two minutes
+    python bench/run.py --only PERF-5 --teachers 500000   # growth to province scale (once; long)
+
+PERF-5 builds cities of a quarter, a half and all of the asked size in turn and leaves the last one for
+the other bars.
 
 Each line reads `NAME ratio=R limit=L (our=…s base=…s)`. Runs on PostgreSQL (DATABASE_URL, default a
 database `bureau_bench` on 127.0.0.1) which it creates and fills itself; nothing else is touched.
@@ -160,6 +164,67 @@ def perf2(rows: list, runs: int) -> None:
         tracemalloc.stop()
     line("PERF-2", our / base, 1.5, f"our={our:.3f}s base={base:.3f}s rows={len(rows)} "
                                      f"peak_mem_10k={peaks[10_000]:.1f}MB peak_mem_100k={peaks[100_000]:.1f}MB")
+
+
+# --- PERF-5 ---------------------------------------------------------------------------------------
+
+
+def _report_once(kind: str, year: int) -> tuple[float, int, float]:
+    """One compliance or province workbook of the whole city into a temporary file: seconds, queries,
+    peak traced Python memory (MB, from a second run with tracemalloc on, which slows Python)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from credits.compliance import ComplianceRun
+    from credits.exports import write_compliance_workbook
+    from province.exports import write_province_workbook
+
+    def build():
+        with tempfile.TemporaryFile() as handle, ComplianceRun(year) as run:
+            if kind == "compliance":
+                write_compliance_workbook(handle, run)
+            else:
+                write_province_workbook(handle, run, full_id_numbers=False)
+
+    build()  # warm the cache
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        build()
+        times.append(time.perf_counter() - start)
+    with CaptureQueriesContext(connection) as queries:
+        build()
+    tracemalloc.start()
+    build()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return statistics.median(times), len(queries), peak / 1e6
+
+
+def perf5(sizes: list[int], rows_per_year: int) -> None:
+    """PERF-5: the compliance and the province report at growing cities of the same shape: time per
+    doubling (limit 2.2), the query count (constant) and peak memory (flat). Leaves the last city."""
+    from django.db import connection
+
+    from bench.citygen import generate
+
+    readings: dict[str, list[tuple[int, float, int, float]]] = {"compliance": [], "province": []}
+    for size in sizes:
+        started = time.perf_counter()
+        generate(connection, teachers=size, schools=max(10, size * 15 // 1000), years=(2022, 2023, 2024, 2025, 2026),
+                 rows_per_year=rows_per_year)
+        print(f"PERF-5 city of {size} teachers made in {time.perf_counter() - started:.1f}s", flush=True)
+        for kind in readings:
+            seconds, queries, peak = _report_once(kind, 2026)
+            readings[kind].append((size, seconds, queries, peak))
+            print(f"PERF-5 {kind} teachers={size} time={seconds:.2f}s queries={queries} peak_mem={peak:.1f}MB", flush=True)
+    for kind, rows in readings.items():
+        growth = max(b[1] / a[1] for a, b in zip(rows, rows[1:], strict=False))
+        queries = sorted({r[2] for r in rows})
+        line(f"PERF-5 {kind}", growth, 2.2,
+             "per doubling " + ", ".join(f"{b[1] / a[1]:.2f}" for a, b in zip(rows, rows[1:], strict=False))
+             + f"; queries {'constant ' if len(queries) == 1 else 'VARY '}{queries}"
+             + "; peak_mem " + "/".join(f"{r[3]:.1f}" for r in rows) + "MB")
 
 
 # --- PERF-3 ---------------------------------------------------------------------------------------
@@ -369,7 +434,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                  "postgres://postgres@127.0.0.1:5432/bureau_bench"))
     parser.add_argument("--skip-load", action="store_true", help="skip PERF-4 (no gunicorn, no wrk)")
-    parser.add_argument("--only", choices=["PERF-1", "PERF-2", "PERF-3", "PERF-4"], action="append",
+    parser.add_argument("--only", choices=["PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-5"], action="append",
                         help="run only these bars (repeatable)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the city already in the database when it has the asked number of teachers")
@@ -384,7 +449,10 @@ def main() -> int:
 
     from bench.citygen import generate
 
-    bars = set(args.only or ["PERF-1", "PERF-2", "PERF-3", "PERF-4"])
+    bars = set(args.only or ["PERF-5", "PERF-1", "PERF-2", "PERF-3", "PERF-4"])
+    if "PERF-5" in bars:  # three cities, the largest of the asked size, which the other bars then reuse
+        perf5([teachers // 4, teachers // 2, teachers], args.rows_per_year)
+        args.reuse = True
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM bureau_teacher")
         present = cursor.fetchone()[0]
