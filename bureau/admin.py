@@ -163,6 +163,9 @@ class TeacherAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        since = data.get("status_since")
+        if not self.instance.pk and since and since > today_local():
+            self.add_error("status_since", f"状态生效日期不能晚于今天（{today_local():%Y-%m-%d}）")
         if self.instance.pk and "status" in self.changed_data:
             given = "status_since" in self.changed_data and data.get("status_since")
             today = today_local()

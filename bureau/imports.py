@@ -230,6 +230,7 @@ class TeacherImporter(Importer):
         changed: list[Teacher] = []
         moved: list[Teacher] = []
         status_changes: list[tuple[Teacher, str, dt.date]] = []
+        dated: set[str] = set()  # new teachers listed as no longer 在职 since a given day
         held = 0
         for row in rows:
             d = row.data
@@ -258,6 +259,8 @@ class TeacherImporter(Importer):
                     held += 1
             if teacher is None:
                 created.append(Teacher(staff_no=d["工号"], status_since=d["状态生效日期"] or self.today, **values))
+                if d["状态生效日期"] and d["在职状态"] != Status.ACTIVE:
+                    dated.add(d["工号"])
                 continue
             old_school, old_status = teacher.school_id, teacher.status
             if _apply(teacher, values):
@@ -269,6 +272,9 @@ class TeacherImporter(Importer):
             else:
                 report.unchanged += 1
         bulk_create_with_history(created, Teacher, batch_size=BATCH, default_user=self.actor)
+        # CR-7: a teacher first listed as no longer 在职 with a 状态生效日期 was 在职 until that day.
+        status_changes_record(changes=[(t, Status.ACTIVE, t.status_since) for t in created if t.staff_no in dated],
+                              actor=self.actor, note="名册导入")
         Posting.objects.bulk_create(
             [
                 Posting(

@@ -5,9 +5,11 @@ Every view, API viewset, export and admin `get_queryset` starts from these funct
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
 
-from .choices import Role
+from django.db.models import Q, QuerySet
+
+from .choices import PostingKind, Role
 from .models import District, Posting, Profile, School, Teacher
 
 
@@ -72,6 +74,18 @@ def visible_teachers(user) -> QuerySet[Teacher]:
         teacher = own_teacher(user)
         return Teacher.objects.filter(pk=teacher.pk) if teacher else Teacher.objects.none()
     return Teacher.objects.none()
+
+
+def visible_teachers_of_year(user, year: int) -> QuerySet[Teacher]:
+    """The teachers a user sees now, and (CR-7 amended) those who held a home post at one of the user's
+    schools during `year`: a principal or district still sees the year's figures of a teacher who moved
+    away in December, as that year's lists name them."""
+    if role_of(user) not in (Role.DISTRICT, Role.PRINCIPAL):
+        return visible_teachers(user)
+    had = Posting.objects.filter(
+        school__in=visible_schools(user), kind=PostingKind.REGULAR, started_on__lte=dt.date(year, 12, 31),
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=dt.date(year, 1, 1))).values("teacher_id")
+    return Teacher.objects.filter(Q(pk__in=visible_teachers(user).values("pk")) | Q(pk__in=had))
 
 
 def visible_postings(user) -> QuerySet[Posting]:

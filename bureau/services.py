@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .choices import PostingKind, Role
+from .choices import PostingKind, Role, Status
 from .errors import ApplicationError
 from .models import AuditEntry, District, Notice, Posting, Profile, School, StatusChange, Teacher, WorkflowEvent
 from .roles import STAFF_ROLES, SYSTEM_USERNAME, group_name
@@ -155,6 +155,7 @@ def teacher_save(*, teacher: Teacher, actor, today: dt.date, created: bool) -> T
 
     A changed status takes effect on the 状态生效日期 given with it, else today."""
     teacher._change_reason = "后台编辑"
+    dated_leaver = created and teacher.status_since is not None and teacher.status != Status.ACTIVE
     if created:
         teacher.status_since = teacher.status_since or today
     else:
@@ -165,6 +166,8 @@ def teacher_save(*, teacher: Teacher, actor, today: dt.date, created: bool) -> T
         else:
             teacher.status_since = old_since  # the date moves only with a change of status
     teacher.save()
+    if dated_leaver:  # CR-7: listed as no longer 在职 since a given day: 在职 until then
+        status_changes_record(changes=[(teacher, Status.ACTIVE, teacher.status_since)], actor=actor, note="后台新增")
     if created:
         Posting.objects.create(
             teacher=teacher,

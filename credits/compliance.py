@@ -80,8 +80,8 @@ def per_teacher_sql(year: int, policy: rules.PolicyValues, scope: Scope) -> tupl
     teacher_scope = _teacher_scope(scope, where)
     ledger_scope, results_scope = teacher_scope.replace("{col}", "teacher_id"), teacher_scope.replace("{col}", "en.teacher_id")
     capped_sums, uncounted = _capped_parts(policy, params)
-    school_join = _school_of_year_parts(params)
-    history_joins, subject, subject_years = _status_parts(year, policy, params)
+    school_join = _school_of_year_parts(params, teacher_scope.replace("{col}", "m.teacher_id"))
+    history_joins, subject, subject_years = _status_parts(year, policy, params, teacher_scope.replace("{col}", "teacher_id"))
     sql = f"""
         SELECT t.id AS teacher_id, t.staff_no, t.name, s.id AS school_id, s.code AS school_code, s.district_id,
                {subject} AS subject,
@@ -138,11 +138,12 @@ def _teacher_scope(scope: Scope, where: str) -> str:
             f" WHERE p.kind = %(regular)s AND p.started_on <= %(dec31)s AND p.ended_on >= %(jan1)s AND {where})")
 
 
-def _school_of_year_parts(params: dict) -> str:
+def _school_of_year_parts(params: dict, scoped: str) -> str:
     """CR-7 (amended): the join giving each teacher the school of the year: the home posting (kind
     regular) that covered the most days of the year, on a tie the later one. Only teachers whose home
     post closed during or after the year can have had another school in it (a partial index finds
-    them); everyone else is at the school of their record, which is their open home post."""
+    them); everyone else is at the school of their record, which is their open home post. `scoped`
+    narrows the movers to the teachers a scope can hold (a school page ranks its own few)."""
     if connection.vendor == "postgresql":
         days = "(LEAST(COALESCE(p.ended_on, %(dec31)s), %(dec31)s) - GREATEST(p.started_on, %(jan1)s))"
     else:  # SQLite keeps dates as text
@@ -156,13 +157,14 @@ def _school_of_year_parts(params: dict) -> str:
                 FROM bureau_posting p
                 WHERE p.kind = %(regular)s AND p.started_on <= %(dec31)s AND (p.ended_on IS NULL OR p.ended_on >= %(jan1)s)
                   AND p.teacher_id IN (SELECT m.teacher_id FROM bureau_posting m
-                                       WHERE m.ended_on >= %(jan1)s AND m.kind = %(regular)s AND m.started_on <= %(dec31)s)
+                                       WHERE m.ended_on >= %(jan1)s AND m.kind = %(regular)s AND m.started_on <= %(dec31)s
+                                       {scoped})
             ) ranked WHERE rn = 1
         ) hp ON hp.teacher_id = t.id
         JOIN bureau_school s ON s.id = COALESCE(hp.school_id, t.school_id)"""
 
 
-def _status_parts(year: int, policy: rules.PolicyValues, params: dict) -> tuple[str, str, str]:
+def _status_parts(year: int, policy: rules.PolicyValues, params: dict, scoped: str) -> tuple[str, str, str]:
     """CR-4 and CR-6 (amended) from history, for every year of the cycle from its start through Y: the
     joins, the expression `subject` (subject to the check in Y) and `subject_years` (the years of the
     cycle in which the teacher was subject: the CR-6 requirement so far).
@@ -172,7 +174,8 @@ def _status_parts(year: int, policy: rules.PolicyValues, params: dict) -> tuple[
     after that day, else the status now (bureau.models.StatusChange: effective dates never go back, so
     the first change is the one with the smallest id, and `MIN(id * 2 + was_active)` carries both the
     choice and the answer in one integer). Both derived tables read only the few changes after the
-    cycle's first year and the (small) exemption table, grouped by teacher: no rescan of the ledger.
+    cycle's first year and the (small) exemption table, grouped by teacher (narrowed by `scoped` to the
+    teachers a scope can hold): no rescan of the ledger.
 
     The requirement, policy cycle hours × years ÷ cycle length rounded half up, is done in integer
     arithmetic (⌊(2·H·100·n + 100·L) / (200·L)⌋) so that PostgreSQL and SQLite give
@@ -196,12 +199,12 @@ def _status_parts(year: int, policy: rules.PolicyValues, params: dict) -> tuple[
     joins = f"""
         LEFT JOIN (
             SELECT teacher_id, {", ".join(firsts)}
-            FROM bureau_statuschange WHERE effective_on > %(cycle_dec31_0)s
+            FROM bureau_statuschange WHERE effective_on > %(cycle_dec31_0)s {scoped}
             GROUP BY teacher_id
         ) sc ON sc.teacher_id = t.id
         LEFT JOIN (
             SELECT teacher_id, {", ".join(exempts)}
-            FROM credits_exemption WHERE status = %(granted)s AND year >= %(cycle_y0)s AND year <= %(year)s
+            FROM credits_exemption WHERE status = %(granted)s AND year >= %(cycle_y0)s AND year <= %(year)s {scoped}
             GROUP BY teacher_id
         ) cx ON cx.teacher_id = t.id"""
     return joins, f"({subjects[-1]})", "(" + " + ".join(subjects) + ")"

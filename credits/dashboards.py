@@ -19,7 +19,14 @@ from bureau.models import School
 from bureau.pages import cached_page, render_cached
 from bureau.params import path_text, text_param, year_key, year_param
 from bureau.permissions import role_required
-from bureau.scoping import profile_of, role_of, visible_districts, visible_schools, visible_teachers
+from bureau.scoping import (
+    profile_of,
+    role_of,
+    visible_districts,
+    visible_schools,
+    visible_teachers,
+    visible_teachers_of_year,
+)
 from bureau.services import ApplicationError
 from bureau.spreadsheets import xlsx_response
 
@@ -152,8 +159,10 @@ def district_dashboard(request, pk: int):
 
 @role_required(*STAFF, Role.PRINCIPAL)
 def teacher_detail(request, staff_no: str):
-    teacher = get_object_or_404(visible_teachers(request.user).select_related("school"), staff_no=path_text(staff_no))
     year = year_param(request)
+    # CR-7: the year's lists name the teachers a school had that year, so their figures open from them.
+    teacher = get_object_or_404(visible_teachers_of_year(request.user, year).select_related("school"),
+                                staff_no=path_text(staff_no))
     rows = LedgerEntry.objects.filter(teacher=teacher).order_by("-entry_date", "-id")[:200]
     return render(request, "credits/teacher_detail.html", {
         "teacher": teacher, "year": year, "figures": teacher_year(teacher.pk, year), "rows": rows,

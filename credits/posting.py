@@ -110,9 +110,11 @@ class Synced(list):
 
 
 def closed_years() -> frozenset[int]:
-    """The years whose annual close is done (CR-9): the ledger takes no row dated in them directly."""
-    return frozenset(ComplianceReport.objects.filter(kind=ReportKind.CLOSED, status=ReportStatus.DONE)
-                     .values_list("year", flat=True))
+    """The years whose annual close is done or under way (CR-9): the ledger takes no row dated in them
+    directly. A close being built counts: a row posted while its workbook streams would be in neither
+    the frozen figures nor any 补报. A close that failed does not (bureau staff start it again)."""
+    return frozenset(ComplianceReport.objects.filter(kind=ReportKind.CLOSED)
+                     .exclude(status=ReportStatus.FAILED).values_list("year", flat=True))
 
 
 def _plan(live: LedgerEntry | None, wanted: Posting | None) -> tuple[bool, bool]:

@@ -162,12 +162,15 @@ def decide(request, pk: int):
     if request.method == "POST" and form.is_valid():
         uphold = form.cleaned_data["decision"] == "uphold"
         try:
-            appeal_decide(appeal=appeal, uphold=uphold, reason=form.cleaned_data["reason"], actor=request.user,
-                          now=timezone.now(), correction=form.correction() if uphold else None)
+            decided = appeal_decide(appeal=appeal, uphold=uphold, reason=form.cleaned_data["reason"],
+                                    actor=request.user, now=timezone.now(),
+                                    correction=form.correction() if uphold else None)
         except ApplicationError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{'已支持' if uphold else '已驳回'} {appeal.teacher.name} 的申诉。")
+            waits = "更正的日期属于已关账年度，已作为补报提交，待市教育局补报审核后计入。" if "amendment" in (
+                decided.correction or {}) else ""
+            messages.success(request, f"{'已支持' if uphold else '已驳回'} {appeal.teacher.name} 的申诉。{waits}")
             return redirect("training:appeals-queue")
     now = timezone.now()
     (appeal,) = _mark([appeal], user=request.user, now=now, max_wait=max_wait_days(timezone.localdate(now)))

@@ -25,7 +25,7 @@ from bureau.scoping import own_teacher, role_of, visible_schools
 from bureau.services import ApplicationError, audit, event_record, notice_after_commit
 from bureau.workflow import Transition, transition, transition_guard
 from credits import rules as credit_rules
-from credits.models import ComplianceReport, LedgerEntry, ReportKind, ReportStatus
+from credits.models import Amendment, AmendmentState, ComplianceReport, LedgerEntry, ReportKind, ReportStatus
 from credits.selectors import policy_for
 from credits.services import ledger_adjust, ledger_reverse
 
@@ -115,11 +115,14 @@ def year_closed_on(year: int) -> dt.date | None:
 def appeal_window(kind: str, *, target=None, year: int | None = None, today: dt.date) -> Window:
     """CR-12 day 0: a result, the day it was recorded or last changed; a ledger row, the day it was entered
     (created_at); a year's verdict, the day of the year's annual close, and before the close the verdict
-    is open to appeal from 1 January of the year on. Day 30 is in time, day 31 is not."""
+    is open to appeal from 1 January of the year on, for this year and last year only (an older year
+    never closed is not open: the 30 days would never start). Day 30 is in time, day 31 is not."""
     if kind == AppealKind.VERDICT:
+        if year is None or year > today.year:
+            return Window(None, None, False)
         closed_on = year_closed_on(year)
         if closed_on is None:
-            return Window(None, None, year <= today.year)
+            return Window(None, None, year in (today.year, today.year - 1))
         since = closed_on
     elif kind == AppealKind.RESULT:
         since = timezone.localdate(target.updated_at)
@@ -294,6 +297,8 @@ def _correct_result(appeal: Appeal, result: Result, c: Correction, *, actor, tod
         "certified_hours": [str(before[2] if before[2] is not None else ""),
                             str(c.certified_hours if c.certified_hours is not None else "")],
         "rows": sorted(_source_rows(key) - earlier),
+        **({"amendment": pending} if (pending := Amendment.objects.filter(
+            source_key=key, state=AmendmentState.PENDING).values_list("pk", flat=True).first()) else {}),
     }
 
 
@@ -304,7 +309,16 @@ def _adjust(appeal: Appeal, c: Correction, *, reason: str, actor, default_date: 
         raise ApplicationError(f"更正 {year} 年度的结论，调整记录的日期须在 {year} 年内。")
     row = ledger_adjust(teacher_id=appeal.teacher_id, entry_date=entry_date, hours=hours, credits=credits,
                         reason=reason, actor=actor)
-    return {"adjustment": row.pk, "hours": str(hours), "credits": str(credits), "entry_date": f"{entry_date:%Y-%m-%d}"}
+    return {**_posted("adjustment", row), "hours": str(hours), "credits": str(credits),
+            "entry_date": f"{entry_date:%Y-%m-%d}"}
+
+
+def _posted(name: str, row) -> dict:
+    """What a correction wrote: the ledger row, or (dated in a closed year, CR-9) the pending 补报 that
+    waits for bureau staff; the appeal says which, and the teacher's notice says it waits."""
+    if isinstance(row, Amendment):
+        return {"amendment": row.pk}
+    return {name: row.pk}
 
 
 def _correct(appeal: Appeal, c: Correction, *, reason: str, actor, today: dt.date) -> dict:
@@ -319,7 +333,7 @@ def _correct(appeal: Appeal, c: Correction, *, reason: str, actor, today: dt.dat
             raise ApplicationError("支持申诉须登记更正：冲销该记录，和/或登记调整的学时、学分。")
         done: dict = {}
         if c.reverse_entry:
-            done["reversal"] = ledger_reverse(entry=appeal.ledger_entry, reason=note, actor=actor).pk
+            done.update(_posted("reversal", ledger_reverse(entry=appeal.ledger_entry, reason=note, actor=actor)))
         if wants_adjustment:
             done.update(_adjust(appeal, c, reason=note, actor=actor, default_date=appeal.ledger_entry.entry_date,
                                 year=None))
@@ -362,5 +376,8 @@ def appeal_decide(*, appeal: Appeal, uphold: bool, reason: str, actor, now: dt.d
     if teacher_user is not None and teacher_user.is_active:
         notice_after_commit(recipient=teacher_user, key=f"appeal:{appeal.pk}:{appeal.state}",
                             title=f"您的申诉（{appeal.get_kind_display()}）：{appeal.get_state_display()}",
-                            body=f"处理意见：{reason}", link=reverse("training:appeals-mine"))
+                            body=f"处理意见：{reason}" + (
+                                "。更正的日期属于已关账年度，已作为补报提交，市教育局审核通过后计入。"
+                                if "amendment" in done else ""),
+                            link=reverse("training:appeals-mine"))
     return appeal

@@ -219,10 +219,25 @@ def test_the_roster_import_refuses_a_date_before_the_last_change_or_in_the_futur
 
 
 @pytest.mark.django_db
-def test_a_blank_effective_date_means_the_import_date_and_a_new_teacher_starts_there():
+def test_a_blank_effective_date_means_the_import_date():
     teacher = TeacherFactory(staff_no="I4")
     run_import([roster_row(teacher, "调出", None)], today=dt.date(2026, 11, 30))
     assert StatusChange.objects.get(teacher=teacher).effective_on == dt.date(2026, 11, 30)
+
+
+@pytest.mark.django_db
+def test_a_new_teacher_listed_as_retired_since_a_day_was_active_until_then():
+    school = SchoolFactory(code="NW")
+    model = TeacherFactory.build(staff_no="I5", school=school)
+    run_import([roster_row(model, "退休", "2026-01-01")])
+    teacher = Teacher.objects.get(staff_no="I5")
+    (change,) = StatusChange.objects.filter(teacher=teacher)
+    assert (change.from_status, change.to_status, change.effective_on) == ("在职", "退休", dt.date(2026, 1, 1))
+    assert city_row(Y, teacher)[0].subject and not city_row(Y + 1, teacher)[0].subject
+    undated = TeacherFactory.build(staff_no="I6", school=school)
+    run_import([roster_row(undated, "退休", None)])  # no date: taken as 退休 throughout (docs/decisions.md)
+    assert not StatusChange.objects.filter(teacher__staff_no="I6").exists()
+    assert not city_row(Y, Teacher.objects.get(staff_no="I6"))[0].subject
 
 
 @pytest.mark.django_db
@@ -254,3 +269,20 @@ def test_the_admin_records_a_change_with_the_date_given_and_refuses_one_before_t
     response = client.post(url, data)
     assert response.status_code == 200 and "不能早于上次状态变更" in response.content.decode()
     assert StatusChange.objects.filter(teacher=teacher).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_old_principal_opens_the_year_of_a_teacher_who_moved_away_but_not_later_years(client, city, users):
+    """CR-7: the old school's list for Y names the teacher moved in December, and the link opens; for
+    the next year, when the teacher was never at the school, it is a 404 like any other teacher's."""
+    s1, _, s3 = city["schools"]
+    teacher = TeacherFactory(staff_no="MV", school=s1, joined_school_on=dt.date(2015, 9, 1))
+    moved(teacher, s3, on=dt.date(Y, 12, 10))
+    client.force_login(users["principal"])
+    url = reverse("credits:teacher-detail", args=["MV"])
+    assert client.get(url, {"year": Y}).status_code == 200
+    assert client.get(url, {"year": Y + 1}).status_code == 404
+    assert "MV" in [t.staff_no for t in school_figures(Y, s1)[2]]
+    client.force_login(users["district"])  # the first district (S1's), not S3's
+    assert client.get(url, {"year": Y}).status_code == 200
+    assert client.get(url, {"year": Y + 1}).status_code == 404

@@ -116,6 +116,9 @@ def test_cr12_verdict_open_until_30_days_after_the_close(setup, users):
     today = dt.date(2027, 1, 20)
     assert appeal_window(AppealKind.VERDICT, year=2026, today=today).open  # not closed yet
     assert not appeal_window(AppealKind.VERDICT, year=2028, today=today).open  # a year not begun
+    assert appeal_window(AppealKind.VERDICT, year=today.year - 1, today=today).open  # last year, not closed
+    assert not appeal_window(AppealKind.VERDICT, year=today.year - 2, today=today).open  # older, never closed
+    assert not appeal_window(AppealKind.VERDICT, year=2003, today=today).open
     ComplianceReport.objects.create(year=2026, kind="closed", status="done",
                                     finished_at=dt.datetime(2027, 1, 10, 9, 0, tzinfo=SH))
     assert appeal_window(AppealKind.VERDICT, year=2026, today=dt.date(2027, 2, 9)).open  # day 30
@@ -281,6 +284,28 @@ def test_upheld_verdict_appeal_adjusts_within_the_year(setup, users):
                   correction=Correction(hours=D("8"), credits=D("1"), entry_date=dt.date(2026, 12, 1)))
     row = LedgerEntry.objects.get(pk=Appeal.objects.get().correction["adjustment"])
     assert (row.teacher_id, row.hours, row.entry_date) == (teacher.pk, D("8"), dt.date(2026, 12, 1))
+
+
+def test_upheld_verdict_appeal_of_a_closed_year_waits_as_an_amendment(setup, users):
+    """CR-9 with CR-12: the correction of a closed year is a 补报; the appeal names it, nothing posts yet,
+    and the approval on the 补报 page posts it once."""
+    from credits.amendments import amendment_decide
+    from credits.models import Amendment
+
+    teacher = setup["teacher"]
+    ComplianceReport.objects.create(year=2025, kind="closed", status="done",
+                                    finished_at=dt.datetime(2026, 11, 20, 9, 0, tzinfo=SH))
+    appeal = appeal_file(teacher=teacher, kind=AppealKind.VERDICT, year=2025, reason="外出培训未计入",
+                         actor=users["teacher"], now=day(dt.date(2026, 11, 25), 0))
+    before = LedgerEntry.objects.count()
+    appeal_decide(appeal=appeal, uphold=True, reason="补计8学时", actor=users["bureau"], now=timezone.now(),
+                  correction=Correction(hours=D("8"), credits=D("8"), entry_date=dt.date(2025, 12, 1)))
+    appeal.refresh_from_db()
+    assert appeal.state == AppealState.UPHELD and "adjustment" not in appeal.correction
+    amendment = Amendment.objects.get(pk=appeal.correction["amendment"])
+    assert LedgerEntry.objects.count() == before  # waits
+    amendment_decide(amendment_id=amendment.pk, approve=True, reason="申诉成立", actor=users["bureau"])
+    assert LedgerEntry.objects.filter(teacher=teacher, entry_date=dt.date(2025, 12, 1), hours=D("8")).count() == 1
 
 
 def test_withdraw_by_the_teacher_only_while_pending(setup, users):
