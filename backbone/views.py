@@ -16,7 +16,7 @@ from bureau.params import year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, profile_of
 from bureau.services import ApplicationError
-from bureau.spreadsheets import SheetSpec, write_workbook, xlsx_response
+from bureau.spreadsheets import About, SheetSpec, write_workbook, xlsx_response
 
 from .models import Application, ApplicationStatus, RosterEntry, RoundStatus, SelectionRound
 from .objections import CONTACT_MAX, TEXT_MAX, objection_submit
@@ -122,7 +122,9 @@ def plan(request):
     if request.GET.get("format") == "xlsx":
         buffer = io.BytesIO()
         write_workbook(buffer, [SheetSpec("规划与名册", ["层级", "类别", "规划期", "目标人数", "现有人数", "完成率"],
-                                          ([r["tier"], r["type"], r["period"], r["target"], r["held"], r["rate"]] for r in rows))])
+                                          ([r["tier"], r["type"], r["period"], r["target"], r["held"], r["rate"]] for r in rows),
+                                          percent_columns=(5,))],
+                       about=About("骨干教师规划与名册", year=year, scope="全市", by=request.user))
         return xlsx_response(buffer, f"backbone-plan-{year}.xlsx")
     return render(request, "backbone/plan.html", {"rows": rows, "year": year,
                                                   "chart": [{"label": f"{r['tier']}{r['type']}", "target": r["target"],

@@ -306,9 +306,51 @@ class SheetSpec:
     rows: Iterable[Iterable[Any]]
     date_columns: tuple[int, ...] = ()
     widths: dict[int, float] | None = None
+    # Columns holding shares (0.7797…): written as numbers with a percent format (issue 17).
+    percent_columns: tuple[int, ...] = ()
 
 
-def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
+class Percent(float):
+    """A share written as a number with a percent format (0.78 shows 78.0%), for one cell where the
+    column is not all shares (the 汇总 sheet's 指标/数值 rows). None stays an empty cell."""
+
+
+PERCENT_FORMAT = "0.0%"
+
+
+@dataclass(frozen=True)
+class About:
+    """The 说明 sheet a workbook ends with (issue 17): what the file is, for which year and scope, made
+    when and by whom, and notes. The data sheets keep their SPEC §7 layout (header row one)."""
+
+    title: str
+    year: int | None = None
+    scope: str = ""
+    by: Any = None  # a user, a name, or None (系统)
+    notes: tuple[str, ...] = ()
+
+    def rows(self) -> list[list[Any]]:
+        from django.utils import timezone
+
+        by = self.by
+        if by is not None and not isinstance(by, str):
+            by = (by.get_full_name() or by.get_username()) if hasattr(by, "get_username") else str(by)
+        out = [["文件", self.title]]
+        if self.year is not None:
+            out.append(["年度", self.year])
+        if self.scope:
+            out.append(["范围", self.scope])
+        out.append(["生成时间", timezone.localtime().replace(tzinfo=None, microsecond=0)])
+        out.append(["生成人", by or "系统"])
+        out.extend(["说明", note] for note in self.notes)
+        return out
+
+
+def about_sheet(about: About) -> SheetSpec:
+    return SheetSpec("说明", ["项目", "内容"], about.rows(), widths={0: 12, 1: 80})
+
+
+def write_workbook(target, sheets: Iterable[SheetSpec], *, about: About | None = None) -> None:
     """Write sheets in constant memory (openpyxl write-only): rows are consumed as they come.
 
     Whatever happens, every sheet's rows are closed when the writer stops, so rows streamed from a
@@ -322,6 +364,8 @@ def write_workbook(target, sheets: Iterable[SheetSpec]) -> None:
             sheet = writer.sheet(spec)
             for row in spec.rows:
                 sheet.append(row)
+        if about is not None:
+            writer.about(about)
         writer.save(target)
     finally:
         for spec in started:
@@ -352,23 +396,49 @@ class StreamingWorkbook:
             cell.font = self.bold
             header_cells.append(cell)
         sheet.append(header_cells)
-        return StreamingSheet(sheet, set(spec.date_columns))
+        return StreamingSheet(sheet, set(spec.date_columns), set(spec.percent_columns))
+
+    def about(self, about: About) -> None:
+        """The closing 说明 sheet (About)."""
+        sheet = self.sheet(about_sheet(about))
+        sheet.date_columns = set()
+        for label, value in about.rows():
+            if isinstance(value, dt.datetime):
+                cell = WriteOnlyCell(sheet.sheet, value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                sheet.sheet.append([label, cell])
+            else:
+                sheet.append([label, value])
 
     def save(self, target) -> None:
         self.workbook.save(target)
 
 
 class StreamingSheet:
-    def __init__(self, sheet, date_columns: set[int]):
+    def __init__(self, sheet, date_columns: set[int], percent_columns: set[int] = frozenset()):
         self.sheet = sheet
         self.date_columns = date_columns
+        self.percent_columns = percent_columns
+        self.special = bool(date_columns or percent_columns)
 
     def append(self, row: Iterable[Any]) -> None:
-        sheet, date_columns, out = self.sheet, self.date_columns, []
+        sheet, out = self.sheet, []
+        if not self.special:  # the common case (the 100,000-row teacher sheet): one check per cell
+            for value in row:
+                if isinstance(value, Percent):
+                    cell = WriteOnlyCell(sheet, float(value))
+                    cell.number_format = PERCENT_FORMAT
+                    out.append(cell)
+                else:
+                    out.append(safe_cell(sheet, value))
+            sheet.append(out)
+            return
+        date_columns, percent_columns = self.date_columns, self.percent_columns
         for index, value in enumerate(row):
-            if index in date_columns and value is not None and not isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value)
-                cell.number_format = "yyyy-mm-dd"
+            if value is not None and not isinstance(value, str) and (
+                    index in date_columns or index in percent_columns or isinstance(value, Percent)):
+                cell = WriteOnlyCell(sheet, float(value) if isinstance(value, Percent) else value)
+                cell.number_format = "yyyy-mm-dd" if index in date_columns else PERCENT_FORMAT
                 out.append(cell)
             else:
                 out.append(safe_cell(sheet, value))

@@ -384,6 +384,10 @@ class ComplianceRun:
                 JOIN bureau_district d ON d.id = s.district_id WHERE {where}""", params)
             return {r[0]: SchoolRow(*r, 0, 0, 0, 0, 0) for r in cursor.fetchall()}
 
+    def school_names(self) -> dict[str, str]:
+        """学校代码 → 学校名称 of the schools in scope (for names beside codes)."""
+        return {row.code: row.name for row in self._school_list().values()}
+
     def _set_schools(self, rows: dict[int, SchoolRow]) -> list[SchoolRow]:
         out = sorted(rows.values(), key=lambda r: r.code)
         for row in out:

@@ -28,7 +28,7 @@ from bureau.scoping import (
     visible_teachers_of_year,
 )
 from bureau.services import ApplicationError
-from bureau.spreadsheets import xlsx_response
+from bureau.spreadsheets import About, xlsx_response
 
 from . import reports, rules
 from .compliance import ComplianceRun, Scope, school_figures
@@ -200,7 +200,7 @@ def compliance_xlsx(request):
             return FileResponse(closed.workbook.open("rb"), as_attachment=True, filename=f"compliance-{year}.xlsx")
     buffer = io.BytesIO()
     with ComplianceRun(year, scope=scope) as run:
-        write_compliance_workbook(buffer, run)
+        write_compliance_workbook(buffer, run, by=request.user)
     return xlsx_response(buffer, f"compliance-{year}.xlsx")
 
 
@@ -215,7 +215,8 @@ def ledger_xlsx(request):
     if source := text_param(request, "source"):
         rows = rows.filter(source=source)
     buffer = io.BytesIO()
-    write_ledger(buffer, rows)
+    write_ledger(buffer, rows, about=About("学分登记明细", year=year, by=request.user,
+                                         scope="、".join(x for x in (school, source and f"来源 {source}") if x) or "本人权限范围"))
     return xlsx_response(buffer, f"ledger-{year}.xlsx")
 
 

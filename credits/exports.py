@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from bureau.spreadsheets import SheetSpec, StreamingWorkbook, write_workbook
+from bureau.spreadsheets import About, Percent, SheetSpec, StreamingWorkbook, write_workbook
 
 from . import rules
 from .models import LedgerEntry, Source
@@ -66,15 +66,36 @@ DISTRICT_HEADERS = ["区县", "学校数", "应考核人数", "达标人数", "�
 SCHOOL_HEADERS = ["学校代码", "学校名称", "区县", "应考核人数", "达标人数", "未达标人数", "未达标比例", "是否预警"]
 TEACHER_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分", "是否达标",
                    # CR-5/CR-6 (amended, SPEC §7): after 是否达标, in this order
-                   "师德达标", "校本达标", "周期应完成学时", "周期达标"]
-CAPPED_HEADERS = ["工号", "姓名", "学校代码", "登记学分", "超出上限未计", "年度学分"]
+                   "师德达标", "校本达标", "周期应完成学时", "周期达标",
+                   "学校名称"]  # issue 17: the name beside the code, after the §7 columns
+CAPPED_HEADERS = ["工号", "姓名", "学校代码", "学校名称", "登记学分", "超出上限未计", "年度学分"]
 
 
 def _num(value):
     return None if value is None else float(value)
 
 
-def write_compliance_workbook(target, run, *, on_progress=None) -> None:
+def _pct(value):
+    return None if value is None else Percent(value)
+
+
+def scope_label(run) -> str:
+    """The scope of a run in words, for the 说明 sheet."""
+    from bureau.models import District, School, Teacher
+
+    scope = run.scope
+    if scope.teacher_id is not None:
+        return str(Teacher.objects.filter(pk=scope.teacher_id).first() or "")
+    if scope.school_id is not None:
+        school = School.objects.filter(pk=scope.school_id).first()
+        return f"{school.code} {school.name}" if school else ""
+    if scope.district_id is not None:
+        district = District.objects.filter(pk=scope.district_id).first()
+        return district.name if district else ""
+    return "全市"
+
+
+def write_compliance_workbook(target, run, *, on_progress=None, by=None, frozen: bool = False) -> None:
     """The SPEC §7 compliance workbook in one read of the ledger: the sheets are made in their order
     (汇总, 区县, 学校, 教师), the teacher rows stream into 教师 while the run sums the schools, then the
     roll-ups are written into the sheets made before it (bureau.spreadsheets.StreamingWorkbook).
@@ -86,8 +107,9 @@ def write_compliance_workbook(target, run, *, on_progress=None) -> None:
     summary_sheet = book.sheet(SheetSpec("汇总", SUMMARY_HEADERS, (), widths={0: 14, 1: 12}))
     district_sheet = book.sheet(SheetSpec("区县", DISTRICT_HEADERS, ()))
     school_sheet = book.sheet(SheetSpec("学校", SCHOOL_HEADERS, (), widths={1: 30}))
-    teacher_sheet = book.sheet(SheetSpec("教师", TEACHER_HEADERS, ()))
+    teacher_sheet = book.sheet(SheetSpec("教师", TEACHER_HEADERS, (), widths={1: 10, 2: 10, 14: 24}))
     capped_sheet = None
+    names = run.school_names()
     requirement = float(run.policy.annual_credits)
     total = max(1, run.expected_teachers()) if on_progress else 1
     yes_no = rules.yes_no
@@ -101,11 +123,13 @@ def write_compliance_workbook(target, run, *, on_progress=None) -> None:
                 float(t.school_hours), float(t.cycle_hours), requirement, t.verdict,
                 yes_no(t.ethics_ok) or None, yes_no(t.school_ok) or None, t.cycle_required,
                 yes_no(t.cycle_ok) or None,  # blank cells where the verdict is blank
+                names.get(t.school_code, ""),
             ])
             if t.uncounted:
                 if capped_sheet is None:
                     capped_sheet = book.sheet(SheetSpec("超出上限未计", CAPPED_HEADERS, ()))
-                capped_sheet.append([t.staff_no, t.name, t.school_code, float(t.annual_credits + t.uncounted),
+                capped_sheet.append([t.staff_no, t.name, t.school_code, names.get(t.school_code, ""),
+                                     float(t.annual_credits + t.uncounted),
                                      float(t.uncounted), float(t.annual_credits)])
     finally:
         teachers.close()  # a failure releases the server-side cursor at once
@@ -114,17 +138,25 @@ def write_compliance_workbook(target, run, *, on_progress=None) -> None:
         ["年度", summary.year],
         ["应考核人数", summary.subject],
         ["达标人数", summary.compliant],
-        ["参培率", _num(summary.participation_rate)],
-        ["合格率", _num(summary.pass_rate)],
-        ["学分达标率", _num(summary.compliance_rate)],
+        ["参培率", _pct(summary.participation_rate)],
+        ["合格率", _pct(summary.pass_rate)],
+        ["学分达标率", _pct(summary.compliance_rate)],
         ["预警学校数", summary.flagged],
     ):
         summary_sheet.append(row)
     for d in run.districts():
-        district_sheet.append([d.name, d.schools, d.subject, d.compliant, _num(d.compliance_rate), d.flagged])
+        district_sheet.append([d.name, d.schools, d.subject, d.compliant, _pct(d.compliance_rate), d.flagged])
     for s in run.schools():
-        school_sheet.append([s.code, s.name, s.district, s.subject, s.compliant, s.short, _num(s.short_ratio),
+        school_sheet.append([s.code, s.name, s.district, s.subject, s.compliant, s.short, _pct(s.short_ratio),
                              "是" if s.flagged else "否"])
+    policy = run.policy
+    book.about(About(
+        "学分达标情况（年度关账冻结）" if frozen else "学分达标情况", year=run.year, scope=scope_label(run), by=by,
+        notes=(f"要求学分 {policy.annual_credits:g}；师德学时不少于 {policy.min_ethics_hours:g}，校本研修学时不少于 "
+               f"{policy.min_school_based_hours:g}；周期 {policy.cycle_years} 年 {policy.cycle_hours:g} 学时。",
+               f"学校未达标比例达到 {Percent(policy.flag_threshold):.0%} 即预警（含等于）。",
+               "“教师”表的学校为该年度任职天数最多的学校；“是否达标”为“免考核”的教师不计入应考核人数。"),
+    ))
     book.save(target)
 
 
@@ -132,7 +164,7 @@ SHORT_HEADERS = ["工号", "姓名", "学校代码", "年度学分", "要求学�
                  "周期累计学时", "周期应完成学时", "欠缺项目"]
 
 
-def write_short_workbook(target, teachers, policy) -> None:
+def write_short_workbook(target, teachers, policy, *, about: About | None = None) -> None:
     """The "who is short on what" list (CR-5, CR-6 amended): TeacherRow objects short of something
     (ComplianceRun.teachers(short_of_anything=True), or a school's rows), streamed."""
     rows = (
@@ -141,14 +173,14 @@ def write_short_workbook(target, teachers, policy) -> None:
          float(policy.min_school_based_hours), float(t.cycle_hours), t.cycle_required, "、".join(t.short_of)]
         for t in teachers
     )
-    write_workbook(target, [SheetSpec("欠缺名单", SHORT_HEADERS, rows)])
+    write_workbook(target, [SheetSpec("欠缺名单", SHORT_HEADERS, rows)], about=about)
 
 
 LEDGER_HEADERS = ["日期", "工号", "姓名", "学校代码", "来源", "项目编号", "培训方式", "主题", "学时", "学分", "类型", "说明",
                   "登记人", "审核人", "登记时间"]
 
 
-def write_ledger(target, rows) -> None:
+def write_ledger(target, rows, *, about: About | None = None) -> None:
     """Ledger rows for auditors, streamed in constant memory."""
     labels = dict(Source.choices)
     values = rows.order_by("entry_date", "id").values_list(
@@ -164,4 +196,4 @@ def write_ledger(target, rows) -> None:
                    float(credits), "冲销" if reverses else "登记", description, entered or "系统", approved or "",
                    timezone.localtime(created).replace(tzinfo=None)]
 
-    write_workbook(target, [SheetSpec("学分登记", LEDGER_HEADERS, out(), date_columns=(0,))])
+    write_workbook(target, [SheetSpec("学分登记", LEDGER_HEADERS, out(), date_columns=(0,))], about=about)

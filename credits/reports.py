@@ -89,7 +89,8 @@ def report_build(*, report_id: int) -> ComplianceReport:
         with ComplianceRun(report.year) as run:
             _progress(report.pk, 0.05)
             with tempfile.TemporaryFile() as handle:
-                write_compliance_workbook(handle, run, on_progress=lambda f: _progress(report.pk, 0.05 + 0.9 * f))
+                write_compliance_workbook(handle, run, on_progress=lambda f: _progress(report.pk, 0.05 + 0.9 * f),
+                                          by=report.created_by, frozen=report.kind == ReportKind.CLOSED)
                 handle.seek(0)
                 # Summed while the workbook streamed the teachers: the stored figures are the workbook's.
                 summary, districts, schools = run.summary(), run.districts(), run.schools()

@@ -18,7 +18,7 @@ from bureau.choices import Role
 from bureau.params import id_param, year_param
 from bureau.permissions import role_required
 from bureau.scoping import profile_of, role_of, visible_districts
-from bureau.spreadsheets import xlsx_response
+from bureau.spreadsheets import About, xlsx_response
 
 from .compliance import ComplianceRun, Scope, school_figures
 from .dashboards import STAFF
@@ -65,7 +65,8 @@ def school_short_xlsx(request):
     year = year_param(request)
     _, summary, teachers = school_figures(year, school)
     buffer = io.BytesIO()
-    write_short_workbook(buffer, (t for t in teachers if t.short_of), summary.policy)
+    write_short_workbook(buffer, (t for t in teachers if t.short_of), summary.policy,
+                         about=About("欠缺名单（谁还差什么）", year=year, scope=f"{school.code} {school.name}", by=request.user))
     return xlsx_response(buffer, f"short-{year}.xlsx")
 
 
@@ -103,5 +104,7 @@ def short_xlsx(request):
     scope = Scope(district_id=district.pk) if district is not None else Scope()
     buffer = io.BytesIO()
     with ComplianceRun(year, scope=scope) as run:
-        write_short_workbook(buffer, run.teachers(short_of_anything=True), run.policy)
+        write_short_workbook(buffer, run.teachers(short_of_anything=True), run.policy,
+                             about=About("欠缺名单（谁还差什么）", year=year, scope=district.name if district else "全市",
+                                         by=request.user))
     return xlsx_response(buffer, f"short-{year}{'-' + district.code if district else ''}.xlsx")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 from bureau.choices import Location
 from bureau.rules import mask_id_number
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import About, SheetSpec, write_workbook
 from credits import rules as credit_rules
 
 from . import selectors
@@ -115,7 +115,7 @@ def province_sheets(run, *, full_id_numbers: bool, on_progress: Callable[[int], 
                   widths={2: 22, 5: 30}),
         SheetSpec("项目", PROJECT_HEADERS, selectors.project_rows(year), widths={1: 30}),
         # Read when the writer reaches the sheet: after the 教师 sheet has filled the coverage cells.
-        SheetSpec("覆盖", COVERAGE_HEADERS, _lazy(coverage.rows)),
+        SheetSpec("覆盖", COVERAGE_HEADERS, _lazy(coverage.rows), percent_columns=(4,)),
         SheetSpec("交流", EXCHANGE_HEADERS, _lazy(lambda: selectors.exchange_rows(year, schools))),
         SheetSpec("骨干", BACKBONE_HEADERS, selectors.backbone_rows(year)),
     ]
@@ -127,6 +127,10 @@ def _lazy(make: Callable[[], Iterator[list]]) -> Iterator[list]:
 
 
 def write_province_workbook(target, run, *, full_id_numbers: bool,
-                            on_progress: Callable[[int], None] | None = None) -> None:
+                            on_progress: Callable[[int], None] | None = None, by=None) -> None:
     """`run`: an entered credits.compliance.ComplianceRun of the year."""
-    write_workbook(target, province_sheets(run, full_id_numbers=full_id_numbers, on_progress=on_progress))
+    write_workbook(target, province_sheets(run, full_id_numbers=full_id_numbers, on_progress=on_progress),
+                   about=About("上报省厅报表", year=run.year, scope="全市", by=by, notes=(
+                       "身份证号为完整号码（仅限有权限者导出，已记入审计日志）。" if full_id_numbers
+                       else "身份证号已脱敏（仅显示首末位）。",
+                       "“教师”表的学校为该年度任职天数最多的学校；各级培训学时按学分登记所属项目的级别统计。")))

@@ -84,7 +84,7 @@ def report_build(*, report_id: int) -> ProvinceReport:
             _progress(report.pk, 0.05)
             total = max(1, run.teacher_count())
             with tempfile.TemporaryFile() as handle:
-                write_province_workbook(handle, run, full_id_numbers=report.with_id_numbers,
+                write_province_workbook(handle, run, full_id_numbers=report.with_id_numbers, by=report.created_by,
                                         on_progress=lambda done: _progress(report.pk, 0.05 + 0.9 * done / total))
                 handle.seek(0)
                 with transaction.atomic():

@@ -198,13 +198,14 @@ def test_workbook_keeps_the_section_7_sheets_and_adds_the_capped_teachers_after_
     with ComplianceRun(YEAR) as run:
         write_compliance_workbook(path, run)
     book = load_workbook(path)
-    assert book.sheetnames == ["汇总", "区县", "学校", "教师", "超出上限未计"]
+    assert book.sheetnames == ["汇总", "区县", "学校", "教师", "超出上限未计", "说明"]
     teachers = [tuple(r) for r in book["教师"].iter_rows(values_only=True)]
     assert teachers[0] == ("工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分",
-                           "是否达标", "师德达标", "校本达标", "周期应完成学时", "周期达标")
+                           "是否达标", "师德达标", "校本达标", "周期应完成学时", "周期达标", "学校名称")
     assert teachers[1][:4] == ("C1", teacher.name, "CS", 71.5) and teachers[1][9] == "否"
     capped = [tuple(r) for r in book["超出上限未计"].iter_rows(values_only=True)]
-    assert capped == [("工号", "姓名", "学校代码", "登记学分", "超出上限未计", "年度学分"), ("C1", teacher.name, "CS", 72, 0.5, 71.5)]
+    assert capped == [("工号", "姓名", "学校代码", "学校名称", "登记学分", "超出上限未计", "年度学分"),
+                      ("C1", teacher.name, "CS", teacher.school.name, 72, 0.5, 71.5)]
 
 
 # --- where it shows -------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_workbook_matches_the_figures_cell_by_cell(bureau_user, tmp_path):
     path = tmp_path / "c.xlsx"
     call_command("compliance_report", "--year", str(YEAR), "--output", str(path))
     book = load_workbook(path)
-    assert book.sheetnames == ["汇总", "区县", "学校", "教师"]
+    assert book.sheetnames == ["汇总", "区县", "学校", "教师", "说明"]
     summary = [tuple(r) for r in book["汇总"].iter_rows(values_only=True)]
     assert summary == [("指标", "数值"), ("年度", 2026), ("应考核人数", 7), ("达标人数", 6), ("参培率", 1),
                        ("合格率", None), ("学分达标率", pytest.approx(6 / 7)), ("预警学校数", 1)]
@@ -208,12 +208,18 @@ def test_workbook_matches_the_figures_cell_by_cell(bureau_user, tmp_path):
     assert schools[3] == ("C", schools[3][1], "城东区", 0, 0, 0, None, "否")
     teachers = [tuple(r) for r in book["教师"].iter_rows(values_only=True)]
     assert teachers[0] == ("工号", "姓名", "学校代码", "年度学分", "年度学时", "师德学时", "校本研修学时", "周期累计学时", "要求学分", "是否达标",
-                           "师德达标", "校本达标", "周期应完成学时", "周期达标")
-    assert teachers[-1] == ("Z9", "+赵", "C", 0, 0, 0, 0, 0, 72, "免考核", None, None, 0, None)
+                           "师德达标", "校本达标", "周期应完成学时", "周期达标", "学校名称")
+    assert teachers[-1] == ("Z9", "+赵", "C", 0, 0, 0, 0, 0, 72, "免考核", None, None, 0, None, schools[3][1])
     assert [t[0] for t in teachers[1:]] == sorted(t[0] for t in teachers[1:])
     assert book["教师"].freeze_panes == "A2"
     districts = [tuple(r) for r in book["区县"].iter_rows(values_only=True)]
     assert ("城东区", 2, 5, 4, 0.8, 1) in districts
+    # Issue 17: shares are numbers with a percent format; the file ends with what it is.
+    assert book["汇总"]["B7"].number_format == "0.0%" and book["汇总"]["B3"].number_format == "General"
+    assert book["学校"]["G2"].number_format == "0.0%" and book["区县"]["E2"].number_format == "0.0%"
+    about = dict(book["说明"].iter_rows(min_row=2, values_only=True))
+    assert about["年度"] == YEAR and about["范围"] == "全市" and about["生成人"] == "系统"
+    assert about["文件"] == "学分达标情况" and isinstance(about["生成时间"], dt.datetime)
 
 
 def test_school_figures_agree_with_the_city_wide_run(bureau_user):

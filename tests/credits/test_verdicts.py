@@ -174,12 +174,12 @@ def test_workbook_teacher_sheet_new_columns(db, tmp_path):
         with ComplianceRun(year) as run:
             write_compliance_workbook(path, run)
         teachers = [tuple(r) for r in load_workbook(path)["教师"].iter_rows(values_only=True)]
-        assert teachers[0][9:] == ("是否达标", "师德达标", "校本达标", "周期应完成学时", "周期达标")
+        assert teachers[0][9:] == ("是否达标", "师德达标", "校本达标", "周期应完成学时", "周期达标", "学校名称")
         if last:
-            assert teachers[1][9:] == ("是", "是", "是", 360, "是")
-            assert teachers[2][9:] == ("免考核", None, None, 0, None)
+            assert teachers[1][9:14] == ("是", "是", "是", 360, "是")
+            assert teachers[2][9:14] == ("免考核", None, None, 0, None)
         else:
-            assert teachers[1][9:] == ("否", "否", "否", 288, None)
+            assert teachers[1][9:14] == ("否", "否", "否", 288, None)
 
 
 # --- the portal: what is still missing, in plain words -----------------------------------------------

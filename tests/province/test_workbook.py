@@ -40,7 +40,9 @@ def by_header(book, sheet):
 
 def test_sheets_and_headers_exactly_as_spec(province_city):
     book = build()
-    assert book.sheetnames == list(SPEC_HEADERS)
+    assert book.sheetnames == [*SPEC_HEADERS, "说明"]  # the §7 sheets, then what the file is (issue 17)
+    assert book["覆盖"]["E1"].value == "参培率"
+    assert all(c.number_format == "0.0%" for c in book["覆盖"]["E"][1:] if c.value is not None)
     for title, headers in SPEC_HEADERS.items():
         sheet = book[title]
         assert [c.value for c in sheet[1]] == headers
