@@ -10,7 +10,7 @@ from bureau.choices import Education, Role, Status, Title
 from bureau.models import Teacher
 from bureau.rules import full_years, years_before
 from bureau.scoping import profile_of, role_of
-from credits.compliance import ComplianceRun
+from credits.compliance import ComplianceRun, Scope
 
 from . import rules
 from .models import Criterion, EntryStatus, EthicsVeto, PlanTarget, RosterEntry, SelectionRound
@@ -47,10 +47,22 @@ def criterion_for(tier: str, type_: str) -> rules.Criterion:
     return row.rule() if row else rules.DEFAULT_CRITERIA[type_]
 
 
+FEW_TEACHERS = 20  # up to this many, each teacher's years are computed for that teacher alone
+
+
 def non_compliant_by_year(year: int, teacher_ids: list[int] | None = None) -> dict[int, set[int]]:
     """Teachers subject to the check and short of credits in each of the two years before `year` (CR-5).
     An exempt year passes: only subject teachers can be non-compliant."""
     out: dict[int, set[int]] = {}
+    if teacher_ids is not None and len(teacher_ids) <= FEW_TEACHERS:
+        # One teacher's check (the portal, an application): that teacher's figures only, one statement a
+        # year, flat in the size of the city (issue 18), never the whole city's run.
+        for past in (year - 2, year - 1):
+            for pk in teacher_ids:
+                with ComplianceRun(past, scope=Scope(teacher_id=pk)) as run:
+                    if any(True for _ in run.teachers(only_short=True)):
+                        out.setdefault(pk, set()).add(past)
+        return out
     for past in (year - 2, year - 1):
         with ComplianceRun(past) as run:
             staff_nos = {t.staff_no for t in run.teachers(only_short=True)}
