@@ -106,6 +106,16 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
+def unlabelled_fields(page) -> list[str]:
+    """Form fields without a label of their own: a <label>, aria-label or aria-labelledby (a placeholder, which
+    disappears while typing, or a title does not count here, although axe accepts them)."""
+    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => !['hidden', 'submit', 'button', 'reset', 'image'].includes(e.type))
+        .filter(e => !(e.labels && e.labels.length) && !(e.getAttribute('aria-label') || '').trim()
+                     && !e.getAttribute('aria-labelledby'))
+        .map(e => e.outerHTML.slice(0, 120))""")
+
+
 def walk(page, kind: str) -> None:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
@@ -121,6 +131,9 @@ def walk(page, kind: str) -> None:
             found = axe_violations(page)
             if found:
                 problems.append((label, page.url, found))
+            unlabelled = unlabelled_fields(page)
+            if unlabelled:
+                problems.append((label, page.url, "unlabelled", unlabelled))
     assert not problems, "\n".join(map(str, problems))
 
 
