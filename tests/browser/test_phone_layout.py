@@ -149,6 +149,20 @@ def test_principal_pages_fit_a_phone_and_pass_axe(page, users, city, year_in_mot
     walk(page, "principal")
 
 
+@pytest.mark.parametrize("width", [360, 414])
+@pytest.mark.parametrize("role, kind", [("teacher", "teacher"), ("principal", "principal")])
+def test_no_page_scrolls_sideways_from_360_to_414_px(page, users, city, year_in_motion, width, role, kind):
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, role)
+    wide = []
+    for label, name in pages_of(kind):
+        page.goto(reverse(name))
+        measured = overflow(page)
+        if measured["scrollWidth"] > width:
+            wide.append((label, page.url, measured))
+    assert not wide, "\n".join(map(str, wide))
+
+
 def test_the_menu_button_opens_the_menu_on_a_phone(page, users, city):
     page.set_viewport_size(PHONE)
     log_in(page, "teacher")
@@ -162,6 +176,9 @@ def test_the_menu_button_opens_the_menu_on_a_phone(page, users, city):
     link = nav.get_by_role("link", name="培训报名")
     expect(link).to_be_visible()
     assert link.bounding_box()["height"] >= 44  # touch-sized
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "phone-teacher-menu-open.png"))
     link.click()
     expect(page).to_have_url(re.compile(r"/portal/projects/$"))
     expect(page.get_by_role("button", name="菜单")).to_have_attribute("aria-expanded", "false")
