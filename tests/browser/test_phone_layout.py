@@ -22,11 +22,14 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from backbone.services import round_open
 from bureau.templatetags.menu import MENUS
 from credits.claims import ClaimFields, claim_submit
 from credits.services import hours_submit, ledger_adjust
+from exchange.services import plan_open
 from tests.browser.helpers import log_in
-from training.models import Project
+from training.appeals import appeal_file
+from training.models import AppealKind, Project
 from training.services import enrolment_apply
 
 pytestmark = pytest.mark.browser
@@ -79,8 +82,13 @@ def year_in_motion(users, city, media):
                            certificate_no="ZS-2026-0000000000000000000123456789"),
         files=[SimpleUploadedFile("结业证书结业证书结业证书结业证书结业证书.pdf", PDF, content_type="application/pdf")],
     )
-    ledger_adjust(teacher_id=teacher.pk, entry_date=today, hours=D(12), credits=D(12),
-                  reason="补录：" + LONG_NAME, actor=users["bureau"])
+    entry = ledger_adjust(teacher_id=teacher.pk, entry_date=today, hours=D(12), credits=D(12),
+                          reason="补录：" + LONG_NAME, actor=users["bureau"])
+    appeal_file(teacher=teacher, kind=AppealKind.LEDGER, target_id=entry.pk, reason="少记学时：" + LONG_NAME,
+                actor=users["teacher"], now=timezone.now())
+    plan_open(year=today.year, actor=users["bureau"])
+    round_open(year=today.year, tier="县级", type_="骨干教师", places=2, district=city["districts"][0],
+               actor=users["bureau"])
     return project
 
 
