@@ -57,7 +57,11 @@ def reset_demo_data() -> int:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Deferred foreign-key checks still pending in this transaction (a caller's writes) block TRUNCATE:
+            # run them now, then defer again as Django expects.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             triggers = importlib.import_module("credits.migrations.0008_remove_ledgerentry_project").SQLITE_TRIGGERS
             for statement in triggers[:2]:  # the DROP TRIGGER statements
