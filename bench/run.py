@@ -1,14 +1,14 @@
 """City-scale benchmarks (SPEC §9, PERF-1 to PERF-5), printed as ratios against the limits.
 
     python bench/run.py            # full: 100,000 teachers, 1,500 schools, 5 years × 15 ledger rows (7.5 M)
-    python bench/run.py --small    # 2,000 teachers: the instrument's own check (`make test`), under a minute
+    python bench/run.py --small    # 1,000 teachers: the instrument's own check (`make test`), under a minute
     python bench/run.py --only PERF-5 --teachers 500000   # growth to province scale (once; long)
 
 PERF-5 builds cities of a quarter, a half and all of the asked size in turn and leaves the last one for
 the other bars.
 
 Each line reads `NAME ratio=R limit=L OK|OVER (our=…s base=…s)`. A full run that misses a bar ends with a
-loud OVER banner and exits 1 (`make bench` fails). --small prints OK/OVER too but always exits 0: at 2,000
+loud OVER banner and exits 1 (`make bench` fails). --small prints OK/OVER too but always exits 0: at 1,000
 teachers the ratios are dominated by fixed costs (connections, a query's planning, a workbook's zip) and
 say nothing about SPEC §9, which is a city-scale bar.
 
@@ -166,7 +166,7 @@ def perf1(year: int, runs: int) -> list:
 # --- PERF-2 ---------------------------------------------------------------------------------------
 
 
-def perf2(rows: list, runs: int) -> None:
+def perf2(rows: list, runs: int, peak_sizes: tuple[int, int] = (10_000, 100_000)) -> None:
     from openpyxl import Workbook
 
     from bureau.spreadsheets import SheetSpec, write_workbook
@@ -185,20 +185,21 @@ def perf2(rows: list, runs: int) -> None:
 
     base, our = median_times(lambda: bare(rows), lambda: ours(rows), runs)
     peaks = {}
-    for size in (10_000, 100_000):
+    for size in peak_sizes:
         subset = (rows * (size // max(1, len(rows)) + 1))[:size]
         tracemalloc.start()
         ours(iter(subset))
         peaks[size] = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
+    small, large = peak_sizes
     line("PERF-2", our / base, 1.5, f"our={our:.3f}s base={base:.3f}s rows={len(rows)} "
-                                     f"peak_mem_10k={peaks[10_000]:.1f}MB peak_mem_100k={peaks[100_000]:.1f}MB")
+                                     f"peak_mem_{small}rows={peaks[small]:.1f}MB peak_mem_{large}rows={peaks[large]:.1f}MB")
 
 
 # --- PERF-5 ---------------------------------------------------------------------------------------
 
 
-def _report_once(kind: str, year: int) -> tuple[float, int, float]:
+def _report_once(kind: str, year: int, repeats: int = 3) -> tuple[float, int, float]:
     """One compliance or province workbook of the whole city into a temporary file: seconds, queries,
     peak traced Python memory (MB, from a second run with tracemalloc on, which slows Python)."""
     from django.db import connection
@@ -217,7 +218,7 @@ def _report_once(kind: str, year: int) -> tuple[float, int, float]:
 
     build()  # warm the cache
     times = []
-    for _ in range(3):
+    for _ in range(repeats):
         start = time.perf_counter()
         build()
         times.append(time.perf_counter() - start)
@@ -230,7 +231,7 @@ def _report_once(kind: str, year: int) -> tuple[float, int, float]:
     return statistics.median(times), len(queries), peak / 1e6
 
 
-def perf5(sizes: list[int], rows_per_year: int) -> None:
+def perf5(sizes: list[int], rows_per_year: int, repeats: int = 3) -> None:
     """PERF-5: the compliance and the province report at growing cities of the same shape: time per
     doubling (limit 2.2), the query count (constant) and peak memory (flat). Leaves the last city."""
     from django.db import connection
@@ -244,7 +245,7 @@ def perf5(sizes: list[int], rows_per_year: int) -> None:
                  rows_per_year=rows_per_year)
         print(f"PERF-5 city of {size} teachers made in {time.perf_counter() - started:.1f}s", flush=True)
         for kind in readings:
-            seconds, queries, peak = _report_once(kind, 2026)
+            seconds, queries, peak = _report_once(kind, 2026, repeats)
             readings[kind].append((size, seconds, queries, peak))
             print(f"PERF-5 {kind} teachers={size} time={seconds:.2f}s queries={queries} peak_mem={peak:.1f}MB", flush=True)
     for kind, rows in readings.items():
@@ -456,7 +457,7 @@ def perf4(database_url: str, seconds: int, users: dict[str, list]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true",
-                        help="2,000 teachers (PERF-5 at 500/1,000/2,000), two runs, short load; never fails on OVER")
+                        help="1,000 teachers (PERF-5 at 250/500/1,000), two runs, short load; never fails on OVER")
     parser.add_argument("--teachers", type=int)
     parser.add_argument("--schools", type=int)
     parser.add_argument("--rows-per-year", type=int, default=15)
@@ -475,20 +476,26 @@ def main() -> int:
         print("--small refuses the full city's database bureau_bench (it would rebuild it); "
               "use bureau_bench_small (BENCH_DATABASE_URL)", file=sys.stderr)
         return 2
-    teachers = args.teachers or (2_000 if args.small else 100_000)
+    teachers = args.teachers or (1_000 if args.small else 100_000)
     schools = args.schools or max(10, teachers * 15 // 1000)
     runs = args.runs or (2 if args.small else 7)
 
     started = time.perf_counter()
+
+    def stamp(what: str) -> None:
+        print(f"  ({what} done at {time.perf_counter() - started:.1f}s)", flush=True)
+
     setup_django(args.database_url)
+    stamp("setup")
     from django.db import connection
 
     from bench.citygen import generate
 
     bars = set(args.only or ["PERF-5", "PERF-1", "PERF-2", "PERF-3", "PERF-4"])
     if "PERF-5" in bars:  # three cities, the largest of the asked size, which the other bars then reuse
-        perf5([teachers // 4, teachers // 2, teachers], args.rows_per_year)
+        perf5([teachers // 4, teachers // 2, teachers], args.rows_per_year, 1 if args.small else 3)
         args.reuse = True
+        stamp("PERF-5")
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM bureau_teacher")
         present = cursor.fetchone()[0]
@@ -501,13 +508,18 @@ def main() -> int:
               f"({time.perf_counter() - started:.1f}s)", flush=True)
     if bars & {"PERF-1", "PERF-2"}:
         rows = perf1(2026, runs)  # PERF-2 writes the rows PERF-1 computed
+        stamp("PERF-1")
         if "PERF-2" in bars:
-            perf2(rows, runs)
+            # The constant-memory check writes 10,000 and 100,000 rows (tracemalloc on, slow): 10× fewer in --small.
+            perf2(rows, runs, (500, 5_000) if args.small else (10_000, 100_000))
+            stamp("PERF-2")
     if "PERF-3" in bars:
         perf3(teachers)
+        stamp("PERF-3")
     if "PERF-4" in bars:
         users = bench_users()
         counts = query_counts(users)
+        stamp("PERF-4 users and query counts")
         print(f"PERF-4 queries portal={counts['portal_first']} (next visit {counts['portal_next']}) "
               f"dashboard={counts['dashboard_first']} (next visit {counts['dashboard_next']}) teachers={teachers}", flush=True)
         if not args.skip_load:
