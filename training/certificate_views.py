@@ -1,8 +1,8 @@
 """Certificate pages: the public verification (no login, rate-limited), the teacher's list and PDFs."""
 
-from django.http import Http404, HttpResponse
 import re
 
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,6 @@ from bureau.scoping import own_teacher, visible_teachers
 from . import rules
 from .certificates import render_pdf
 from .models import Certificate
-
 
 VERIFY_CODE = re.compile(r"[0-9A-Za-z-]{4,40}")
 
