@@ -511,7 +511,7 @@ def main() -> int:
         stamp("PERF-1")
         if "PERF-2" in bars:
             # The constant-memory check writes 10,000 and 100,000 rows (tracemalloc on, slow): 10× fewer in --small.
-            perf2(rows, runs, (500, 5_000) if args.small else (10_000, 100_000))
+            perf2(rows, runs, (250, 2_500) if args.small else (10_000, 100_000))
             stamp("PERF-2")
     if "PERF-3" in bars:
         perf3(teachers)
