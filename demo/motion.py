@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -89,18 +90,18 @@ def _exchange(users, school: School, today: dt.date) -> int:
 def _backbone(users, school: School, today: dt.date) -> int:
     round_ = round_open(year=today.year, tier=Tier.COUNTY, type_=Type.BACKBONE, places=1, actor=users["district"],
                         school_limit=2)
-    candidates = [
-        t for t in Teacher.objects.filter(school=school, status=Status.ACTIVE).exclude(user__isnull=False)
-        .select_related("school").order_by("staff_no")
-        if not check_teacher(teacher=t, year=round_.year, tier=round_.tier, type_=round_.type)
-    ][:3]
+    pool = (Teacher.objects.filter(school=school, status=Status.ACTIVE).exclude(user__isnull=False)
+            .select_related("school").order_by("staff_no"))
+    # The first three who meet the criteria (BB-2), checked one by one until found.
+    candidates = list(islice(
+        (t for t in pool if not check_teacher(teacher=t, year=round_.year, tier=round_.tier, type_=round_.type)), 3
+    ))
     User = get_user_model()
     applications = []
     for teacher in candidates:
-        # Applicants need an account of their own (BB-3: the teacher applies); no password, not a login.
+        # Applicants need an account of their own (BB-3: the teacher applies); no password (create_user
+        # without one makes it unusable), so not a login.
         user = User.objects.create_user(f"demo-{teacher.staff_no.lower()}", first_name=teacher.name)
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
         user_assign_role(user=user, role=Role.TEACHER, teacher=teacher, actor=users["admin"])
         applications.append(application_apply(round_=round_, actor=user))
     for index, application in enumerate(applications):
