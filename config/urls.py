@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from bureau import apidocs, notices, views
+from bureau import apidocs, landing, notices, views
 from training import certificate_views
 
 handler400 = "bureau.views.bad_request"
@@ -13,7 +13,9 @@ admin.site.site_title = "教师发展平台"
 admin.site.index_title = "市教育局教师发展管理"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", landing.home, name="home"),
+    path("guide/<slug:role>/", landing.guide, name="guide"),
+    path("verify/", certificate_views.verify_lookup, name="verify-lookup"),
     path("healthz", views.healthz, name="healthz"),
     path("verify/<str:code>/", certificate_views.verify, name="verify"),
     path("portal/certificates/", certificate_views.my_certificates, name="my-certificates"),
