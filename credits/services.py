@@ -7,8 +7,8 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from django.db import transaction
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
