@@ -131,3 +131,11 @@ def test_a_teacher_whose_course_is_unfinished_never_reads_completed(client, user
     html = client.get(reverse("training:projects")).content.decode()
     row = html[html.index('id="my-enrolments"'):]
     assert "未完成" in row and "已结业" not in row
+
+
+def test_an_exchange_proposal_reads_in_the_teachers_terms():
+    from exchange.models import Proposal, ProposalStatus
+
+    assert Proposal(status=ProposalStatus.APPLIED).teacher_status() == "已申请，等待学校推荐"
+    assert Proposal(status=ProposalStatus.PROPOSED).teacher_status() == "学校已推荐，等待教育局审批"
+    assert all(Proposal(status=s).teacher_status() for s in ProposalStatus.values)
