@@ -33,6 +33,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop" if DEBUG else secrets.token_urlsafe(50)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
+# A refused form gets a Chinese page (Django's own is English).
+CSRF_FAILURE_VIEW = "bureau.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -139,3 +139,14 @@ def test_an_exchange_proposal_reads_in_the_teachers_terms():
     assert Proposal(status=ProposalStatus.APPLIED).teacher_status() == "已申请，等待学校推荐"
     assert Proposal(status=ProposalStatus.PROPOSED).teacher_status() == "学校已推荐，等待教育局审批"
     assert all(Proposal(status=s).teacher_status() for s in ProposalStatus.values)
+
+
+def test_a_form_from_an_expired_page_gets_a_chinese_403(users, db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["teacher"])
+    response = client.post(reverse("training:withdraw", args=[1]))
+    assert response.status_code == 403
+    _is_chinese_page(response, "页面已过期")
+    assert "CSRF" not in response.content.decode()
