@@ -6,6 +6,7 @@ class CreditsConfig(AppConfig):
     verbose_name = "学分管理"
 
     def ready(self):
-        from . import caching
+        from . import caching, queues
 
         caching.register_all()
+        queues.register_all()

@@ -6,6 +6,7 @@ class TrainingConfig(AppConfig):
     verbose_name = "培训管理"
 
     def ready(self):
-        from . import caching
+        from . import caching, queues
 
         caching.register_all()
+        queues.register_all()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from credits.services import ledger_adjust
-from tests.browser.helpers import SCREENSHOTS, log_in
+from tests.browser.helpers import SCREENSHOTS, log_in, open_from_menu
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +19,7 @@ def test_principal_sees_who_is_short_on_what_on_a_phone(page, users, city):
                   reason="测试", actor=users["bureau"])
     page.set_viewport_size({"width": 375, "height": 740})
     log_in(page, "principal")
-    page.get_by_role("button", name="菜单").click()  # on a phone the menu is behind 菜单 (issue 17)
-    page.get_by_role("navigation").get_by_role("link", name="欠缺名单").click()
+    open_from_menu(page, "本校达标", "欠缺名单")
     expect(page).to_have_url(re.compile(r"/school/short/$"))
     row = page.locator("#short-list tbody tr", has_text="张一")
     expect(row).to_contain_text("师德、校本")
