@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import IO, Any
 
 from django.conf import settings
@@ -105,8 +106,15 @@ _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)[\s>/]")
 # The position a cell states: <c r="AB12" …> (any attribute order). Longer letters or digits than
 # Excel allows are caught too (and refused below).
-_CELL_REF = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?(?<=\s)r\s*=\s*[\"']([A-Za-z]+)(\d+)[\"']")
-_ROW_REF = re.compile(rb"<(?:[\w.-]+:)?row\s[^>]*?(?<=\s)r\s*=\s*[\"'](\d+)[\"']")
+# Quoted attribute values are skipped whole (they may hold ">" or r="…" text).
+_ATTRIBUTES = rb"(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(?<=\s)r\s*=\s*[\"']"
+_CELL_REF = re.compile(rb"<(?:[\w.-]+:)?c\s" + _ATTRIBUTES + rb"([A-Za-z]+)(\d+)[\"']")
+_ROW_REF = re.compile(rb"<(?:[\w.-]+:)?row\s" + _ATTRIBUTES + rb"(\d+)[\"']")
+# The form Excel, LibreOffice and openpyxl write: r="…" first. (b"", b"") for a cell written otherwise.
+_CELL_FAST = re.compile(rb'<c(?:\s+r="([A-Z]{1,3})(\d{1,7})")?[\s>/]')
+_ROW_FAST = re.compile(rb'<row(?:\s+r="(\d{1,7})")?[\s>/]')
+_PREFIXED = re.compile(rb"<[^\s<>/!?:]+:(?:c|row)[\s>/]")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _MAX_TAG = 1 << 20  # no sane tag is a megabyte long
 
 
@@ -118,7 +126,7 @@ def _column_number(letters: bytes) -> int:
 
 
 def _scan_part(stream: IO[bytes], *, worksheet: bool) -> None:
-    """One XML part streamed in 1 MB chunks, cut after the last complete tag: no entity declarations; in a
+    """One XML part streamed in 1 MB chunks, each cut before its last "<": no entity declarations; in a
     worksheet, no row wider than IMPORT_MAX_COLUMNS cells (counted and by position) and no grid (first
     row/column to the last a cell names) above IMPORT_MAX_ROWS rows or IMPORT_MAX_CELLS cells."""
     wide = settings.IMPORT_MAX_COLUMNS
@@ -131,6 +139,7 @@ def _scan_part(stream: IO[bytes], *, worksheet: bool) -> None:
     while True:
         chunk = stream.read(1 << 20)
         data = tail + chunk
+        # Cut before the last "<": every tag (and <!DOCTYPE) before it is whole; the rest waits for the next chunk.
         keep = len(data) if not chunk else data.rfind(b"<")
         if keep < 0:  # text only: no tag starts in it
             keep = len(data)
@@ -140,6 +149,24 @@ def _scan_part(stream: IO[bytes], *, worksheet: bool) -> None:
         if _DTD.search(block):
             raise SpreadsheetError("文件中含有 XML 实体声明（DOCTYPE/ENTITY），已拒绝导入。请在 Excel 中重新保存后导入。")
         if worksheet and block:
+            prefixed = (b":c" in block or b":row" in block) and _PREFIXED.search(block) is not None
+            if not prefixed:  # the fast path: every cell starts <c r="A1"
+                refs = _CELL_FAST.findall(block)
+                if refs and (b"", b"") not in refs:
+                    max_column = max(max_column, max(map(_column_number, set(map(_FIRST, refs)))))
+                    max_row = max(max_row, max(map(int, map(_SECOND, refs))))
+                    cells += len(refs)
+                    cells_with_ref += len(refs)
+                    row_refs = _ROW_FAST.findall(block)
+                    rows += len(row_refs)
+                    row_refs = [r for r in row_refs if r]
+                    rows_with_ref += len(row_refs)
+                    if row_refs:
+                        max_row = max(max_row, max(map(int, row_refs)))
+                    if not chunk:
+                        break
+                    continue
+            # Any other form (attributes in another order, prefixes, cells without a position): tag by tag.
             for match in _ROW_OR_CELL.finditer(block):
                 if match.group(1) == b"row":
                     current = 0
@@ -154,16 +181,11 @@ def _scan_part(stream: IO[bytes], *, worksheet: bool) -> None:
             refs = _CELL_REF.findall(block)
             if refs:
                 cells_with_ref += len(refs)
-                letters, numbers = zip(*refs, strict=True)
-                if max(map(len, letters)) > 3 or max(map(len, numbers)) > 7:
-                    raise too_wide
-                max_row = max(max_row, max(map(int, numbers)))
-                max_column = max(max_column, max(map(_column_number, set(letters))))
+                max_column = max(max_column, max(map(_column_number, set(map(_FIRST, refs)))))
+                max_row = max(max_row, max(map(int, map(_SECOND, refs))))
             row_refs = _ROW_REF.findall(block)
             if row_refs:
                 rows_with_ref += len(row_refs)
-                if max(map(len, row_refs)) > 7:
-                    raise SpreadsheetError(f"行数超过上限 {settings.IMPORT_MAX_ROWS} 行，请拆分后分批导入。")
                 max_row = max(max_row, max(map(int, row_refs)))
         if not chunk:
             break
