@@ -236,6 +236,7 @@ def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterabl
     # Positions in calamine's rows, which start at the first non-empty column.
     wanted = [(h, headers.index(h) - first_column) for h in required + optional if h in headers]
     max_rows = settings.IMPORT_MAX_ROWS
+    convert = cell_value
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         for number, values in enumerate(row_iter, start=2):
@@ -244,7 +245,12 @@ def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterabl
             if all(v == "" or (v.__class__ is str and not v.strip()) for v in values):
                 continue
             width = len(values)
-            yield number, {h: (cell_value(values[i]) if i < width else None) for h, i in wanted}
+            out = {}
+            for header, i in wanted:
+                value = values[i] if i < width else ""
+                # Most cells are text: kept as they are without a call (cell_value is the rule).
+                out[header] = (value or None) if value.__class__ is str else convert(value)
+            yield number, out
 
     return SheetRows(headers=headers, rows=rows())
 
