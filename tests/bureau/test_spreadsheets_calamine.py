@@ -9,9 +9,19 @@ import time
 import zipfile
 
 import pytest
+from openpyxl import Workbook
 
 from bureau.imports import _id_number
-from bureau.spreadsheets import CellError, SpreadsheetError, as_date, as_int, as_text, cell_value, check_xlsx, read_sheet
+from bureau.spreadsheets import (
+    CellError,
+    SpreadsheetError,
+    as_date,
+    as_int,
+    as_text,
+    cell_value,
+    check_xlsx,
+    read_sheet,
+)
 from tests.xlsx import xlsx_bytes
 
 HEADERS = ["整数", "小数", "日期", "文本日期", "空", "布尔", "身份证号", "时间"]
@@ -78,8 +88,6 @@ def test_blank_rows_are_skipped_and_rows_keep_their_excel_numbers():
 
 def test_header_row_must_be_row_one():
     buffer = io.BytesIO()
-    from openpyxl import Workbook
-
     book = Workbook()
     book.active["B3"] = "工号"
     book.active["B4"] = "A1"
@@ -90,8 +98,6 @@ def test_header_row_must_be_row_one():
 
 
 def test_headers_may_start_after_column_a():
-    from openpyxl import Workbook
-
     book = Workbook()
     sheet = book.active
     sheet["B1"], sheet["C1"] = "工号", "姓名"
