@@ -175,6 +175,10 @@ IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=200)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=300_000)
 # Cells in one row: the reader parses every cell, so a very wide file would take minutes (SEC-6).
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
+# The reader (python-calamine) holds a sheet as a grid from A1 to its last cell: at most this many cells
+# (about 32 bytes each), and at most this many parts in the archive (SEC-2).
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=6_000_000)
+IMPORT_MAX_ENTRIES = env.int("IMPORT_MAX_ENTRIES", default=1000)
 # Evidence of recognition claims (学时认定): PDF, JPEG or PNG by content, at most this size each.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
