@@ -42,6 +42,26 @@ def audit(*, action: str, actor, obj=None, **data) -> AuditEntry:
     )
 
 
+def audit_many(items, *, actor) -> list[AuditEntry]:
+    """`audit` for many objects at once: items are (obj, action, data); one insert."""
+    return AuditEntry.objects.bulk_create([
+        AuditEntry(action=action, actor=actor, object_type=obj._meta.label_lower, object_id=str(obj.pk), data=data)
+        for obj, action, data in items
+    ])
+
+
+def events_record(model: type[WorkflowEvent], steps, *, actor, reason: str = "") -> list[WorkflowEvent]:
+    """`event_record` for many objects at once (a bulk path): steps are (obj, action, from_state, to_state)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{model.__name__} must be written in the transaction of the change")
+    (subject,) = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name != "actor"]
+    return model.objects.bulk_create([
+        model(**{subject: obj}, action=action, from_state=from_state or "", to_state=to_state, actor=actor,
+              reason=(reason or "").strip()[:200])
+        for obj, action, from_state, to_state in steps
+    ])
+
+
 def event_record(model: type[WorkflowEvent], *, obj, action: str, from_state: str, to_state: str, actor,
                  reason: str = "") -> WorkflowEvent:
     """Write one step of a workflow (habit 17) into its event table: `model` is the workflow's
