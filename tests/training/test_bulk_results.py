@@ -28,7 +28,7 @@ def city(db):
         code="GP2026-09", name="国培示范", level="国培", mode="混合式", kind="必修", theme="学科教学",
         hours=D("60"), credits=D("24"), start_on=dt.date(2026, 4, 1), end_on=dt.date(2026, 6, 30),
         organiser="省教育厅", status="finished")
-    teachers = [TeacherFactory(staff_no=f"B{i:04d}", name=f"教师{i}") for i in range(50)]
+    teachers = [TeacherFactory(staff_no=f"B{i:04d}", name=f"教师{i}") for i in range(51)]
     return project, teachers
 
 
@@ -86,19 +86,21 @@ def test_perf6_queries_and_cache_calls_do_not_grow_with_rows(city, tmp_path, mon
     again_small = measure(tmp_path, monkeypatch, rows_for(small, grade_then, 30), "c.xlsx")
     again_large = measure(tmp_path, monkeypatch, rows_for(large, grade_then, 30), "d.xlsx")
     assert again_large == again_small
-    assert Result.objects.count() == 50 and Enrolment.objects.filter(imported=True).count() == 50
+    assert Result.objects.count() == 51 and Enrolment.objects.filter(imported=True).count() == 51
+    assert LedgerEntry.objects.count() == (51 + 44 if grade_then == "不合格" else 51 + 2 * 44)
 
 
 def test_perf6_queries_grow_per_batch_only(city, tmp_path, monkeypatch):
     _, teachers = city
     monkeypatch.setattr(imports, "RESULT_BATCH", 10)
+    measure(tmp_path, monkeypatch, rows_for(teachers[50:]), "warm.xlsx")  # the policies cached
     one = measure(tmp_path, monkeypatch, rows_for(teachers[:10]), "a.xlsx")[0]
     five = measure(tmp_path, monkeypatch, rows_for(teachers[10:50]), "b.xlsx")[0]  # 4 batches
     # a new batch: savepoint, enrolments read + insert + events, results read (locked) + insert + history,
     # ledger read + insert, certificates read + insert, audit, release (a change here is deliberate)
     per_batch = 13
     assert five - one == 3 * per_batch
-    assert LedgerEntry.objects.count() == 50
+    assert LedgerEntry.objects.count() == 51
 
 
 def test_bulk_import_does_what_the_single_path_does(city, tmp_path):
@@ -127,7 +129,7 @@ def test_reimport_changes_nothing(city, tmp_path):
     counts = (LedgerEntry.objects.count(), Certificate.objects.count(), Result.history.count(),
               AuditEntry.objects.exclude(action="training.results.imported").count())
     again = run(tmp_path, rows_for(teachers), "again.xlsx")
-    assert (first.created, again.created, again.updated, again.unchanged) == (50, 0, 0, 50)
+    assert (first.created, again.created, again.updated, again.unchanged) == (51, 0, 0, 51)
     assert (LedgerEntry.objects.count(), Certificate.objects.count(), Result.history.count(),
             AuditEntry.objects.exclude(action="training.results.imported").count()) == counts
 
