@@ -35,7 +35,7 @@ from .models import (
 from .organisers import organised_projects
 from .services import RESULT_BATCH, ResultLine, results_record_many
 from .shares import share_set
-from .tasks import repost_result
+from .tasks import repost_results
 
 
 class ProjectImporter(Importer):
@@ -108,13 +108,16 @@ class ProjectImporter(Importer):
 def _repost_project(project: Project, actor) -> None:
     """Changed hours or credits change what every passing result of the project is worth (CR-2).
 
-    Each result is re-posted by a task queued after the import commits (one project may have
-    thousands of results); the task is idempotent, so a retried or repeated run posts nothing more.
+    The results are re-posted by tasks queued after the import commits, RESULT_BATCH results a task
+    (one project may have thousands of results; PERF-6: per batch, not per result); the task is
+    idempotent, so a retried or repeated run posts nothing more.
     """
     from django.db import transaction
 
-    for result_id in Result.objects.filter(enrolment__project=project).values_list("pk", flat=True):
-        transaction.on_commit(lambda result_id=result_id: repost_result.delay(result_id, getattr(actor, "pk", None)))
+    ids = list(Result.objects.filter(enrolment__project=project).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), RESULT_BATCH):
+        chunk = ids[start:start + RESULT_BATCH]
+        transaction.on_commit(lambda chunk=chunk: repost_results.delay(chunk, getattr(actor, "pk", None)))
 
 
 def _organised(actor):

@@ -17,7 +17,7 @@ from bureau.services import ApplicationError, audit, audit_many, event_record, e
 from bureau.workflow import transition_guard
 from credits import rules as credit_rules
 from credits.models import LedgerEntry, Source
-from credits.posting import Posting, ledger_sync, ledger_sync_many, posting_attempts
+from credits.posting import Posting, closed_years, ledger_sync, ledger_sync_many, posting_attempts
 from credits.selectors import policy_for, school_version_key
 
 from . import rules
@@ -389,6 +389,42 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
                for _, _, r, _ in out if synced[_result_key(r)]]
     audit_many(audits, actor=actor)
     return [(r, changed or bool(synced[_result_key(r)])) for _, _, r, changed in out]
+
+
+def results_repost_many(result_ids: list[int], *, actor) -> int:
+    """result_post and certificate_sync for many results at once (a project's hours or credits changed:
+    training.tasks.repost_results), per batch and not per row, each result locked as result_post locks
+    it; the number of ledger rows written. Running it again writes nothing."""
+
+    def batch(ids: list[int]) -> int:
+        now = timezone.now()
+        results = list(Result.objects.select_for_update(of=("self",)).filter(pk__in=ids)
+                       .select_related("enrolment__project", "enrolment__teacher").order_by("pk"))
+        schools = {r.enrolment.teacher_id: r.enrolment.teacher.school_id for r in results}
+        policies: dict[int, object] = {}
+
+        def policy_of(year: int):
+            if year not in policies:
+                policies[year] = policy_for(year)
+            return policies[year]
+
+        synced = ledger_sync_many(
+            [(_result_key(r), _result_wanted(r, r.enrolment.project, teacher_id=r.enrolment.teacher_id,
+                                             policy_of=policy_of), _post_reason(r)) for r in results],
+            actor=actor, closed=closed, schools=schools)
+        _certificates_sync_many([(r, r.enrolment.project, r.enrolment.teacher) for r in results], actor=actor,
+                                now=now, policy_of=policy_of)
+        audit_many([(r, "training.result.posted", {"rows": [row.pk for row in synced[_result_key(r)]], "grade": r.grade})
+                    for r in results if synced[_result_key(r)]], actor=actor)
+        return sum(len(rows) for rows in synced.values())
+
+    closed = closed_years()
+    written = 0
+    with transaction.atomic(), versions.coalesced():
+        for start in range(0, len(result_ids), RESULT_BATCH):
+            ids = result_ids[start:start + RESULT_BATCH]
+            written += posting_attempts(lambda ids=ids: batch(ids), what=f"{len(ids)} results")
+    return written
 
 
 def _certificates_sync_many(items: list[tuple[Result, Project, Teacher]], *, actor, now, policy_of) -> None:

@@ -165,3 +165,23 @@ def test_coalesced_bumps_each_key_once(db, monkeypatch):
         for _ in range(100):
             versions.bump("perf6:a", "perf6:b")
     assert counting.calls == 2  # one incr per key (the on-commit ones come with the test's commit)
+
+
+def test_repost_many_follows_a_credits_change_once_per_batch(city, tmp_path, monkeypatch):
+    """A project's credits changed (CR-2): every result is reversed and re-posted, its certificate re-issued,
+    in queries that do not grow with the results; run again, nothing more."""
+    from training.services import results_repost_many
+
+    project, teachers = city
+    run(tmp_path, rows_for(teachers))
+    Project.objects.filter(pk=project.pk).update(credits=D("30"))
+    ids = sorted(Result.objects.values_list("pk", flat=True))
+    results_repost_many(ids[:1], actor=None)  # the policies cached
+    with CaptureQueriesContext(connection) as few:
+        assert results_repost_many(ids[1:11], actor=None) == 20
+    with CaptureQueriesContext(connection) as many:
+        assert results_repost_many(ids[11:], actor=None) == 80
+    assert len(many) == len(few)
+    assert set(LedgerEntry.objects.filter(revision=3).values_list("credits", flat=True)) == {D("30.00")}
+    assert Certificate.objects.filter(status="valid", credits=D("30.00")).count() == 51
+    assert results_repost_many(ids, actor=None) == 0
