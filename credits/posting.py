@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 
+from bureau.bulkinsert import insert_rows
 from bureau.models import Teacher
 from bureau.services import audit, event_record
 
@@ -246,7 +247,7 @@ def ledger_sync_many(
         teacher_ids = {row.teacher_id for row in new_rows}
         if schools is None or not teacher_ids <= set(schools):
             schools = dict(Teacher.objects.filter(pk__in=teacher_ids).values_list("pk", "school_id"))
-        LedgerEntry.objects.bulk_create(new_rows, keys_of=lambda row: [
+        insert_rows(LedgerEntry, new_rows, keys_of=lambda row: [
             ledger_version_key(row.teacher_id), school_version_key(schools.get(row.teacher_id))])
     return out
 

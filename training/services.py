@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bureau import versions
+from bureau.bulkinsert import insert_rows
 from bureau.choices import Role, Status
 from bureau.models import Teacher
 from bureau.scoping import own_teacher, role_of, visible_teachers
@@ -330,7 +331,7 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
     missing = [Enrolment(project=line.project, teacher=line.teacher, state=EnrolmentState.COMPLETED, imported=True,
                          applied_by=actor) for line in lines if (line.project.pk, line.teacher.pk) not in enrolments]
     if missing:
-        Enrolment.objects.bulk_create(missing, keys_of=lambda e: [school_version_key(schools[e.teacher_id])])
+        insert_rows(Enrolment, missing, keys_of=lambda e: [school_version_key(schools[e.teacher_id])])
         events_record(EnrolmentEvent, [(e, "import", "", e.state) for e in missing], actor=actor, reason="由考核结果导入")
         enrolments.update({(e.project_id, e.teacher_id): e for e in missing})
     for (_, teacher_id), enrolment in enrolments.items():
@@ -355,7 +356,7 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
             continue
         out.append((line, enrolment, result, True))
     if created:
-        Result.objects.bulk_create(created, keys_of=school_keys)
+        insert_rows(Result, created, keys_of=school_keys)
         Result.history.bulk_history_create(created, default_user=actor)
     if updated:
         Result.objects.bulk_update(updated, ["grade", "completed_on", "certified_hours", "recorded_by", "updated_at"],
@@ -447,7 +448,7 @@ def _certificates_sync_many(items: list[tuple[Result, Project, Teacher]], *, act
         Certificate.objects.filter(pk__in=ids).update(status=CertificateStatus.REVOKED, revoked_at=now,
                                                       revoke_reason=reason)
     if issue:
-        Certificate.objects.bulk_create(issue)  # a code collision (about 1 in 10^17) retries the batch
+        insert_rows(Certificate, issue)  # a code collision (about 1 in 10^17) retries the batch
 
 
 @transaction.atomic
