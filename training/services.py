@@ -357,11 +357,11 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
         out.append((line, enrolment, result, True))
     if created:
         insert_rows(Result, created, keys_of=school_keys)
-        Result.history.bulk_history_create(created, default_user=actor)
+        _history_many(created, update=False, actor=actor, now=now)
     if updated:
         Result.objects.bulk_update(updated, ["grade", "completed_on", "certified_hours", "recorded_by", "updated_at"],
                                    keys_of=school_keys)
-        Result.history.bulk_history_create(updated, update=True, default_user=actor)
+        _history_many(updated, update=True, actor=actor, now=now)
     finishing = [e for line, e, _, changed in out
                  if changed and e.state != EnrolmentState.COMPLETED and line.grade != "未完成"]
     if finishing:
@@ -426,6 +426,19 @@ def results_repost_many(result_ids: list[int], *, actor) -> int:
             ids = result_ids[start:start + RESULT_BATCH]
             written += posting_attempts(lambda ids=ids: batch(ids), what=f"{len(ids)} results")
     return written
+
+
+def _history_many(results: list[Result], *, update: bool, actor, now) -> None:
+    """The simple_history rows of saved results, as Result.history.bulk_history_create writes them (one
+    per result, "+" or "~", by `actor`), through one multi-row insert."""
+    historical = Result.history.model
+    user = actor or historical.get_default_history_user(results[0])
+    names = [f.attname for f in historical.tracked_fields]
+    insert_rows(historical, [
+        historical(history_date=now, history_user=user, history_change_reason="", history_type="~" if update else "+",
+                   **{name: getattr(r, name) for name in names})
+        for r in results
+    ])
 
 
 def _certificates_sync_many(items: list[tuple[Result, Project, Teacher]], *, actor, now, policy_of) -> None:
