@@ -1,4 +1,4 @@
-"""City-scale benchmarks (SPEC §9, PERF-1 to PERF-5), printed as ratios against the limits.
+"""City-scale benchmarks (SPEC §9, PERF-1 to PERF-6), printed as ratios against the limits.
 
     python bench/run.py            # full: 100,000 teachers, 1,500 schools, 5 years × 15 ledger rows (7.5 M)
     python bench/run.py --small    # 1,000 teachers: the instrument's own check (`make test`), under a minute
@@ -319,6 +319,152 @@ def perf3(count: int) -> None:
     line("PERF-3", our / base, 2.0, f"our={our:.3f}s base={base:.3f}s rows={count}")
 
 
+# --- PERF-6 ---------------------------------------------------------------------------------------
+
+P6_HEADERS = ["项目编号", "工号", "姓名", "考核结果", "完成日期", "认定学时"]
+
+
+def perf6(count: int) -> None:
+    """`import_results` of `count` results (posting, certificates, cache invalidation included) against bare
+    reading of the same file (python-calamine; openpyxl read-only when it is missing, said in the line)
+    plus one bulk insert of as many ledger rows. Also the queries and cache calls of the import, at a
+    tenth of `count` and at `count`: per batch they must not grow with the rows (else the line is OVER).
+
+    The bench city has teachers and no projects: the results go to projects P6-01… (as many as needed
+    for distinct (project, teacher) pairs); the import creates the enrolments. The bench's own rows are
+    removed after each run (on the bench database only, the ledger's append-only trigger set aside).
+    """
+    import datetime as dt
+    import math
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from openpyxl import Workbook
+
+    from bureau import versions
+    from bureau.importing import run_import
+    from bureau.models import Teacher
+    from credits.models import LedgerEntry
+    from training.imports import ResultImporter
+    from training.models import Project
+    from training.services import RESULT_BATCH
+
+    teachers = list(Teacher.objects.order_by("staff_no").values_list("pk", "staff_no", "name")[:count])
+    projects = math.ceil(count / len(teachers))
+
+    def clean():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")  # the append-only trigger
+            cursor.execute("DELETE FROM credits_ledgerentry WHERE project_code LIKE 'P6-%%' OR source_key LIKE 'p6:%%'")
+            cursor.execute("DELETE FROM credits_amendment WHERE project_code LIKE 'P6-%%'")
+            cursor.execute("DELETE FROM training_certificate WHERE project_id IN (SELECT id FROM training_project WHERE code LIKE 'P6-%%')")
+            for table in ("training_historicalresult", "training_result"):
+                cursor.execute(f"DELETE FROM {table} WHERE enrolment_id IN (SELECT e.id FROM training_enrolment e "
+                               "JOIN training_project p ON p.id = e.project_id WHERE p.code LIKE 'P6-%%')")
+            cursor.execute("DELETE FROM training_enrolmentevent WHERE enrolment_id IN (SELECT e.id FROM training_enrolment e "
+                           "JOIN training_project p ON p.id = e.project_id WHERE p.code LIKE 'P6-%%')")
+            cursor.execute("DELETE FROM training_enrolment WHERE project_id IN (SELECT id FROM training_project WHERE code LIKE 'P6-%%')")
+            cursor.execute("DELETE FROM bureau_auditentry WHERE action LIKE 'training.result%%' AND actor_id IS NULL")
+
+    clean()
+    for n in range(1, projects + 1):
+        Project.objects.get_or_create(code=f"P6-{n:02d}", defaults=dict(
+            name=f"基准项目{n}", level="国培", mode="混合式", kind="必修", theme="学科教学", hours=Decimal(60),
+            credits=Decimal(24), start_on=dt.date(2026, 4, 1), end_on=dt.date(2026, 6, 30), organiser="基准",
+            status="finished"))
+
+    def write(rows: int) -> Path:
+        path = Path(tempfile.mkdtemp()) / f"results-{rows}.xlsx"
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("考核结果")
+        sheet.append(P6_HEADERS)
+        for i in range(rows):
+            _, staff_no, name = teachers[i % len(teachers)]
+            sheet.append([f"P6-{i // len(teachers) + 1:02d}", staff_no, name, "合格" if i % 10 else "优秀",
+                          dt.date(2026, 6, 30), None])
+        workbook.save(path)
+        return path
+
+    try:
+        from python_calamine import CalamineWorkbook
+
+        reader = "python-calamine"
+
+        def read(path):
+            return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()[1:]
+    except ImportError:
+        from openpyxl import load_workbook
+
+        reader = "openpyxl read-only (python-calamine not installed)"
+
+        def read(path):
+            book = load_workbook(path, read_only=True, data_only=True)
+            rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+            book.close()
+            return rows
+
+    staff = {staff_no: pk for pk, staff_no, _ in teachers}
+
+    def baseline(path):
+        rows = read(path)
+        LedgerEntry.objects.bulk_create([
+            LedgerEntry(teacher_id=staff[r[1]], entry_date=dt.date(2026, 6, 30), hours=Decimal(60), credits=Decimal(24),
+                        source="training", project_code=r[0], source_key=f"p6:{i}", revision=1)
+            for i, r in enumerate(rows)
+        ], batch_size=5000)
+
+    def ours(path, rows):
+        counting = _CountingCache(versions.cache)
+        versions.cache = counting
+        try:
+            with CaptureQueriesContext(connection) as queries, path.open("rb") as handle:
+                report = run_import(ResultImporter(actor=None, today=dt.date(2026, 11, 30)), handle)
+        finally:
+            versions.cache = counting.inner
+        assert report.created == rows and not report.errors, report.summary()
+        return len(queries), counting.calls
+
+    few = max(count // 10, 1)
+    path_few, path = write(few), write(count)
+    q_few, c_few = ours(path_few, few)
+    clean()
+    start = time.perf_counter()
+    baseline(path)
+    base = time.perf_counter() - start
+    clean()
+    start = time.perf_counter()
+    queries, calls = ours(path, count)
+    our = time.perf_counter() - start
+    clean()
+    b_few, b_all = math.ceil(few / RESULT_BATCH), math.ceil(count / RESULT_BATCH)
+    # per row nothing: the queries grow by at most a batch's worth per extra batch, the cache calls not at all
+    per_batch = (queries - q_few) / max(b_all - b_few, 1)
+    flat = calls <= c_few and per_batch <= max(q_few, 1)
+    line("PERF-6", our / base, 3.0,
+         f"our={our:.3f}s base={base:.3f}s rows={count} reader={reader} queries={queries} ({b_all} batches; "
+         f"{q_few} at {few} rows) cache_calls={calls} ({c_few} at {few} rows){'' if flat else ' GROWS PER ROW'}",
+         missed=not flat)
+
+
+class _CountingCache:
+    """Counts the calls bureau.versions makes to the cache (bumps, versions read, cached policies)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return attr(*args, **kwargs)
+
+        return counted
+
+
 # --- PERF-4 ---------------------------------------------------------------------------------------
 
 BENCH_SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -465,7 +611,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                         help="default: BENCH_DATABASE_URL, else bureau_bench (bureau_bench_small with --small)")
     parser.add_argument("--skip-load", action="store_true", help="skip PERF-4 (no gunicorn, no wrk)")
-    parser.add_argument("--only", choices=["PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-5"], action="append",
+    parser.add_argument("--only", choices=["PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-5", "PERF-6"], action="append",
                         help="run only these bars (repeatable)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the city already in the database when it has the asked number of teachers")
@@ -491,7 +637,7 @@ def main() -> int:
 
     from bench.citygen import generate
 
-    bars = set(args.only or ["PERF-5", "PERF-1", "PERF-2", "PERF-3", "PERF-4"])
+    bars = set(args.only or ["PERF-5", "PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-6"])
     if "PERF-5" in bars:  # three cities, the largest of the asked size, which the other bars then reuse
         perf5([teachers // 4, teachers // 2, teachers], args.rows_per_year, 1 if args.small else 3)
         args.reuse = True
@@ -516,6 +662,9 @@ def main() -> int:
     if "PERF-3" in bars:
         perf3(teachers)
         stamp("PERF-3")
+    if "PERF-6" in bars:  # 100,000 results (10,000 in --small: 10 projects of the 1,000 teachers)
+        perf6(10_000 if args.small else 100_000)
+        stamp("PERF-6")
     if "PERF-4" in bars:
         users = bench_users()
         counts = query_counts(users)

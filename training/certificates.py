@@ -41,28 +41,38 @@ def certificate_sync(*, result_id: int, actor=None) -> Certificate | None:
     result = Result.objects.select_for_update().select_related("enrolment__project", "enrolment__teacher").get(pk=result_id)
     project, teacher = result.enrolment.project, result.enrolment.teacher
     current = Certificate.objects.filter(result=result, status=CertificateStatus.VALID).first()
+    keep, revoke_reason, wanted = certificate_plan(result, project, current)
+    if keep:
+        return current
+    if revoke_reason:
+        Certificate.objects.filter(pk=current.pk).update(status=CertificateStatus.REVOKED, revoked_at=timezone.now(),
+                                                         revoke_reason=revoke_reason)
+    if wanted is None:
+        return None
+    return _issue(teacher=teacher, result=result, project=project, title=project.name, hours=wanted.hours,
+                  credits=wanted.credits, completed_on=wanted.entry_date)
+
+
+def certificate_plan(result: Result, project, current: Certificate | None, *, policy_of=policy_for):
+    """(keep the current certificate?, the reason to revoke it or "", what to issue or None): the one
+    decision certificate_sync and the bulk path (training.services.results_record_many) both take."""
     wanted = None
     if rules.issues_certificates(level=project.level, setting=project.issues_certificates) and result.completed_on:
-        policy = policy_for(result.completed_on.year)
-        posting = credit_rules.result_posting(
+        policy = policy_of(result.completed_on.year)
+        wanted = credit_rules.result_posting(
             grade=result.grade, completed_on=result.completed_on, project_hours=project.hours,
             project_credits=credit_rules.project_credits(hours=project.hours, credits=project.credits,
                                                          credits_per_hour=policy.credits_per_hour),
             certified_hours=result.certified_hours,
         )
-        wanted = posting
     if current is not None and wanted is not None and (current.hours, current.credits, current.completed_on) == (
         wanted.hours, wanted.credits, wanted.entry_date
     ):
-        return current
+        return True, "", None
+    reason = ""
     if current is not None:
         reason = "考核结果变更为不合格" if wanted is None else "认定学时或完成日期变更，已换发新证书"
-        Certificate.objects.filter(pk=current.pk).update(status=CertificateStatus.REVOKED, revoked_at=timezone.now(),
-                                                         revoke_reason=reason)
-    if wanted is None:
-        return None
-    return _issue(teacher=teacher, result=result, project=project, title=project.name, hours=wanted.hours,
-                  credits=wanted.credits, completed_on=wanted.entry_date)
+    return False, reason, wanted
 
 
 def certificate_for_title(*, teacher, title: str, completed_on, expires_on) -> Certificate:

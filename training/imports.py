@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, F
 
+from bureau import versions
 from bureau.choices import Grade, Mode, Theme
 from bureau.importing import Column, Importer, ImportReport, ParsedRow, SpreadsheetError
 from bureau.models import District, School, Teacher
@@ -15,6 +16,7 @@ from bureau.scoping import visible_teachers
 from bureau.services import ApplicationError, event_record
 from bureau.spreadsheets import as_choice, as_date, as_decimal, as_int, as_text, as_yes_no
 from credits.amendments import pending_count
+from credits.posting import closed_years
 
 from . import rules
 from .attendance import attendance_mark
@@ -31,9 +33,9 @@ from .models import (
     Session,
 )
 from .organisers import organised_projects
-from .services import result_record
+from .services import RESULT_BATCH, ResultLine, results_record_many
 from .shares import share_set
-from .tasks import repost_result
+from .tasks import repost_results
 
 
 class ProjectImporter(Importer):
@@ -106,13 +108,16 @@ class ProjectImporter(Importer):
 def _repost_project(project: Project, actor) -> None:
     """Changed hours or credits change what every passing result of the project is worth (CR-2).
 
-    Each result is re-posted by a task queued after the import commits (one project may have
-    thousands of results); the task is idempotent, so a retried or repeated run posts nothing more.
+    The results are re-posted by tasks queued after the import commits, RESULT_BATCH results a task
+    (one project may have thousands of results; PERF-6: per batch, not per result); the task is
+    idempotent, so a retried or repeated run posts nothing more.
     """
     from django.db import transaction
 
-    for result_id in Result.objects.filter(enrolment__project=project).values_list("pk", flat=True):
-        transaction.on_commit(lambda result_id=result_id: repost_result.delay(result_id, getattr(actor, "pk", None)))
+    ids = list(Result.objects.filter(enrolment__project=project).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), RESULT_BATCH):
+        chunk = ids[start:start + RESULT_BATCH]
+        transaction.on_commit(lambda chunk=chunk: repost_results.delay(chunk, getattr(actor, "pk", None)))
 
 
 def _organised(actor):
@@ -221,26 +226,29 @@ class ResultImporter(Importer):
         return shortfalls
 
     def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
+        """In batches of RESULT_BATCH rows, each written in bulk (PERF-6: queries and cache calls per batch,
+        not per row); the closed years are read once for the whole import, the cache keys bumped once."""
         keys = []
-        for row in rows:
-            d = row.data
-            certified = d["认定学时"] if d["考核结果"] in rules.PASSING_GRADES else None
-            result, changed = result_record(
-                project=self.projects[d["项目编号"]],
-                teacher=self.teachers[d["工号"]],
-                grade=d["考核结果"],
-                completed_on=d["完成日期"],
-                certified_hours=certified if certified is None else Decimal(certified),
-                actor=self.actor,
-                today=self.today,
-            )
-            if (self.projects[d["项目编号"]].pk, self.teachers[d["工号"]].pk) not in self.existing:
-                report.created += 1
-            elif changed:
-                report.updated += 1
-            else:
-                report.unchanged += 1
-            keys.append(f"result:{result.enrolment_id}")
+        closed = closed_years()
+        with versions.coalesced():
+            for start in range(0, len(rows), RESULT_BATCH):
+                batch = rows[start:start + RESULT_BATCH]
+                lines = []
+                for row in batch:
+                    d = row.data
+                    certified = d["认定学时"] if d["考核结果"] in rules.PASSING_GRADES else None
+                    lines.append(ResultLine(
+                        project=self.projects[d["项目编号"]], teacher=self.teachers[d["工号"]], grade=d["考核结果"],
+                        completed_on=d["完成日期"], certified_hours=certified if certified is None else Decimal(certified),
+                    ))
+                for line, (result, changed) in zip(lines, results_record_many(lines, actor=self.actor, closed=closed)):
+                    if (line.project.pk, line.teacher.pk) not in self.existing:
+                        report.created += 1
+                    elif changed:
+                        report.updated += 1
+                    else:
+                        report.unchanged += 1
+                    keys.append(f"result:{result.enrolment_id}")
         if waiting := pending_count(keys):  # CR-9 (amended): dated in a closed year, they wait as 补报
             report.notes.append(f"其中 {waiting} 行的完成日期属于已关账年度，未直接登记学分，已作为补报等待市教育局审核。")
 

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+from bureau import versions
+from bureau.bulkinsert import insert_rows
 from bureau.choices import Role, Status
+from bureau.models import Teacher
 from bureau.scoping import own_teacher, role_of, visible_teachers
-from bureau.services import ApplicationError, audit, event_record
+from bureau.services import ApplicationError, audit, audit_many, event_record, events_record
 from bureau.workflow import transition_guard
 from credits import rules as credit_rules
 from credits.models import LedgerEntry, Source
-from credits.posting import Posting, ledger_sync, posting_attempts
-from credits.selectors import policy_for
+from credits.posting import Posting, closed_years, ledger_sync, ledger_sync_many, posting_attempts
+from credits.selectors import policy_for, school_version_key
 
 from . import rules
 from .attendance import attendance_counts
-from .certificates import certificate_sync
+from .certificates import certificate_plan, certificate_sync, new_code
 from .enrolment_notices import acknowledge, tell_next
 from .models import (
     SEAT_STATES,
+    Certificate,
+    CertificateStatus,
     Enrolment,
     EnrolmentEvent,
     EnrolmentState,
@@ -232,9 +238,24 @@ def result_post(*, result_id: int, actor) -> list[LedgerEntry]:
 
 def _result_post_once(result_id: int, actor) -> list[LedgerEntry]:
     result = Result.objects.select_for_update().select_related("enrolment__project").get(pk=result_id)
-    project = result.enrolment.project
-    year = (result.completed_on or timezone.localdate()).year
-    policy = policy_for(year)
+    wanted = _result_wanted(result, result.enrolment.project, teacher_id=result.enrolment.teacher_id)
+    written = ledger_sync(source_key=_result_key(result), wanted=wanted, actor=actor, reason=_post_reason(result))
+    if written:
+        audit(action="training.result.posted", actor=actor, obj=result, rows=[r.pk for r in written], grade=result.grade)
+    return written
+
+
+def _result_key(result: Result) -> str:
+    return f"result:{result.enrolment_id}"
+
+
+def _post_reason(result: Result) -> str:
+    return f"考核结果变更为{result.grade}"
+
+
+def _result_wanted(result: Result, project: Project, *, teacher_id: int, policy_of=policy_for) -> Posting | None:
+    """What a result should count in the ledger now (CR-1): the one decision of the single and bulk paths."""
+    policy = policy_of((result.completed_on or timezone.localdate()).year)
     credits = credit_rules.project_credits(
         hours=project.hours, credits=project.credits, credits_per_hour=policy.credits_per_hour
     )
@@ -245,19 +266,202 @@ def _result_post_once(result_id: int, actor) -> list[LedgerEntry]:
         project_credits=credits,
         certified_hours=result.certified_hours,
     )
-    wanted = None
-    if counted is not None:
-        wanted = Posting(
-            teacher_id=result.enrolment.teacher_id, entry_date=counted.entry_date, hours=counted.hours,
-            credits=counted.credits, source=Source.TRAINING_RESULT, mode=project.mode, theme=project.theme,
-            project_code=project.code, description=f"{project.name}（{result.grade}）",
-        )
-    written = ledger_sync(
-        source_key=f"result:{result.enrolment_id}", wanted=wanted, actor=actor, reason=f"考核结果变更为{result.grade}"
+    if counted is None:
+        return None
+    return Posting(
+        teacher_id=teacher_id, entry_date=counted.entry_date, hours=counted.hours,
+        credits=counted.credits, source=Source.TRAINING_RESULT, mode=project.mode, theme=project.theme,
+        project_code=project.code, description=f"{project.name}（{result.grade}）",
     )
-    if written:
-        audit(action="training.result.posted", actor=actor, obj=result, rows=[r.pk for r in written], grade=result.grade)
+
+
+# --- Many results at once (PERF-6) -------------------------------------------------------------------
+
+RESULT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """One result to record: what result_record takes, for results_record_many."""
+
+    project: Project
+    teacher: Teacher
+    grade: str
+    completed_on: dt.date | None
+    certified_hours: Decimal | None
+
+
+def results_record_many(lines: list[ResultLine], *, actor, closed: frozenset[int] | None = None) -> list[tuple[Result, bool]]:
+    """result_record for a batch of results (an import), paid per batch and not per row (PERF-6):
+    the same outcome per line (enrolment created when missing, result created or changed, the ledger
+    brought in line, certificates issued/revoked, events and audit), with one read of the batch's
+    enrolments, results (locked, as result_record locks each), ledger rows and certificates, and bulk
+    writes; cache keys are bumped once per key for the whole block (bureau.versions.coalesced).
+
+    Each (project, teacher) once per call. `closed`: closed_years() read once by the caller per import.
+    The attendance rule is the caller's to check before (ResultImporter does, in bulk, with the row's
+    reason); CR-10 is checked here again. A concurrent writer that wins a unique constraint (the
+    ledger's (source_key, revision), one enrolment per project and teacher, one valid certificate per
+    result) rolls the batch back to its savepoint and the batch runs again against what is there.
+    """
+    for line in lines:
+        if refusal := rules.certified_hours_refusal(certified=line.certified_hours, project_hours=line.project.hours):
+            raise ApplicationError(f"认定学时 {refusal}。")  # CR-10
+    with versions.coalesced():
+        return posting_attempts(lambda: _results_batch(lines, actor=actor, closed=closed),
+                                what=f"{len(lines)} results")
+
+
+def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Result, bool]]:
+    now = timezone.now()
+    schools = {line.teacher.pk: line.teacher.school_id for line in lines}
+    school_of_enrolment: dict[int, int | None] = {}
+
+    def school_keys(row) -> list[str | None]:
+        return [school_version_key(school_of_enrolment.get(row.enrolment_id if isinstance(row, Result) else row.pk))]
+
+    pairs = {(line.project.pk, line.teacher.pk) for line in lines}
+    if len(pairs) != len(lines):
+        raise ValueError("each (project, teacher) once per batch")
+    enrolments = {
+        (e.project_id, e.teacher_id): e
+        for e in Enrolment.objects.filter(project_id__in={p for p, _ in pairs}, teacher_id__in={t for _, t in pairs})
+        if (e.project_id, e.teacher_id) in pairs
+    }
+    missing = [Enrolment(project=line.project, teacher=line.teacher, state=EnrolmentState.COMPLETED, imported=True,
+                         applied_by=actor) for line in lines if (line.project.pk, line.teacher.pk) not in enrolments]
+    if missing:
+        insert_rows(Enrolment, missing, keys_of=lambda e: [school_version_key(schools[e.teacher_id])])
+        events_record(EnrolmentEvent, [(e, "import", "", e.state) for e in missing], actor=actor, reason="由考核结果导入")
+        enrolments.update({(e.project_id, e.teacher_id): e for e in missing})
+    for (_, teacher_id), enrolment in enrolments.items():
+        school_of_enrolment[enrolment.pk] = schools[teacher_id]
+    current = {r.enrolment_id: r for r in Result.objects.select_for_update()
+               .filter(enrolment_id__in=[e.pk for e in enrolments.values()]).order_by("pk")}
+    created, updated, out = [], [], []
+    for line in lines:
+        enrolment = enrolments[(line.project.pk, line.teacher.pk)]
+        values = (line.grade, line.completed_on, line.certified_hours)
+        result = current.get(enrolment.pk)
+        if result is None:
+            result = Result(enrolment=enrolment, grade=line.grade, completed_on=line.completed_on,
+                            certified_hours=line.certified_hours, recorded_by=actor)
+            created.append(result)
+        elif (result.grade, result.completed_on, result.certified_hours) != values:
+            result.grade, result.completed_on, result.certified_hours = values
+            result.recorded_by, result.updated_at = actor, now
+            updated.append(result)
+        else:
+            out.append((line, enrolment, result, False))
+            continue
+        out.append((line, enrolment, result, True))
+    if created:
+        insert_rows(Result, created, keys_of=school_keys)
+        _history_many(created, update=False, actor=actor, now=now)
+    if updated:
+        Result.objects.bulk_update(updated, ["grade", "completed_on", "certified_hours", "recorded_by", "updated_at"],
+                                   keys_of=school_keys)
+        _history_many(updated, update=True, actor=actor, now=now)
+    finishing = [e for line, e, _, changed in out
+                 if changed and e.state != EnrolmentState.COMPLETED and line.grade != "未完成"]
+    if finishing:
+        events_record(EnrolmentEvent, [(e, "result", e.state, EnrolmentState.COMPLETED) for e in finishing],
+                      actor=actor, reason="登记考核结果")
+        for enrolment in finishing:
+            enrolment.state, enrolment.updated_at = EnrolmentState.COMPLETED, now
+        Enrolment.objects.bulk_update(finishing, ["state", "updated_at"], keys_of=school_keys)
+
+    policies: dict[int, object] = {}
+
+    def policy_of(year: int):
+        if year not in policies:
+            policies[year] = policy_for(year)
+        return policies[year]
+
+    synced = ledger_sync_many(
+        [(_result_key(r), _result_wanted(r, line.project, teacher_id=line.teacher.pk, policy_of=policy_of),
+          _post_reason(r)) for line, _, r, _ in out],
+        actor=actor, closed=closed, schools=schools,
+    )
+    _certificates_sync_many([(r, line.project, line.teacher) for line, _, r, _ in out], actor=actor, now=now,
+                            policy_of=policy_of)
+    audits = [(r, "training.result.recorded", {"grade": line.grade}) for line, _, r, changed in out if changed]
+    audits += [(r, "training.result.posted", {"rows": [row.pk for row in synced[_result_key(r)]], "grade": r.grade})
+               for _, _, r, _ in out if synced[_result_key(r)]]
+    audit_many(audits, actor=actor)
+    return [(r, changed or bool(synced[_result_key(r)])) for _, _, r, changed in out]
+
+
+def results_repost_many(result_ids: list[int], *, actor) -> int:
+    """result_post and certificate_sync for many results at once (a project's hours or credits changed:
+    training.tasks.repost_results), per batch and not per row, each result locked as result_post locks
+    it; the number of ledger rows written. Running it again writes nothing."""
+
+    def batch(ids: list[int]) -> int:
+        now = timezone.now()
+        results = list(Result.objects.select_for_update(of=("self",)).filter(pk__in=ids)
+                       .select_related("enrolment__project", "enrolment__teacher").order_by("pk"))
+        schools = {r.enrolment.teacher_id: r.enrolment.teacher.school_id for r in results}
+        policies: dict[int, object] = {}
+
+        def policy_of(year: int):
+            if year not in policies:
+                policies[year] = policy_for(year)
+            return policies[year]
+
+        synced = ledger_sync_many(
+            [(_result_key(r), _result_wanted(r, r.enrolment.project, teacher_id=r.enrolment.teacher_id,
+                                             policy_of=policy_of), _post_reason(r)) for r in results],
+            actor=actor, closed=closed, schools=schools)
+        _certificates_sync_many([(r, r.enrolment.project, r.enrolment.teacher) for r in results], actor=actor,
+                                now=now, policy_of=policy_of)
+        audit_many([(r, "training.result.posted", {"rows": [row.pk for row in synced[_result_key(r)]], "grade": r.grade})
+                    for r in results if synced[_result_key(r)]], actor=actor)
+        return sum(len(rows) for rows in synced.values())
+
+    closed = closed_years()
+    written = 0
+    with transaction.atomic(), versions.coalesced():
+        for start in range(0, len(result_ids), RESULT_BATCH):
+            ids = result_ids[start:start + RESULT_BATCH]
+            written += posting_attempts(lambda ids=ids: batch(ids), what=f"{len(ids)} results")
     return written
+
+
+def _history_many(results: list[Result], *, update: bool, actor, now) -> None:
+    """The simple_history rows of saved results, as Result.history.bulk_history_create writes them (one
+    per result, "+" or "~", by `actor`), through one multi-row insert."""
+    historical = Result.history.model
+    user = actor or historical.get_default_history_user(results[0])
+    names = [f.attname for f in historical.tracked_fields]
+    insert_rows(historical, [
+        historical(history_date=now, history_user=user, history_change_reason="", history_type="~" if update else "+",
+                   **{name: getattr(r, name) for name in names})
+        for r in results
+    ])
+
+
+def _certificates_sync_many(items: list[tuple[Result, Project, Teacher]], *, actor, now, policy_of) -> None:
+    """certificate_sync for many results (their rows locked by the caller): one read, bulk writes."""
+    current = {c.result_id: c for c in Certificate.objects.filter(result_id__in=[r.pk for r, _, _ in items],
+                                                                   status=CertificateStatus.VALID)}
+    revoke: dict[str, list[int]] = {}
+    issue = []
+    for result, project, teacher in items:
+        held = current.get(result.pk)
+        keep, reason, wanted = certificate_plan(result, project, held, policy_of=policy_of)
+        if keep:
+            continue
+        if reason:
+            revoke.setdefault(reason, []).append(held.pk)
+        if wanted is not None:
+            issue.append(Certificate(code=new_code(), teacher=teacher, result=result, project=project, title=project.name,
+                                     hours=wanted.hours, credits=wanted.credits, completed_on=wanted.entry_date))
+    for reason, ids in revoke.items():
+        Certificate.objects.filter(pk__in=ids).update(status=CertificateStatus.REVOKED, revoked_at=now,
+                                                      revoke_reason=reason)
+    if issue:
+        insert_rows(Certificate, issue)  # a code collision (about 1 in 10^17) retries the batch
 
 
 @transaction.atomic

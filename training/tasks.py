@@ -8,7 +8,7 @@ from bureau.services import system_user
 
 from .certificates import certificate_sync
 from .reminders import reminders_send
-from .services import result_post
+from .services import result_post, results_repost_many
 from .waitlist import waitlist_sweep
 
 
@@ -19,6 +19,13 @@ def repost_result(self, result_id: int, actor_id: int | None = None) -> int:
     posted = result_post(result_id=result_id, actor=_actor(actor_id))
     certificate_sync(result_id=result_id)
     return len(posted)
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def repost_results(self, result_ids: list[int], actor_id: int | None = None) -> int:
+    """repost_result for a batch of results (PERF-6: queries and cache bumps per batch, not per result);
+    idempotent like it: run again, it writes nothing."""
+    return results_repost_many(list(result_ids), actor=_actor(actor_id))
 
 
 def _actor(actor_id: int | None):
