@@ -16,7 +16,7 @@ import datetime as dt
 import decimal
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -350,20 +350,27 @@ def about_sheet(about: About) -> SheetSpec:
     return SheetSpec("说明", ["项目", "内容"], about.rows(), widths={0: 12, 1: 80})
 
 
-def write_workbook(target, sheets: Iterable[SheetSpec], *, about: About | None = None) -> None:
+def write_workbook(target, sheets: Iterable[SheetSpec], *, about: About | None = None,
+                   progress: Callable[[int], None] | None = None, progress_every: int = 2000) -> None:
     """Write sheets in constant memory (openpyxl write-only): rows are consumed as they come.
+    `progress(rows written so far)` is called every `progress_every` rows (a background export's bar).
 
     Whatever happens, every sheet's rows are closed when the writer stops, so rows streamed from a
     database cursor (the compliance run's teachers) release it at once after a failure, not whenever the
     generator happens to be collected."""
     writer = StreamingWorkbook()
     started: list[SheetSpec] = []
+    written = 0
     try:
         for spec in sheets:
             started.append(spec)
             sheet = writer.sheet(spec)
             for row in spec.rows:
                 sheet.append(row)
+                if progress is not None:
+                    written += 1
+                    if written % progress_every == 0:
+                        progress(written)
         if about is not None:
             writer.about(about)
         writer.save(target)
@@ -377,13 +384,18 @@ def write_workbook(target, sheets: Iterable[SheetSpec], *, about: About | None =
 class StreamingWorkbook:
     """A write-only workbook whose sheets may be filled in any order (each keeps its own temporary file):
     the compliance workbook writes its teacher sheet first and the roll-ups it summed on the way after,
-    in sheets made before it, so the ledger is read once. `SheetSpec.rows` is not read here."""
+    in sheets made before it, so the ledger is read once. `SheetSpec.rows` is not read here.
+
+    A sheet that would pass Excel's 1,048,576 rows continues on a new sheet with the same headers (and
+    widths and formats), titled like the first with (2), (3)… (issue 18 item 3)."""
+
+    MAX_ROWS = 1_048_576  # Excel's limit per sheet, header row included
 
     def __init__(self):
         self.workbook = Workbook(write_only=True)
         self.bold = Font(bold=True)
 
-    def sheet(self, spec: SheetSpec) -> StreamingSheet:
+    def _new_sheet(self, spec: SheetSpec):
         # Titles are cleaned here, not by callers, so that none can forget (SEC-6).
         sheet = self.workbook.create_sheet(sheet_title(spec.title, taken=self.workbook.sheetnames))
         sheet.freeze_panes = "A2"
@@ -396,7 +408,11 @@ class StreamingWorkbook:
             cell.font = self.bold
             header_cells.append(cell)
         sheet.append(header_cells)
-        return StreamingSheet(sheet, set(spec.date_columns), set(spec.percent_columns))
+        return sheet
+
+    def sheet(self, spec: SheetSpec) -> StreamingSheet:
+        return StreamingSheet(self._new_sheet(spec), set(spec.date_columns), set(spec.percent_columns),
+                              book=self, spec=spec)
 
     def about(self, about: About) -> None:
         """The closing 说明 sheet (About)."""
@@ -415,13 +431,25 @@ class StreamingWorkbook:
 
 
 class StreamingSheet:
-    def __init__(self, sheet, date_columns: set[int], percent_columns: set[int] = frozenset()):
+    def __init__(self, sheet, date_columns: set[int], percent_columns: set[int] = frozenset(), *,
+                 book: StreamingWorkbook | None = None, spec: SheetSpec | None = None):
         self.sheet = sheet
         self.date_columns = date_columns
         self.percent_columns = percent_columns
         self.special = bool(date_columns or percent_columns)
+        self.book, self.spec = book, spec
+        self.rows = 1  # the header row
+        self.limit = book.MAX_ROWS if book is not None else None
+
+    def _room(self) -> None:
+        """Start the continuation sheet when this one is full (same headers)."""
+        if self.limit is not None and self.rows >= self.limit:
+            self.sheet = self.book._new_sheet(self.spec)
+            self.rows = 1
+        self.rows += 1
 
     def append(self, row: Iterable[Any]) -> None:
+        self._room()
         sheet, out = self.sheet, []
         if not self.special:  # the common case (the 100,000-row teacher sheet): one check per cell
             for value in row:

@@ -27,7 +27,7 @@ MENUS = {
         ("本校达标", "credits:school-dashboard"), ("欠缺名单", "credits:school-short"), ("报名审核", "training:school-enrolments"),
         ("学时审核", "credits:school-hours"), ("学时认定", "claims:school"), ("交流轮岗", "exchange:school"),
         ("骨干推荐", "backbone:school"), ("骨干名册", "backbone:roster"), ("校本项目", "training:organise-projects"),
-        ("免考核", "credits:school-exemptions"), ("申诉处理", "training:appeals-queue"), ("本校教师", "admin:index"),
+        ("免考核", "credits:school-exemptions"), ("申诉处理", "training:appeals-queue"), ("导出文件", "exports"), ("本校教师", "admin:index"),
     ],
     "district": [
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("培训项目", "training:organise-projects"),
@@ -35,7 +35,7 @@ MENUS = {
         ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("免考核", "credits:exemptions"),
         ("交流轮岗", "exchange:overview"),
         ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"), ("骨干名册", "backbone:roster"),
-        ("管理后台", "admin:index"),
+        ("导出文件", "exports"), ("管理后台", "admin:index"),
     ],
     "bureau": [
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("培训项目", "training:organise-projects"),
@@ -43,7 +43,7 @@ MENUS = {
         ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"),
         ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("年度报告", "credits:reports"),
         ("补报审核", "credits:amendments"), ("上报省厅", "province:reports"),
-        ("管理后台", "admin:index"),
+        ("导出文件", "exports"), ("管理后台", "admin:index"),
     ],
     "staff": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
@@ -53,7 +53,7 @@ MENUS = {
         ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("交流轮岗", "exchange:overview"),
         ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("认定时效", "claims:turnaround"),
         ("申诉时效", "training:appeals-report"), ("年度报告", "credits:reports"), ("补报", "credits:amendments"),
-        ("上报省厅", "province:reports"), ("管理后台", "admin:index"),
+        ("上报省厅", "province:reports"), ("导出文件", "exports"), ("管理后台", "admin:index"),
     ],
 }
 
