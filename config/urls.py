@@ -18,6 +18,7 @@ urlpatterns = [
     path("verify/<str:code>/", certificate_views.verify, name="verify"),
     path("portal/certificates/", certificate_views.my_certificates, name="my-certificates"),
     path("certificates/<str:code>.pdf", certificate_views.certificate_pdf, name="certificate-pdf"),
+    path("reports/certificates.xlsx", certificate_views.certificate_register, name="certificate-register"),
     path("notices/", notices.inbox, name="notices"),
     path("exports/", export_views.export_list, name="exports"),
     path("exports/<int:pk>/", export_views.export_detail, name="export-detail"),

@@ -6,6 +6,8 @@ class TrainingConfig(AppConfig):
     verbose_name = "培训管理"
 
     def ready(self):
-        from . import caching
+        from . import caching, export_jobs
+
+        export_jobs.register_all()  # the background exports this app builds (bureau.exports)
 
         caching.register_all()
