@@ -22,6 +22,7 @@ from tests.backbone.test_roster import comply, make
 from tests.bureau.test_sec6_text import assert_clean_xlsx, assert_valid_title
 from tests.credits.test_claims import media  # noqa: F401 (a fixture)
 from tests.exchange.test_plan import teacher as exchange_teacher
+from tests.export_helpers import export_content
 from tests.factories import SchoolFactory
 from training.models import Certificate, Project
 from training.services import result_record
@@ -69,9 +70,7 @@ def test_compliance_workbook_from_the_command(legacy_city, tmp_path):
 
 def test_compliance_workbook_from_the_web_and_the_report_job(client, users, legacy_city, settings, tmp_path):
     client.force_login(users["auditor"])
-    response = client.get(reverse("credits:compliance-xlsx") + f"?year={YEAR}")
-    assert response.status_code == 200
-    check(response.content, "王小明", "东一小学", "城东区")
+    check(export_content(client, reverse("credits:compliance-xlsx") + f"?year={YEAR}"), "王小明", "东一小学", "城东区")
 
     settings.MEDIA_ROOT = tmp_path
     report = report_build(report_id=report_start(year=YEAR, kind="live", actor=None).pk)
@@ -105,9 +104,7 @@ def test_a_workbook_that_fails_reports_its_own_error_and_leaves_the_connection_u
 
 def test_ledger_workbook(client, users, legacy_city):
     client.force_login(users["auditor"])
-    response = client.get(reverse("credits:ledger-xlsx") + f"?year={YEAR}")
-    assert response.status_code == 200
-    check(response.content, "王小明")
+    check(export_content(client, reverse("credits:ledger-xlsx") + f"?year={YEAR}"), "王小明")
 
 
 def test_transcript_for_the_teacher_and_for_staff(client, users, legacy_city):
