@@ -83,23 +83,32 @@ def test_compliance_workbook_from_the_web_and_the_report_job(client, users, lega
 @pytest.mark.django_db(transaction=True)  # as in production: the run's cursor is WITH HOLD, outside a transaction
 def test_a_workbook_that_fails_reports_its_own_error_and_leaves_the_connection_usable(
         legacy_city, users, monkeypatch, settings, tmp_path):
-    """The writer made to fail mid-sheet as it did before SEC-6: the job and the command report openpyxl's
-    error, and the connection (the run's streaming cursor, its temporary table) is left usable."""
-    from openpyxl.utils.exceptions import IllegalCharacterError
-
+    """The writer made to fail mid-sheet on the legacy names' control characters (as openpyxl did before
+    SEC-6; xlsxwriter would escape them, so the cleaning step is made to refuse them): the job and the
+    command report the writer's error, and the connection (the run's streaming cursor, its temporary
+    table) is left usable."""
     import bureau.spreadsheets
+    from bureau.text import has_control_characters
 
-    monkeypatch.setattr(bureau.spreadsheets, "clean_for_xml", lambda text: text)  # the writer before SEC-6
-    with pytest.raises(IllegalCharacterError):
+    class WriterRefused(ValueError):
+        pass
+
+    def refuse(text):
+        if has_control_characters(text):
+            raise WriterRefused
+        return text
+
+    monkeypatch.setattr(bureau.spreadsheets, "clean_for_xml", refuse)
+    with pytest.raises(WriterRefused):
         call_command("compliance_report", "--year", str(YEAR), "--output", str(tmp_path / "c.xlsx"))
     assert Teacher.objects.count() == 3  # the connection still works
 
     settings.MEDIA_ROOT = tmp_path
     report = report_start(year=YEAR, kind="live", actor=None)
-    with pytest.raises(IllegalCharacterError):
+    with pytest.raises(WriterRefused):
         report_build(report_id=report.pk)
     report.refresh_from_db()
-    assert (report.status, report.error) == ("failed", "IllegalCharacterError")
+    assert (report.status, report.error) == ("failed", "WriterRefused")
 
 
 def test_ledger_workbook(client, users, legacy_city):
