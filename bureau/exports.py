@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(minutes=15)
 # A job whose worker died this many times is marked failed instead of being queued again.
 MAX_ATTEMPTS = 3
+# A finished or failed job, and its file, are removed after this long (the file can be asked for again).
+KEEP_FOR = dt.timedelta(days=7)
 # The progress row is written at most this often (and whenever the percentage moves by one).
 PROGRESS_EVERY_SECONDS = 2.0
 
@@ -179,6 +181,19 @@ def exports_sweep(*, now: dt.datetime, queue) -> list[int]:
             queue(job_id)
             requeued.append(job_id)
     return requeued
+
+
+def exports_purge(*, now: dt.datetime) -> int:
+    """Remove jobs finished more than KEEP_FOR ago, with their files (through the storage API)."""
+    removed = 0
+    for job in ExportJob.objects.filter(finished_at__lt=now - KEEP_FOR).exclude(status=ExportStatus.RUNNING).iterator():
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        removed += 1
+    if removed:
+        logger.info("purged %d old exports", removed)
+    return removed
 
 
 def jobs_of(user):

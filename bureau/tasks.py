@@ -49,3 +49,11 @@ def sweep_exports() -> int:
     from .exports import exports_sweep
 
     return len(exports_sweep(now=timezone.now(), queue=run_export.delay))
+
+
+@shared_task
+def purge_old_exports() -> int:
+    """Daily: finished exports older than a week are removed with their files."""
+    from .exports import exports_purge
+
+    return exports_purge(now=timezone.now())

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 SWEEP = "重新排队中断的导出文件"
+PURGE = "清理一周前的导出文件"
 
 
 def schedule_sweep(apps, schema_editor):
@@ -13,10 +14,12 @@ def schedule_sweep(apps, schema_editor):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     every, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
     PeriodicTask.objects.get_or_create(name=SWEEP, defaults={"task": "bureau.tasks.sweep_exports", "interval": every})
+    daily, _ = IntervalSchedule.objects.get_or_create(every=1, period="days")
+    PeriodicTask.objects.get_or_create(name=PURGE, defaults={"task": "bureau.tasks.purge_old_exports", "interval": daily})
 
 
 def unschedule_sweep(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SWEEP).delete()
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=[SWEEP, PURGE]).delete()
 
 
 class Migration(migrations.Migration):

@@ -133,13 +133,28 @@ def test_the_sweeper_task_is_scheduled(db):
     from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
-    from bureau.tasks import sweep_exports
+    from bureau.tasks import purge_old_exports, sweep_exports
 
     migration = importlib.import_module("bureau.migrations.0008_exportjob")
-    PeriodicTask.objects.filter(name=migration.SWEEP).delete()  # a flushed test database has lost it
+    PeriodicTask.objects.filter(name__in=[migration.SWEEP, migration.PURGE]).delete()  # a flushed test database has lost it
     migration.schedule_sweep(apps, None)
     task = PeriodicTask.objects.get(name=migration.SWEEP)
     assert task.task == sweep_exports.name == "bureau.tasks.sweep_exports" and task.interval.every == 5
+    assert PeriodicTask.objects.get(name=migration.PURGE).task == purge_old_exports.name
+
+
+def test_finished_exports_are_purged_with_their_files_after_a_week(users, test_kind):
+    from django.core.files.storage import default_storage
+
+    old, recent = (export_run(job_id=export_start(kind="test", user=users["bureau"], params={}, title="测试",
+                                                  filename="t.xlsx").pk) for _ in range(2))
+    now = timezone.now()
+    ExportJob.objects.filter(pk=old.pk).update(finished_at=now - exports.KEEP_FOR - dt.timedelta(seconds=1))
+    ExportJob.objects.filter(pk=recent.pk).update(finished_at=now - exports.KEEP_FOR + dt.timedelta(minutes=1))
+    assert default_storage.exists(old.file.name)
+    assert exports.exports_purge(now=now) == 1
+    assert not default_storage.exists(old.file.name) and default_storage.exists(recent.file.name)
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
 # --- pages and permissions ------------------------------------------------------------------------------
