@@ -84,7 +84,7 @@ class RosterEntry(models.Model):
     expires_on = models.DateField("有效期至")
     status = models.CharField("状态", max_length=16, choices=EntryStatus.choices, default=EntryStatus.ACTIVE)
     ended_on = models.DateField("提前结束日期", null=True, blank=True,
-                                help_text="重新认定（BB-5）时为新称号的认定日期")
+                                help_text="称号到期后重新认定时，为新称号的认定日期")
     allowance = models.BooleanField("享受津贴", default=True)
     school_at_award = models.ForeignKey("bureau.School", verbose_name="认定时学校", on_delete=models.PROTECT,
                                         related_name="+")

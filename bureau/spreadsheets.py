@@ -1,11 +1,12 @@
 """The shared spreadsheet reader and writer behind every import and export (SPEC §7, SEC-2).
 
-Reading: size limit, xlsx only (checked from the content), zip-bomb checks before anything is
-unpacked, openpyxl read-only with cached values (no formula is evaluated), defusedxml installed so
-openpyxl parses XML safely. Writing: xlsxwriter in constant-memory mode (issue 18 item 3, measured
-faster than openpyxl write-only), header row frozen, every string stored as a string, and text starting
-with = + - @ also quote-prefixed so that no spreadsheet runs it as a formula; a sheet that would pass
-1,048,576 rows continues on a second sheet with the same headers.
+Reading: size limit, xlsx only (checked from the content), then the archive inspected before any reader
+opens it (entries, size, compression ratio, no DTD or entity declaration in any XML part, sheet width and
+grid size), then python-calamine (SEC-2 amended, PERF-3): cached values only, no formula is evaluated;
+`cell_value` gives the rest of the code the values openpyxl gave. Writing: xlsxwriter in constant-memory
+mode (issue 18 item 3, measured faster than openpyxl write-only), header row frozen, every string stored as
+a string, and text starting with = + - @ also quote-prefixed so that no spreadsheet runs it as a formula; a
+sheet that would pass 1,048,576 rows continues on a second sheet with the same headers.
 
 SEC-6: a text cell with a control character is refused on reading (the rule of names and codes,
 bureau.text); on writing, every string is cleaned and every sheet title made valid, so a row stored
@@ -19,13 +20,15 @@ import decimal
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import IO, Any
 
 import xlsxwriter
 from django.conf import settings
-from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from .text import CONTROL_CHARACTER_MESSAGE, clean_for_xml, clean_single_line, has_control_characters
 
@@ -53,7 +56,9 @@ def _size_of(fileobj: IO[bytes]) -> int:
 
 
 def check_xlsx(fileobj: IO[bytes]) -> None:
-    """SEC-2: refuse what is too big, not an xlsx, or a zip bomb, before openpyxl sees it."""
+    """SEC-2: refuse what is too big, not an xlsx, a zip bomb, XML with entity declarations, or a sheet
+    too wide or too large, before any reader opens it (calamine builds a dense grid from the first to the
+    last cell of a sheet, so a file with cells at A1 and XFD1048576 would ask for billions of cells)."""
     size = _size_of(fileobj)
     if size == 0:
         raise SpreadsheetError("文件为空，请选择填好数据的 xlsx 文件。")
@@ -77,92 +82,196 @@ def check_xlsx(fileobj: IO[bytes]) -> None:
         fileobj.seek(0)
     if "xl/workbook.xml" not in names:
         raise SpreadsheetError("文件不是 xlsx 格式，请在 Excel 中“另存为 Excel 工作簿（*.xlsx）”后重新导入。")
-    if unpacked > settings.IMPORT_MAX_UNCOMPRESSED_BYTES or unpacked / packed > settings.IMPORT_MAX_RATIO:
+    if (len(members) > settings.IMPORT_MAX_ENTRIES or unpacked > settings.IMPORT_MAX_UNCOMPRESSED_BYTES
+            or unpacked / packed > settings.IMPORT_MAX_RATIO):
         raise SpreadsheetError("文件解压后异常庞大（疑似压缩炸弹），已拒绝导入。")
-    limit = settings.IMPORT_MAX_COLUMNS
     try:
         with zipfile.ZipFile(fileobj) as archive:
             for name in sorted(names):
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    with archive.open(name) as sheet_xml:
-                        if _widest_row(sheet_xml, limit) > limit:
-                            raise SpreadsheetError(
-                                f"表格过宽：有一行超过 {limit} 个单元格。请只保留模板中的列（删除右侧多余的列）后重新导入。"
-                            )
+                if not name.lower().endswith(_XML_PARTS):
+                    continue
+                worksheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
+                try:
+                    with archive.open(name) as part:
+                        _scan_part(part, worksheet=worksheet)
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+                    raise SpreadsheetError("文件已损坏或不是 xlsx 格式，请重新保存后导入。") from None
     finally:
         fileobj.seek(0)
 
 
-# A row or a cell element of the sheet XML (<col> elements of <cols> are not cells).
-_ROW_OR_CELL = re.compile(rb"<(row|c)[\s>/]")
+_XML_PARTS = (".xml", ".rels", ".vml")
+# <!DOCTYPE or <!ENTITY anywhere in an XML part: no xlsx needs a DTD, and an entity may expand to gigabytes.
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# A row or a cell element of the sheet XML, namespace prefix allowed (<col> elements are not cells).
+_ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)[\s>/]")
+# The position a cell states: <c r="AB12" …> (any attribute order). Longer letters or digits than
+# Excel allows are caught too (and refused below).
+# Quoted attribute values are skipped whole (they may hold ">" or r="…" text).
+_ATTRIBUTES = rb"(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(?<=\s)r\s*=\s*[\"']"
+_CELL_REF = re.compile(rb"<(?:[\w.-]+:)?c\s" + _ATTRIBUTES + rb"([A-Za-z]+)(\d+)[\"']")
+_ROW_REF = re.compile(rb"<(?:[\w.-]+:)?row\s" + _ATTRIBUTES + rb"(\d+)[\"']")
+# The form Excel, LibreOffice and openpyxl write: r="…" first. (b"", b"") for a cell written otherwise.
+_CELL_FAST = re.compile(rb'<c(?:\s+r="([A-Z]{1,3})(\d{1,7})")?[\s>/]')
+_ROW_FAST = re.compile(rb'<row(?:\s+r="(\d{1,7})")?[\s>/]')
+_PREFIXED = re.compile(rb"<[^\s<>/!?:]+:(?:c|row)[\s>/]")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_MAX_TAG = 1 << 20  # no sane tag is a megabyte long
 
 
-def _widest_row(stream: IO[bytes], limit: int) -> int:
-    """Cells in the widest row of a worksheet's XML, streamed in 1 MB chunks; stops once one passes `limit`
-    (openpyxl parses every cell of a row, so a file thousands of cells wide took minutes to read)."""
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def _scan_part(stream: IO[bytes], *, worksheet: bool) -> None:
+    """One XML part streamed in 1 MB chunks, each cut before its last "<": no entity declarations; in a
+    worksheet, no row wider than IMPORT_MAX_COLUMNS cells (counted and by position) and no grid (first
+    row/column to the last a cell names) above IMPORT_MAX_ROWS rows or IMPORT_MAX_CELLS cells."""
+    wide = settings.IMPORT_MAX_COLUMNS
+    too_wide = SpreadsheetError(
+        f"表格过宽：有一行超过 {wide} 个单元格。请只保留模板中的列（删除右侧多余的列）后重新导入。")
     widest = current = 0
+    rows = rows_with_ref = cells = cells_with_ref = 0
+    max_row = max_column = 0
     tail = b""
     while True:
         chunk = stream.read(1 << 20)
         data = tail + chunk
-        keep = len(data) if not chunk else max(0, len(data) - 8)  # a tag cut at the chunk's end waits
-        for match in _ROW_OR_CELL.finditer(data):
-            if match.start() >= keep:
-                break  # counted with the next chunk, which the tail starts
-            if match.group(1) == b"row":
-                current = 0
-            else:
-                current += 1
-                if current > widest:
-                    widest = current
-                    if widest > limit:
-                        return widest
-        tail = data[keep:]
+        # Cut before the last "<": every tag (and <!DOCTYPE) before it is whole; the rest waits for the next chunk.
+        keep = len(data) if not chunk else data.rfind(b"<")
+        if keep < 0:  # text only: no tag starts in it
+            keep = len(data)
+        block, tail = data[:keep], data[keep:]
+        if len(tail) > _MAX_TAG:
+            raise SpreadsheetError("文件已损坏或不是 xlsx 格式，请重新保存后导入。")
+        if _DTD.search(block):
+            raise SpreadsheetError("文件中含有 XML 实体声明（DOCTYPE/ENTITY），已拒绝导入。请在 Excel 中重新保存后导入。")
+        if worksheet and block:
+            prefixed = (b":c" in block or b":row" in block) and _PREFIXED.search(block) is not None
+            if not prefixed:  # the fast path: every cell starts <c r="A1"
+                refs = _CELL_FAST.findall(block)
+                if refs and (b"", b"") not in refs:
+                    max_column = max(max_column, max(map(_column_number, set(map(_FIRST, refs)))))
+                    max_row = max(max_row, max(map(int, map(_SECOND, refs))))
+                    cells += len(refs)
+                    cells_with_ref += len(refs)
+                    row_refs = _ROW_FAST.findall(block)
+                    rows += len(row_refs)
+                    row_refs = [r for r in row_refs if r]
+                    rows_with_ref += len(row_refs)
+                    if row_refs:
+                        max_row = max(max_row, max(map(int, row_refs)))
+                    if not chunk:
+                        break
+                    continue
+            # Any other form (attributes in another order, prefixes, cells without a position): tag by tag.
+            for match in _ROW_OR_CELL.finditer(block):
+                if match.group(1) == b"row":
+                    current = 0
+                    rows += 1
+                else:
+                    current += 1
+                    cells += 1
+                    if current > widest:
+                        widest = current
+                        if widest > wide:
+                            raise too_wide
+            refs = _CELL_REF.findall(block)
+            if refs:
+                cells_with_ref += len(refs)
+                max_column = max(max_column, max(map(_column_number, set(map(_FIRST, refs)))))
+                max_row = max(max_row, max(map(int, map(_SECOND, refs))))
+            row_refs = _ROW_REF.findall(block)
+            if row_refs:
+                rows_with_ref += len(row_refs)
+                max_row = max(max_row, max(map(int, row_refs)))
         if not chunk:
-            return widest
+            break
+    if not worksheet:
+        return
+    # Rows and cells that state no position follow the one before: counted on top, to be safe.
+    last_row = max_row + (rows - rows_with_ref)
+    last_column = max_column + (widest if cells > cells_with_ref else 0)
+    if last_column > wide:
+        raise too_wide
+    if last_row - 1 > settings.IMPORT_MAX_ROWS:
+        raise SpreadsheetError(f"行数超过上限 {settings.IMPORT_MAX_ROWS} 行，请拆分后分批导入。")
+    if last_row * last_column > settings.IMPORT_MAX_CELLS:
+        raise SpreadsheetError(
+            f"表格过大：从 A1 到最后一个单元格共 {last_row} 行 × {last_column} 列，超过 {settings.IMPORT_MAX_CELLS} "
+            "个单元格。请删除多余的行和列（包括只有格式的空单元格）或拆分后分批导入。")
 
 
 def read_sheet(fileobj: IO[bytes], *, required: Iterable[str], optional: Iterable[str] = ()) -> SheetRows:
-    """Sheet one, header row one; extra columns ignored; blank rows skipped."""
+    """Sheet one, header row one; extra columns ignored; blank rows skipped.
+
+    Read with python-calamine (SEC-2 amended) once check_xlsx has passed: cached values only (a formula is
+    never evaluated), values adapted by `cell_value` to what openpyxl gave before."""
     check_xlsx(fileobj)
     required, optional = list(required), list(optional)
     try:
-        workbook = load_workbook(fileobj, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a damaged package
+        workbook = CalamineWorkbook.from_filelike(fileobj)
+        if not workbook.sheet_names:
+            raise SpreadsheetError("文件中没有工作表。")
+        sheet = workbook.get_sheet_by_index(0)
+        row_iter = sheet.iter_rows()  # from the first non-empty row and column (sheet.start)
+    except SpreadsheetError:
+        raise
+    except Exception:  # calamine raises several kinds on a damaged package
         raise SpreadsheetError("无法读取该 xlsx 文件，文件可能已损坏，请重新保存后导入。") from None
-    if not workbook.worksheets:
-        raise SpreadsheetError("文件中没有工作表。")
-    sheet = workbook.worksheets[0]
-    sheet.reset_dimensions()  # a stale <dimension> element must not cut rows or columns off
-    row_iter = sheet.iter_rows(values_only=True)
-    header_row = next(row_iter, None)
-    if header_row is None or not any(v not in (None, "") for v in header_row):
-        workbook.close()
+    finally:
+        fileobj.seek(0)
+    first_row, first_column = sheet.start or (0, 0)  # 0-based
+    header_row = next(row_iter, None) if first_row == 0 else None
+    if header_row is None or not any(v != "" for v in header_row):
         raise SpreadsheetError("第一个工作表为空：第1行应为表头。")
-    headers = [str(v).strip() if v is not None else "" for v in header_row]
+    headers = [""] * first_column + [str(cell_value(v) if v != "" else "").strip() for v in header_row]
     missing = [h for h in required if h not in headers]
     if missing:
-        workbook.close()
         raise SpreadsheetError(
             f"表头不符：缺少列 {'、'.join(missing)}。第1行应为：{'、'.join(required + optional)}。"
         )
-    wanted = {h: headers.index(h) for h in required + optional if h in headers}
+    # Positions in calamine's rows, which start at the first non-empty column.
+    wanted = [(h, headers.index(h) - first_column) for h in required + optional if h in headers]
     max_rows = settings.IMPORT_MAX_ROWS
-    # Data rows are read only as wide as the columns we use (check_xlsx refused very wide files).
-    row_iter = sheet.iter_rows(min_row=2, max_col=max(wanted.values()) + 1, values_only=True)
+    convert = cell_value
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        try:
-            for number, values in enumerate(row_iter, start=2):
-                if number - 1 > max_rows:
-                    raise SpreadsheetError(f"行数超过上限 {max_rows} 行，请拆分后分批导入。")
-                if not values or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                    continue
-                yield number, {h: (values[i] if i < len(values) else None) for h, i in wanted.items()}
-        finally:
-            workbook.close()
+        for number, values in enumerate(row_iter, start=2):
+            if number - 1 > max_rows:
+                raise SpreadsheetError(f"行数超过上限 {max_rows} 行，请拆分后分批导入。")
+            if all(v == "" or (v.__class__ is str and not v.strip()) for v in values):
+                continue
+            width = len(values)
+            out = {}
+            for header, i in wanted:
+                value = values[i] if i < width else ""
+                # Most cells are text: kept as they are without a call (cell_value is the rule).
+                out[header] = (value or None) if value.__class__ is str else convert(value)
+            yield number, out
 
     return SheetRows(headers=headers, rows=rows())
+
+
+_EXACT_FLOAT = 2**53  # every integer below it is exact in a double
+
+
+def cell_value(value: Any) -> Any:
+    """A calamine value as openpyxl gave it, so that the cell parsers and the `第N行 列名: reason` messages
+    stay as they were: an empty cell is None (not ""); a whole number is an int (calamine reads every
+    number as a float) unless it is beyond 2**53, where the float has lost digits and stays a float (a
+    身份证号 stored as a number is refused as before); dates stay dates (datetime.date, or datetime.datetime
+    with a time), text stays text (a number stored as text is not converted), booleans stay booleans."""
+    if value.__class__ is float:
+        if value.is_integer() and -_EXACT_FLOAT < value < _EXACT_FLOAT:
+            return int(value)
+        return value
+    if value == "" and value.__class__ is str:
+        return None
+    return value
 
 
 # --- cell parsers: raw openpyxl value -> clean Python value, or CellError with a Chinese reason ----

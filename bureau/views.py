@@ -35,6 +35,14 @@ def bad_request(request, exception):
     return render(request, "400.html", {"message": message}, status=400)
 
 
+def csrf_failure(request, reason=""):
+    """A form sent from an expired or foreign page (CSRF_FAILURE_VIEW): Django's page is English."""
+    return render(request, "403.html", {
+        "title": "页面已过期",
+        "message": "该页面已过期或来源无法确认，操作没有执行。请返回上一页，刷新后重新提交。",
+    }, status=403)
+
+
 def rate_limited(request, exception):
     """django-ratelimit's answer: 429 with a Chinese message."""
     return HttpResponse("请求过于频繁，请稍后再试。", status=429, content_type="text/plain; charset=utf-8")

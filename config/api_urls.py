@@ -2,11 +2,13 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
+from bureau.apidocs import ApiRoot
 from credits.api import LedgerEntryViewSet, teacher_summary
 from exchange.api import promotion_check_view
 from training.api import EnrolmentViewSet, ProjectViewSet, ResultViewSet
 
 router = DefaultRouter()
+router.APIRootView = ApiRoot  # Chinese title and description
 router.register("projects", ProjectViewSet, basename="project")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("results", ResultViewSet, basename="result")

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from bureau import apidocs, export_views, notices, views
+from bureau import apidocs, export_views, landing, notices, views
 from training import certificate_views
 
 handler400 = "bureau.views.bad_request"
@@ -13,7 +14,9 @@ admin.site.site_title = "教师发展平台"
 admin.site.index_title = "市教育局教师发展管理"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", landing.home, name="home"),
+    path("guide/<slug:role>/", landing.guide, name="guide"),
+    path("verify/", certificate_views.verify_lookup, name="verify-lookup"),
     path("healthz", views.healthz, name="healthz"),
     path("verify/<str:code>/", certificate_views.verify, name="verify"),
     path("portal/certificates/", certificate_views.my_certificates, name="my-certificates"),
@@ -37,5 +40,6 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(custom_settings=apidocs.SCHEMA_SETTINGS), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the content security policy allows no inline script.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Anonymous visitors are asked to log in (and come back here) rather than told they have no permission.
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
 ]

@@ -7,7 +7,8 @@ A teacher's figures (portal, transcript) read the teacher's ledger and the polic
 from bureau import versions
 from bureau.models import Posting, School, StatusChange, Teacher
 
-from .models import Amendment, Exemption, HoursSubmission, LedgerEntry, Policy
+from .models import Amendment, Claim, Exemption, HoursSubmission, LedgerEntry, Policy
+from .queues import school_queue_version_key
 from .selectors import (
     ALL_SCHOOLS,
     ALL_TEACHERS,
@@ -32,7 +33,11 @@ def register_all() -> None:
         lambda row: [school_version_key(school_of(row.teacher_id)), standing_version_key(row.teacher_id)],
         coarse=[ALL_SCHOOLS, ALL_TEACHERS],
     )
-    versions.register(HoursSubmission, lambda row: [submissions_version_key(row.teacher_id)], coarse=[ALL_TEACHERS])
+    versions.register(HoursSubmission, lambda row: [submissions_version_key(row.teacher_id),
+                                                    school_queue_version_key(school_of(row.teacher_id))],
+                      coarse=[ALL_TEACHERS, ALL_SCHOOLS])
+    # the principal's dashboard counts the claims waiting for the school (credits.queues)
+    versions.register(Claim, lambda row: [school_queue_version_key(row.school_id)], coarse=[ALL_SCHOOLS])
     # the portal shows a teacher's 补报待审 (CR-9) beside the pending submissions
     versions.register(Amendment, lambda row: [submissions_version_key(row.teacher_id)], coarse=[ALL_TEACHERS])
     versions.register(Teacher, lambda teacher: [school_version_key(teacher.school_id), standing_version_key(teacher.pk)],

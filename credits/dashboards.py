@@ -37,6 +37,7 @@ from .compliance import ComplianceRun, Scope, school_figures
 from .export_jobs import ledger_about, ledger_rows
 from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
+from .queues import school_queue_version_key, waiting_for_principal
 from .selectors import policy_for, school_version_keys, teacher_year
 from .tasks import build_report
 
@@ -67,13 +68,17 @@ def _school_page(request, school: School, year: int):
             lambda: _school_figures_context(school, year), 60,
         )
         # who is short on what (CR-5/CR-6 amended): the principal's own list, or the district's for staff
-        short_url = (reverse("credits:school-short") if role_of(request.user) == Role.PRINCIPAL
+        principal = role_of(request.user) == Role.PRINCIPAL
+        short_url = (reverse("credits:school-short") if principal
                      else f"{reverse('credits:short-list')}?district={school.district_id}")
-        return {**figures, "school": school, "short_url": f"{short_url}{'&' if '?' in short_url else '?'}year={year}"}
+        return {**figures, "school": school, "short_url": f"{short_url}{'&' if '?' in short_url else '?'}year={year}",
+                # what waits for the principal's decision (credits.queues), linking to where it is decided
+                "waiting": waiting_for_principal(school.pk) if principal else []}
 
     return render_cached(
-        request, "credits/school_dashboard.html", version_keys=school_version_keys(school.pk), context=context,
-        timeout=60,
+        request, "credits/school_dashboard.html", version_keys=[*school_version_keys(school.pk),
+                                                                 school_queue_version_key(school.pk)],
+        context=context, timeout=60,
     )
 
 

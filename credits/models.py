@@ -456,6 +456,8 @@ class Claim(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (the principal's dashboard counts)
+
     class Meta:
         verbose_name = verbose_name_plural = "学时认定"
         ordering = ["-submitted_at", "-id"]

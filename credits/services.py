@@ -7,14 +7,16 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from bureau.choices import Role
 from bureau.models import Profile, School, Teacher
 from bureau.scoping import role_of, visible_teachers
-from bureau.services import ApplicationError, audit, event_record
+from bureau.services import ApplicationError, audit, event_record, notice_after_commit
 from bureau.workflow import transition_guard
 
 from . import rules
@@ -96,7 +98,25 @@ def hours_submit(*, teacher, kind: str, title: str, studied_on: dt.date, hours: 
     )
     event_record(SubmissionEvent, obj=submission, action="submit", from_state="", to_state=submission.state, actor=actor)
     audit(action="credits.submission.created", actor=actor, obj=submission)
+    _tell_deciders(submission, teacher)
     return submission
+
+
+def _tell_deciders(submission: HoursSubmission, teacher) -> None:
+    """A notice, after commit and once per submission, to whoever decides it (may_decide_hours): the
+    school's principal, or district staff where the school has no principal account."""
+    users = get_user_model().objects.filter(is_active=True)
+    recipients = list(users.filter(profile__role=Role.PRINCIPAL, profile__school_id=teacher.school_id))
+    link = reverse("credits:school-hours")
+    if not recipients:
+        district_id = School.objects.filter(pk=teacher.school_id).values_list("district_id", flat=True).first()
+        recipients = list(users.filter(profile__role=Role.DISTRICT, profile__district_id=district_id))
+        link = reverse("credits:district-hours")
+    title = f"待审核学时：{teacher.name}（{teacher.staff_no}）· {submission.title}"[:200]
+    body = f"{submission.studied_on:%Y-%m-%d} · {submission.hours.normalize():f} 学时 · {submission.get_kind_display()}"
+    for user in recipients:
+        notice_after_commit(recipient=user, key=f"credits.submission:{submission.pk}:submitted", title=title,
+                            body=body, link=link)
 
 
 def day_hours(teacher_id: int, day: dt.date, *, states=DAY_COUNTED_STATES, exclude_id: int | None = None) -> Decimal:

@@ -79,6 +79,16 @@ class ProposalStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
+# The state as the teacher reads it on their own page: who has it now, in their words.
+TEACHER_PROPOSAL_STATUS = {
+    ProposalStatus.APPLIED: "已申请，等待学校推荐",
+    ProposalStatus.PROPOSED: "学校已推荐，等待教育局审批",
+    ProposalStatus.APPROVED: "已批准，等待派出",
+    ProposalStatus.RETURNED: "已退回",
+    ProposalStatus.PLACED: "已派出",
+    ProposalStatus.WITHDRAWN: "已撤回",
+}
+
 ACTIVE_PROPOSAL = [ProposalStatus.APPLIED, ProposalStatus.PROPOSED, ProposalStatus.APPROVED, ProposalStatus.PLACED]
 
 
@@ -116,6 +126,9 @@ class Proposal(models.Model):
 
     def __str__(self):
         return f"{self.plan.year} {self.teacher} → {self.receiving_school or '待定'}"
+
+    def teacher_status(self) -> str:
+        return TEACHER_PROPOSAL_STATUS.get(self.status, self.get_status_display())
 
 
 class ProposalEvent(WorkflowEvent):

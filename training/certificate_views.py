@@ -1,7 +1,9 @@
 """Certificate pages: the public verification (no login, rate-limited), the teacher's list and PDFs."""
 
+import re
+
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django_ratelimit.decorators import ratelimit
@@ -15,6 +17,19 @@ from bureau.scoping import own_teacher, visible_teachers
 from . import rules
 from .certificates import render_pdf
 from .models import Certificate
+
+VERIFY_CODE = re.compile(r"[0-9A-Za-z-]{4,40}")
+
+
+@ratelimit(key="ip", rate="30/m", block=True)
+def verify_lookup(request):
+    """/verify/: the public certificate check's form (the landing page links here); a code typed in goes
+    to /verify/<code>/. Nothing is looked up here, so the page says nothing about which codes exist."""
+    code = (request.GET.get("code") or "").strip().replace(" ", "").upper()
+    if code and VERIFY_CODE.fullmatch(code):
+        return redirect("verify", code=code)
+    error = "证书编号只含字母、数字和连字符，请核对后重新输入。" if code else ""
+    return render(request, "training/verify_lookup.html", {"error": error})
 
 
 @ratelimit(key="ip", rate="30/m", block=True)

@@ -12,6 +12,8 @@ from bureau.models import District, Teacher, WorkflowEvent
 from bureau.text import MultiLineTextField, SingleLineTextField, validate_no_control_characters
 from bureau.versions import VersionedQuerySet
 
+from . import rules
+
 
 class Level(models.TextChoices):
     NATIONAL = "国培", "国培"
@@ -158,6 +160,14 @@ class Enrolment(models.Model):
 
     def __str__(self):
         return f"{self.teacher} · {self.project.code}"
+
+    def teacher_status(self) -> str:
+        """The state in the teacher's terms (training.rules.teacher_status); load with select_related("result")."""
+        try:
+            grade = self.result.grade
+        except Result.DoesNotExist:
+            grade = None
+        return rules.teacher_status(self.get_state_display(), grade)
 
 
 class EnrolmentEvent(WorkflowEvent):

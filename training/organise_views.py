@@ -19,7 +19,7 @@ from bureau.scoping import role_of, visible_districts
 from bureau.services import ApplicationError
 
 from . import rules
-from .models import SEAT_STATES, Kind, Level, Project
+from .models import SEAT_STATES, Kind, Level, Project, ProjectShare
 from .organisers import OWN_LEVEL, organised_projects
 from .projects import EDITABLE_STATES, project_create, project_update
 from .services import project_transition
@@ -110,7 +110,18 @@ def projects(request):
         .order_by("-start_on", "code")
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "training/organise_projects.html", {"form": form, "page": page})
+    return render(request, "training/organise_projects.html", {
+        "form": form, "page": page, "shared": _shared_projects(request.user)})
+
+
+def _shared_projects(user):
+    """District staff split their district's 名额 of other units' projects among their schools
+    (training.share_views): the projects that gave the district a share, newest first."""
+    if role_of(user) != Role.DISTRICT:
+        return []
+    district_id = user.profile.district_id
+    return list(Project.objects.filter(pk__in=ProjectShare.objects.filter(district_id=district_id).values("project_id"))
+                .exclude(owner_district_id=district_id).order_by("-start_on", "code")[:PER_PAGE])
 
 
 @role_required(*ORGANISERS)

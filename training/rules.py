@@ -170,3 +170,15 @@ def certified_hours_refusal(*, certified: Decimal | None, project_hours: Decimal
 def _figure(value: Decimal) -> str:
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def teacher_status(state_label: str, grade: str | None) -> str:
+    """What the teacher reads for an enrolment: its state until a result is recorded, then the result's
+    outcome in the teacher's terms. A course left 未完成 or failed is never shown as 已结业."""
+    if grade is None:
+        return state_label
+    if grade in PASSING_GRADES:
+        return f"已结业（{grade}）"
+    if grade == "未完成":
+        return "未完成"
+    return "考核不合格"

@@ -34,7 +34,7 @@ def _open_projects():
 def projects(request):
     teacher = own_teacher(request.user)
     mine = {e.project_id: e for e in with_attendance(Enrolment.objects.filter(teacher=teacher), today=timezone.localdate())
-            .select_related("project")}
+            .select_related("project", "result")}
     for enrolment in mine.values():
         enrolment.attendance_rate = attendance_rate(present=enrolment.sessions_present, held=enrolment.sessions_held)
     # A school's 校本 projects are for its own teachers only (training.projects.school_project_miss).

@@ -1,60 +1,78 @@
-"""The top menu, built once per process and menu kind (the same links for every user of a kind), and
-`{% link %}`, a `{% url %}` for routes without arguments that reverses each name once per process.
+"""The top menu, and `{% link %}`, a `{% url %}` for routes without arguments that reverses each name once
+per process.
+
+A menu kind lists links and groups of links; a group's top item opens its first page (the hub) and, on any
+page of the group, the group's other pages follow it in the menu. Each link is shown only when the view it
+opens lets the user's role in: the very `role_required` check the view makes (bureau.permissions), so a menu
+never shows a link that answers 403. The menu is built once per process and (kind, role, group shown).
 
 `reverse()` was a third of a page's template time (PERF-4, profiled); a route without arguments gives
 the same path for as long as the process runs (one URLconf, no per-request urlconf).
 """
 
+from __future__ import annotations
+
 from functools import lru_cache
 
 from django import template
-from django.urls import reverse
-from django.utils.html import format_html_join
+from django.urls import resolve, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from bureau.choices import Role
-from bureau.scoping import profile_of
+from bureau.permissions import view_allows
+from bureau.scoping import profile_of, role_of
 
 register = template.Library()
 
+# A group: (label, [(label, url name), ...]); its first page is its hub.
+REPORTS = ("年度报告", [("年度报告", "credits:reports"), ("上报省厅", "province:reports"), ("补报审核", "credits:amendments"),
+                    ("认定时效", "claims:turnaround"), ("申诉时效", "training:appeals-report"), ("导出文件", "exports")])
+BACKBONE = ("骨干教师", [("骨干评选", "backbone:manage"), ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster")])
+DASHBOARD = ("达标看板", [("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list")])
+
 MENUS = {
     "teacher": [
-        ("我的学分", "credits:portal"), ("学分档案", "credits:transcript"), ("证书", "my-certificates"),
-        ("培训报名", "training:projects"), ("学时申报", "credits:hours"), ("学时认定", "claims:mine"),
-        ("我的申诉", "training:appeals-mine"),
+        ("我的学分", [("我的学分", "credits:portal"), ("学分档案", "credits:transcript"), ("证书", "my-certificates")]),
+        ("培训报名", "training:projects"),
+        ("学时", [("学时申报", "credits:hours"), ("学时认定", "claims:mine"), ("我的申诉", "training:appeals-mine")]),
         ("交流轮岗", "exchange:me"), ("骨干评选", "backbone:rounds"),
     ],
     "principal": [
-        ("本校达标", "credits:school-dashboard"), ("欠缺名单", "credits:school-short"), ("报名审核", "training:school-enrolments"),
-        ("学时审核", "credits:school-hours"), ("学时认定", "claims:school"), ("交流轮岗", "exchange:school"),
-        ("骨干推荐", "backbone:school"), ("骨干名册", "backbone:roster"), ("校本项目", "training:organise-projects"),
-        ("免考核", "credits:school-exemptions"), ("申诉处理", "training:appeals-queue"), ("导出文件", "exports"), ("本校教师", "admin:index"),
+        ("本校达标", [("本校达标", "credits:school-dashboard"), ("欠缺名单", "credits:school-short")]),
+        ("审核", [("报名审核", "training:school-enrolments"), ("学时审核", "credits:school-hours"),
+                ("学时认定", "claims:school"), ("免考核", "credits:school-exemptions"), ("申诉处理", "training:appeals-queue")]),
+        ("校本项目", "training:organise-projects"),
+        ("交流轮岗", "exchange:school"),
+        ("骨干教师", [("骨干推荐", "backbone:school"), ("骨干名册", "backbone:roster")]),
+        ("导出文件", "exports"),
+        ("本校教师", "admin:index"),
     ],
     "district": [
-        ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("培训项目", "training:organise-projects"),
-        ("报名录取", "training:organise-enrolments"), ("学时审核", "credits:district-hours"),
-        ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("免考核", "credits:exemptions"),
+        DASHBOARD,
+        ("培训项目", [("培训项目", "training:organise-projects"), ("报名录取", "training:organise-enrolments")]),
+        ("审核", [("学时审核", "credits:district-hours"), ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"),
+                ("免考核", "credits:exemptions"), ("认定时效", "claims:turnaround"), ("申诉时效", "training:appeals-report")]),
         ("交流轮岗", "exchange:overview"),
-        ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"), ("骨干名册", "backbone:roster"),
-        ("导出文件", "exports"), ("管理后台", "admin:index"),
+        BACKBONE,
+        ("导出文件", "exports"),
+        ("管理后台", "admin:index"),
     ],
     "bureau": [
-        ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("培训项目", "training:organise-projects"),
-        ("报名录取", "training:organise-enrolments"), ("免考核", "credits:exemptions"),
-        ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"), ("骨干评选", "backbone:manage"),
-        ("骨干名册", "backbone:roster"), ("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("年度报告", "credits:reports"),
-        ("补报审核", "credits:amendments"), ("上报省厅", "province:reports"),
-        ("导出文件", "exports"), ("管理后台", "admin:index"),
+        DASHBOARD,
+        ("培训项目", [("培训项目", "training:organise-projects"), ("报名录取", "training:organise-enrolments")]),
+        ("审核", [("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("免考核", "credits:exemptions")]),
+        ("交流轮岗", "exchange:overview"),
+        BACKBONE,
+        REPORTS,
+        ("管理后台", "admin:index"),
     ],
     "staff": [
         ("达标看板", "credits:city-dashboard"), ("交流轮岗", "exchange:overview"), ("骨干规划", "backbone:plan"),
-        ("学时认定", "claims:review"), ("管理后台", "admin:index"),
+        ("管理后台", "admin:index"),
     ],
-    "staff_reports": [  # auditors: read-only, so the claims' time report rather than the review queue
-        ("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list"), ("交流轮岗", "exchange:overview"),
-        ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster"), ("骨干评选", "backbone:manage"), ("认定时效", "claims:turnaround"),
-        ("申诉时效", "training:appeals-report"), ("年度报告", "credits:reports"), ("补报", "credits:amendments"),
-        ("上报省厅", "province:reports"), ("导出文件", "exports"), ("管理后台", "admin:index"),
-    ],
+    # auditors read: the dashboards, the reports and the rosters, never a review queue
+    "staff_reports": [DASHBOARD, ("交流轮岗", "exchange:overview"), BACKBONE, REPORTS, ("管理后台", "admin:index")],
 }
 
 
@@ -81,8 +99,49 @@ def _reverse(name: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _menu_html(kind: str) -> str:
-    return format_html_join("\n        ", '<a href="{}">{}</a>', ((_reverse(name), label) for label, name in MENUS[kind]))
+def _opens(name: str, role: str | None) -> bool:
+    """The view behind `name` lets `role` in (its own role_required check)."""
+    return view_allows(resolve(_reverse(name)).func, role)
+
+
+@lru_cache(maxsize=None)
+def menu_for(kind: str, role: str | None) -> tuple:
+    """((label, [(label, url name), ...]), ...): the kind's entries, each group cut to the pages the
+    role may open (a group left with one page is a plain link; an empty one goes)."""
+    entries = []
+    for label, target in MENUS[kind]:
+        pages = [target] if isinstance(target, str) else [name for _, name in target]
+        labels = [label] if isinstance(target, str) else [lbl for lbl, _ in target]
+        kept = tuple((lbl, name) for lbl, name in zip(labels, pages, strict=True) if _opens(name, role))
+        if kept:
+            entries.append((label if len(kept) > 1 else kept[0][0], kept))
+    return tuple(entries)
+
+
+def menu_link_names(user) -> list[tuple[str, str]]:
+    """Every (label, url name) the user's menu can show, groups' pages included (the menu-walk test)."""
+    kind = menu_kind(user)
+    if not kind:
+        return []
+    return [page for _, pages in menu_for(kind, role_of(user)) for page in pages]
+
+
+@lru_cache(maxsize=None)
+def _menu_html(kind: str, role: str | None, path: str | None) -> str:
+    """The menu; `path` is the current page when it belongs to a group (its pages are then listed)."""
+    parts = []
+    for label, pages in menu_for(kind, role):
+        parts.append(format_html('<a href="{}">{}</a>', _reverse(pages[0][1]), label))
+        if len(pages) > 1 and path in {_reverse(name) for _, name in pages}:
+            parts.append(format_html_join("", '<a class="sub" href="{}"{}>{}</a>', (
+                (_reverse(name), mark_safe(' aria-current="page"') if _reverse(name) == path else "", lbl)
+                for lbl, name in pages)))
+    return mark_safe("\n        ".join(parts))
+
+
+@lru_cache(maxsize=None)
+def _group_paths(kind: str, role: str | None) -> frozenset:
+    return frozenset(_reverse(name) for _, pages in menu_for(kind, role) if len(pages) > 1 for _, name in pages)
 
 
 @register.simple_tag
@@ -91,7 +150,12 @@ def link(name: str) -> str:
     return _reverse(name)
 
 
-@register.simple_tag
-def menu_links(user) -> str:
+@register.simple_tag(takes_context=True)
+def menu_links(context, user) -> str:
     kind = menu_kind(user)
-    return _menu_html(kind) if kind else ""
+    if not kind:
+        return ""
+    role = role_of(user)
+    request = context.get("request")
+    path = getattr(request, "path", None)
+    return _menu_html(kind, role, path if path in _group_paths(kind, role) else None)

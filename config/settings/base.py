@@ -33,6 +33,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnop" if DEBUG else secrets.token_urlsafe(50)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
+# A refused form gets a Chinese page (Django's own is English).
+CSRF_FAILURE_VIEW = "bureau.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A GET on a POST-only page gets a Chinese 405 page (the API keeps its JSON answers).
+    "bureau.middleware.ChineseNotAllowedMiddleware",
     # Records the acting user on django-simple-history rows made from admin requests.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Turns a django-ratelimit refusal into RATELIMIT_VIEW's 429 (instead of a 403).
@@ -171,6 +175,10 @@ IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=200)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=300_000)
 # Cells in one row: the reader parses every cell, so a very wide file would take minutes (SEC-6).
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
+# The reader (python-calamine) holds a sheet as a grid from A1 to its last cell: at most this many cells
+# (about 32 bytes each), and at most this many parts in the archive (SEC-2).
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=6_000_000)
+IMPORT_MAX_ENTRIES = env.int("IMPORT_MAX_ENTRIES", default=1000)
 # Evidence of recognition claims (学时认定): PDF, JPEG or PNG by content, at most this size each.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -186,9 +194,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Chinese page titles in the browsable API (bureau.apidocs.view_name)
+    "VIEW_NAME_FUNCTION": "bureau.apidocs.view_name",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "教师发展平台 API",
+    "DESCRIPTION": "市教育局教师发展平台的接口。登录后按账号的角色和可见范围返回数据；出错时 detail 给出中文原因。",
+    # the docs' sections in Chinese (bureau.apidocs.chinese_tags renames each operation's tag to match)
+    "TAGS": [
+        {"name": "培训项目", "description": "正在报名和已开班的培训项目，按可见范围列出"},
+        {"name": "培训报名", "description": "教师本人报名及按角色可见的报名记录"},
+        {"name": "考核结果", "description": "培训项目的考核结果（优秀、合格、不合格、未完成）"},
+        {"name": "学分登记", "description": "学分台账：每条登记的来源、学时与学分（只读）"},
+        {"name": "教师学分概况", "description": "某位教师某年度的学分、学时与达标情况"},
+        {"name": "交流轮岗", "description": "晋升前置条件自查：交流经历是否满足要求"},
+        {"name": "接口说明", "description": "本接口说明（OpenAPI 格式）本身"},
+    ],
     "VERSION": "0.1.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

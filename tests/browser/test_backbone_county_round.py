@@ -18,7 +18,7 @@ from backbone.services import application_apply, application_recommend
 from bureau.choices import Role
 from bureau.services import user_assign_role
 from credits.services import ledger_adjust
-from tests.browser.helpers import SCREENSHOTS, log_in, log_out
+from tests.browser.helpers import SCREENSHOTS, log_in, log_out, open_from_menu
 from tests.factories import TeacherFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,7 @@ def test_district_runs_a_county_round_from_opening_to_award(page, users, applica
     page.on("dialog", lambda dialog: dialog.accept())  # the confirmations of the shortlist and the award
     with time_machine.travel(NOTICE_MONDAY, tick=True):
         log_in(page, "district")
-        page.get_by_role("navigation").get_by_role("link", name="骨干评选").click()
+        open_from_menu(page, "骨干教师")
         expect(page).to_have_url(re.compile(r"/backbone/manage/$"))
         form = page.locator("#open-round")
         form.get_by_label("类别").select_option("骨干教师")
@@ -134,7 +134,7 @@ def test_district_runs_a_county_round_from_opening_to_award(page, users, applica
         page.screenshot(path=str(SCREENSHOTS / "browser-backbone-county-awarded.png"), full_page=True)
 
         # The roster shows the new entry.
-        page.get_by_role("navigation").get_by_role("link", name="骨干名册").click()
+        open_from_menu(page, "骨干教师", "骨干名册")
         row = page.locator("tr", has_text="赵语文")
         expect(row).to_contain_text("2026XD1G0001")
         expect(row).to_contain_text("有效")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from credits.models import Claim, LedgerEntry
-from tests.browser.helpers import SCREENSHOTS, log_in, log_out
+from tests.browser.helpers import SCREENSHOTS, log_in, log_out, open_from_menu
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def test_claim_with_pdf_is_approved_and_counts(page, users, city, media):
     expect(annual).to_have_attribute("aria-valuenow", "0")
 
     # The teacher claims 36 hours with the certificate as a PDF.
-    page.get_by_role("navigation").get_by_role("link", name="学时认定").click()
+    open_from_menu(page, "学时", "学时认定")
     expect(page).to_have_url(re.compile(r"/portal/claims/$"))
     form = page.locator("#claim-form")
     form.get_by_label("培训名称").fill(TITLE)
@@ -52,7 +52,7 @@ def test_claim_with_pdf_is_approved_and_counts(page, users, city, media):
     # The principal of 东一小学 approves: the claim goes to the district.
     log_out(page)
     log_in(page, "principal")
-    page.get_by_role("navigation").get_by_role("link", name="学时认定").click()
+    open_from_menu(page, "审核", "学时认定")
     expect(page).to_have_url(re.compile(r"/school/claims/$"))
     row = page.locator("#pending-claims tbody tr", has_text="张一（T1）")
     expect(row).to_contain_text(TITLE)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from credits.models import Exemption
-from tests.browser.helpers import SCREENSHOTS, log_in, log_out
+from tests.browser.helpers import SCREENSHOTS, log_in, log_out, open_from_menu
 from training.models import Enrolment, Project
 from training.services import enrolment_apply, enrolment_transition
 
@@ -77,7 +77,7 @@ def test_a_principal_creates_a_school_project_and_requests_an_exemption(page, us
     project = Project.objects.get(code="S2027-01")
     assert (project.level, project.owner_school_id) == ("校本", city["schools"][0].pk)
 
-    page.get_by_role("navigation").get_by_role("link", name="免考核").click()
+    open_from_menu(page, "审核", "免考核")
     expect(page).to_have_url(re.compile(r"/school/exemptions/$"))
     form = page.locator("#exemption-form")
     form.get_by_label("教师").select_option(label="T1 张一")
@@ -91,7 +91,7 @@ def test_a_principal_creates_a_school_project_and_requests_an_exemption(page, us
     # The district decides the request in its queue; the principal sees it granted.
     log_out(page)
     log_in(page, "district")
-    page.get_by_role("navigation").get_by_role("link", name="免考核").click()
+    open_from_menu(page, "审核", "免考核")
     row = page.locator("#pending-exemptions tbody tr", has_text="张一")
     expect(row).to_contain_text("产假")
     row.get_by_role("button", name="批准", exact=True).click()
@@ -99,5 +99,5 @@ def test_a_principal_creates_a_school_project_and_requests_an_exemption(page, us
     assert Exemption.objects.get().status == "granted"
     log_out(page)
     log_in(page, "principal")
-    page.get_by_role("navigation").get_by_role("link", name="免考核").click()
+    open_from_menu(page, "审核", "免考核")
     expect(page.locator("#school-exemptions tbody tr", has_text="张一")).to_contain_text("已批准")

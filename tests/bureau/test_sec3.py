@@ -36,4 +36,5 @@ def test_seed_export_of_an_existing_roster_leaves_id_numbers_out(city, tmp_path)
 
 def test_api_schema_and_docs_need_a_login(client, db):
     assert client.get("/api/schema/").status_code in (401, 403)
-    assert client.get("/api/docs/").status_code in (401, 403)
+    docs = client.get("/api/docs/")  # a person is asked to log in and comes back (issue 17 item 5)
+    assert docs.status_code == 302 and docs["Location"] == "/accounts/login/?next=/api/docs/"

@@ -294,3 +294,21 @@ def test_roster_writes_a_formula_looking_name_as_text(client, users, city):
     _, sheet = roster(client, project)
     cell = sheet["B2"]
     assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
+
+
+def test_district_organiser_filters_and_admits_in_bulk(client, users, world):
+    """Issue 17 item 3: district staff admit their own 县培's rows and their teachers' rows of a city
+    project in one step, after filtering to what waits for them."""
+    e = world["e"]
+    Enrolment.objects.filter(pk=e["x1_t2"].pk).update(state="school_approved")
+    client.force_login(users["district"])
+    waiting = listed(client, "?state=school_approved")
+    assert waiting == {e["x1_t2"].pk, e["c1_t1"].pk, e["b1_t1"].pk}
+    assert listed(client, f"?state=school_approved&project={world['projects']['X1'].pk}") == {e["x1_t2"].pk}
+    response = client.post(BULK, {"action": "approve", "ids": [e["x1_t2"].pk, e["c1_t1"].pk],
+                                  "query": "state=school_approved"})
+    assert response["Location"] == LIST + "?state=school_approved"
+    assert {Enrolment.objects.get(pk=e[k].pk).state for k in ("x1_t2", "c1_t1")} == {"approved"}
+    assert "已处理 2 条报名。" in [str(m) for m in get_messages(response.wsgi_request)]
+    assert listed(client, "?state=school_approved") == {e["b1_t1"].pk}
+    assert 'data-select-all="ids"' in client.get(LIST).content.decode()  # 全选本页 (static/js/select_all.js)

@@ -7,7 +7,9 @@ from credits.models import ReportKind
 from credits.reports import report_build, report_start
 from credits.selectors import forget_policies
 from demo.backbone import build_demo_backbone
-from demo.city import build_demo_city, export_roster
+from demo.city import DISTRICTS, build_demo_city, export_roster
+from demo.motion import build_demo_motion
+from demo.reset import is_demo_database, reset_demo_data
 from demo.training import build_demo_training
 
 
@@ -22,7 +24,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, teachers, seed, password, export, **options):
         seeded = False
+        demo_again = School.objects.exists() and is_demo_database({code for code, _, _ in DISTRICTS})
+        if demo_again:
+            # The same database, made by seed_demo before: empty it and make the city again (demo/reset.py).
+            reset_demo_data()
+            self.stdout.write("数据库中已有演示数据：已清空，重新生成演示城市。")
         if School.objects.exists():
+            # Anything but the demo city is never erased: only the roster export below runs.
             self.stdout.write("数据库中已有学校数据，跳过生成演示城市。")
         else:
             today = timezone.localdate()
@@ -38,6 +46,12 @@ class Command(BaseCommand):
 
             for year in (today.year - 1, today.year):
                 report_build(report_id=report_start(year=year, kind=ReportKind.LIVE, actor=None).pk)
+            motion = build_demo_motion(today=today)
+            self.stdout.write(
+                f"进行中的工作：{today.year} 年度交流轮岗计划（{motion['proposals']} 条交流人选），"
+                f"县级骨干教师评选公示（{motion['applications']} 人申报、1 条异议），"
+                f"学时认定申请 {motion['claims']} 条（各审核环节），消息 {motion['notices']} 条。"
+            )
             # The city was written in bulk (no signals): a cache kept from an earlier database (same ids)
             # must not serve its users or pages.
 
