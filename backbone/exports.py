@@ -46,5 +46,5 @@ def roster_rows(entries, today):
                entry.expires_on, roster_status_word(entry.status, entry.expires_on, today)]
 
 
-def write_roster(target, entries, today) -> None:
-    write_workbook(target, [SheetSpec("名册", ROSTER_HEADERS, roster_rows(entries, today))])
+def write_roster(target, entries, today, *, progress=None) -> None:
+    write_workbook(target, [SheetSpec("名册", ROSTER_HEADERS, roster_rows(entries, today))], progress=progress)

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from bureau.choices import Role
+from bureau.export_views import offer_export
 from bureau.permissions import role_required
 from bureau.scoping import role_of, visible_teachers
 from bureau.spreadsheets import xlsx_response
@@ -37,6 +38,9 @@ def roster(request):
     entries, chosen = _filtered(request)
     today = timezone.localdate()
     if request.GET.get("format") == "xlsx":
+        if role_of(request.user) != Role.PRINCIPAL:  # larger than a school: in the background (issue 18)
+            return offer_export(request, kind="roster", params={**chosen, "today": today.isoformat()},
+                                title="骨干名册", filename=f"backbone-roster-{today:%Y%m%d}.xlsx")
         buffer = io.BytesIO()
         write_roster(buffer, entries, today)
         return xlsx_response(buffer, f"backbone-roster-{today:%Y%m%d}.xlsx")

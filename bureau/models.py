@@ -326,3 +326,45 @@ class Notice(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ExportStatus(models.TextChoices):
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+def export_upload_to(instance, filename):
+    return f"exports/{instance.created_by_id or 0}/{filename}"
+
+
+class ExportJob(models.Model):
+    """One workbook built in the background (issue 18 item 3): any app registers a builder for its `kind`
+    (bureau.exports); the job keeps the user's scope at request time, the builder checks it again."""
+
+    kind = models.CharField("类型", max_length=40, db_index=True)
+    title = models.CharField("名称", max_length=200)
+    params = models.JSONField("参数", default=dict, blank=True)
+    scope = models.JSONField("发起时的权限范围", default=dict, blank=True)
+    status = models.CharField("状态", max_length=8, choices=ExportStatus.choices, default=ExportStatus.RUNNING)
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    file = models.FileField("文件", upload_to=export_upload_to, blank=True, max_length=300)
+    filename = models.CharField("下载文件名", max_length=200, blank=True)
+    rows = models.PositiveIntegerField("行数", default=0)
+    error = models.CharField("错误", max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.CASCADE,
+                                   related_name="+")
+    created_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Moved at every step of a running build; the sweeper queues a job whose heartbeat stopped again (REL-1).
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导出文件"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="exportjob_user_idx"),
+                   models.Index(fields=["status", "heartbeat_at"], name="exportjob_status_idx")]
+
+    def __str__(self):
+        return f"{self.title} {self.get_status_display()}"

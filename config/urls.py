@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from bureau import apidocs, landing, notices, views
+from bureau import apidocs, export_views, landing, notices, views
 from training import certificate_views
 
 handler400 = "bureau.views.bad_request"
@@ -21,7 +21,12 @@ urlpatterns = [
     path("verify/<str:code>/", certificate_views.verify, name="verify"),
     path("portal/certificates/", certificate_views.my_certificates, name="my-certificates"),
     path("certificates/<str:code>.pdf", certificate_views.certificate_pdf, name="certificate-pdf"),
+    path("reports/certificates.xlsx", certificate_views.certificate_register, name="certificate-register"),
     path("notices/", notices.inbox, name="notices"),
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/<int:pk>/", export_views.export_detail, name="export-detail"),
+    path("exports/<int:pk>/progress.json", export_views.export_progress, name="export-progress"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export-download"),
     path("notices/<int:pk>/read/", notices.mark_read, name="notice-read"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),

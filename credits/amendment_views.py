@@ -3,8 +3,6 @@ auditors read the same list without the buttons; both download a year's amendmen
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -13,13 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.choices import Role
+from bureau.export_views import offer_export
 from bureau.params import year_param
 from bureau.permissions import role_required
 from bureau.scoping import role_of
 from bureau.services import ApplicationError
-from bureau.spreadsheets import xlsx_response
 
-from .amendments import amendment_counts, amendment_decide, amendments_of_year, closed_report, write_amendment_workbook
+from .amendments import amendment_counts, amendment_decide, amendments_of_year, closed_report
 from .models import Amendment, ComplianceReport, ReportKind, ReportStatus
 
 PER_PAGE = 50
@@ -69,9 +67,9 @@ def amendment_decide_view(request, pk: int):
 
 @role_required(Role.BUREAU, Role.AUDITOR)
 def amendment_report_xlsx(request, year: int):
+    """The whole city's comparison with the close: built in the background (issue 18 item 3)."""
     report = closed_report(year)
     if report is None or not report.workbook:
         raise Http404("该年度尚未关账。")
-    buffer = io.BytesIO()
-    write_amendment_workbook(buffer, report)
-    return xlsx_response(buffer, f"amendments-{year}.xlsx")
+    return offer_export(request, kind="amendments", params={"year": year}, title=f"{year} 年度补报报告",
+                        filename=f"amendments-{year}.xlsx")

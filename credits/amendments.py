@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,7 +23,7 @@ from openpyxl import load_workbook
 
 from bureau.scoping import role_of
 from bureau.services import ApplicationError, audit, event_record
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import SheetSpec, StreamingWorkbook
 from bureau.workflow import transition_guard
 
 from . import rules
@@ -114,25 +116,55 @@ class FrozenTeacher:
     verdict: str  # 是 / 否 / 免考核
 
 
-def frozen_teachers(report: ComplianceReport) -> dict[str, FrozenTeacher]:
-    """The per-teacher verdicts of a closed year, read from its frozen workbook's 教师 sheet (SPEC §7),
-    columns found by their headers: 工号, 年度学分, 是否达标 (docs/decisions.md)."""
-    out: dict[str, FrozenTeacher] = {}
+_FROZEN_TEACHER_SHEET = re.compile(r"^教师(\(\d+\))?$")  # 教师, and 教师(2)… where a close passed Excel's rows
+
+
+def frozen_teacher_rows(report: ComplianceReport) -> Iterator[tuple[str, FrozenTeacher]]:
+    """The per-teacher verdicts of a closed year, streamed from its frozen workbook's 教师 sheet (and its
+    continuation sheets) in the file's order (by 工号, as written), columns found by their headers:
+    工号, 年度学分, 是否达标 (docs/decisions.md)."""
     with report.workbook.open("rb") as handle:
         book = load_workbook(handle, read_only=True, data_only=True)
         try:
-            rows = book["教师"].iter_rows(values_only=True)
-            header = [str(h or "").strip() for h in next(rows, ())]
-            staff, credits, verdict = (header.index(name) for name in ("工号", "年度学分", "是否达标"))
-            for row in rows:
-                if row[staff] in (None, ""):
+            for sheet in book.worksheets:
+                if not _FROZEN_TEACHER_SHEET.match(sheet.title):
                     continue
-                value = row[credits]
-                out[str(row[staff])] = FrozenTeacher(
-                    Decimal(str(value)) if value not in (None, "") else None, str(row[verdict] or ""))
+                rows = sheet.iter_rows(values_only=True)
+                header = [str(h or "").strip() for h in next(rows, ())]
+                staff, credits, verdict = (header.index(name) for name in ("工号", "年度学分", "是否达标"))
+                for row in rows:
+                    if row[staff] in (None, ""):
+                        continue
+                    value = row[credits]
+                    yield str(row[staff]), FrozenTeacher(
+                        Decimal(str(value)) if value not in (None, "") else None, str(row[verdict] or ""))
         finally:
             book.close()
-    return out
+
+
+def merge_by_staff_no(frozen: Iterable[tuple[str, FrozenTeacher]], live: Iterable) -> Iterator[tuple]:
+    """(工号, frozen or None, live TeacherRow or None) in one pass over two sequences both ordered by 工号
+    (the database orders by code point: C collation, as Python compares str). An out-of-order key raises
+    rather than giving a wrong report."""
+    frozen_iter, live_iter = iter(frozen), iter(live)
+    f = next(frozen_iter, None)
+    t = next(live_iter, None)
+    last_f = last_t = None
+    while f is not None or t is not None:
+        if f is not None and last_f is not None and f[0] <= last_f:
+            raise ValueError(f"frozen sheet not ordered by staff number at {f[0]!r}")
+        if t is not None and last_t is not None and t.staff_no <= last_t:
+            raise ValueError(f"live rows not ordered by staff number at {t.staff_no!r}")
+        if t is None or (f is not None and f[0] < t.staff_no):
+            yield f[0], f[1], None
+            last_f, f = f[0], next(frozen_iter, None)
+        elif f is None or t.staff_no < f[0]:
+            yield t.staff_no, None, t
+            last_t, t = t.staff_no, next(live_iter, None)
+        else:
+            yield t.staff_no, f[1], t
+            last_f, f = f[0], next(frozen_iter, None)
+            last_t, t = t.staff_no, next(live_iter, None)
 
 
 def _amendment_row(a: Amendment, labels: dict[str, str]) -> list:
@@ -151,46 +183,50 @@ def _amendment_row(a: Amendment, labels: dict[str, str]) -> list:
             (a.decided_by.get_full_name() or a.decided_by.username) if a.decided_by else "", decided, a.decision_reason]
 
 
-def amendment_report_sheets(report: ComplianceReport) -> list[SheetSpec]:
-    """补报, 教师变化 (是否达标 now differs from the frozen close) and 学校变化 (是否预警 differs).
+def write_amendment_workbook(target, report: ComplianceReport, *, progress=None) -> int:
+    """补报, 教师变化 (是否达标 now differs from the frozen close) and 学校变化 (是否预警 differs), in
+    constant memory: the frozen 教师 sheet and the live run are merged by 工号 in one pass (no dict of the
+    city's teachers). Returns the rows written; `progress(fraction)` moves a background job's bar.
 
     The comparison is the live computation of the year against the frozen figures, whatever moved it;
     有补报 says whether the teacher has an approved 补报 in the year (docs/decisions.md)."""
     year = report.year
     labels = dict(Source.choices)
-    amendments = [_amendment_row(a, labels) for a in _ordered(Amendment.objects.filter(year=year))]
     amended = set(Amendment.objects.filter(year=year, state=AmendmentState.APPROVED)
                   .values_list("teacher__staff_no", flat=True))
-    frozen = frozen_teachers(report)
     frozen_schools = {s["code"]: s for s in report.schools}
-    teacher_changes, school_changes = [], []
+    subject = max(1, sum(int(s.get("subject") or 0) for s in report.schools))
+    book = StreamingWorkbook()
+    amendment_sheet = book.sheet(SheetSpec("补报", AMENDMENT_HEADERS, (), date_columns=(3, 10), widths={7: 40, 11: 30}))
+    teacher_sheet = book.sheet(SheetSpec("教师变化", TEACHER_CHANGE_HEADERS, ()))
+    school_sheet = book.sheet(SheetSpec("学校变化", SCHOOL_CHANGE_HEADERS, (), widths={1: 30}))
+    rows = 0
+    for a in _ordered(Amendment.objects.filter(year=year)).iterator(2000):
+        amendment_sheet.append(_amendment_row(a, labels))
+        rows += 1
     with ComplianceRun(year) as run:
-        seen = set()
-        for t in run.teachers():
-            seen.add(t.staff_no)
-            before = frozen.get(t.staff_no)
-            if before is None or before.verdict != t.verdict:
-                teacher_changes.append([
+        seen = 0
+        for staff_no, before, t in merge_by_staff_no(frozen_teacher_rows(report), run.teachers()):
+            seen += 1
+            if progress is not None and seen % 2000 == 0:
+                progress(min(0.95, seen / subject))
+            if t is None:  # in the frozen report, not counted in the year any more
+                teacher_sheet.append([staff_no, "", "", float(before.credits) if before.credits is not None else None,
+                                      before.verdict, None, "（当前无）", "是" if staff_no in amended else "否"])
+                rows += 1
+            elif before is None or before.verdict != t.verdict:
+                teacher_sheet.append([
                     t.staff_no, t.name, t.school_code,
                     float(before.credits) if before and before.credits is not None else None,
                     before.verdict if before else "（关账时无）", float(t.annual_credits), t.verdict,
                     "是" if t.staff_no in amended else "否"])
+                rows += 1
         for s in run.schools():
             before = frozen_schools.get(s.code)
             if before is None or bool(before["flagged"]) != s.flagged:
-                school_changes.append([
+                school_sheet.append([
                     s.code, s.name, s.district, before["short"] if before else None,
                     rules.yes_no(bool(before["flagged"])) if before else "（关账时无）", s.short, rules.yes_no(s.flagged)])
-    for staff_no in sorted(set(frozen) - seen):  # in the frozen report, not counted in the year any more
-        before = frozen[staff_no]
-        teacher_changes.append([staff_no, "", "", float(before.credits) if before.credits is not None else None,
-                                before.verdict, None, "（当前无）", "是" if staff_no in amended else "否"])
-    return [
-        SheetSpec("补报", AMENDMENT_HEADERS, amendments, date_columns=(3, 10), widths={7: 40, 11: 30}),
-        SheetSpec("教师变化", TEACHER_CHANGE_HEADERS, teacher_changes),
-        SheetSpec("学校变化", SCHOOL_CHANGE_HEADERS, school_changes, widths={1: 30}),
-    ]
-
-
-def write_amendment_workbook(target, report: ComplianceReport) -> None:
-    write_workbook(target, amendment_report_sheets(report))
+                rows += 1
+    book.save(target)
+    return rows

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from bureau import versions
 from bureau.choices import Role
+from bureau.export_views import offer_export
+from bureau.exports import jobs_of
 from bureau.models import School
 from bureau.pages import cached_page, render_cached
 from bureau.params import path_text, text_param, year_key, year_param
@@ -28,10 +30,11 @@ from bureau.scoping import (
     visible_teachers_of_year,
 )
 from bureau.services import ApplicationError
-from bureau.spreadsheets import About, xlsx_response
+from bureau.spreadsheets import xlsx_response
 
 from . import reports, rules
 from .compliance import ComplianceRun, Scope, school_figures
+from .export_jobs import ledger_about, ledger_rows
 from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
 from .queues import school_queue_version_key, waiting_for_principal
@@ -195,14 +198,19 @@ def _scope_for(user) -> Scope:
 
 @role_required(*STAFF, Role.PRINCIPAL)
 def compliance_xlsx(request):
-    """The compliance workbook of a year for the user's scope. The city's comes from the closed (frozen)
-    report when the year is closed (CR-9); otherwise it is computed now."""
+    """The compliance workbook of a year for the user's scope. A principal's school is built in the request;
+    the city's comes from the closed (frozen) report when the year is closed (CR-9); otherwise the city's and
+    a district's are built in the background (issue 18 item 3: GET offers, POST starts the job)."""
     year = year_param(request)
     scope = _scope_for(request.user)
     if scope == Scope():
         closed = ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status="done").first()
         if closed and closed.workbook:
             return FileResponse(closed.workbook.open("rb"), as_attachment=True, filename=f"compliance-{year}.xlsx")
+    if scope.school_id is None:
+        where = "区县" if scope.district_id else "全市"
+        return offer_export(request, kind="compliance", params={"year": year},
+                            title=f"{year} 年度{where}达标工作簿", filename=f"compliance-{year}.xlsx")
     buffer = io.BytesIO()
     with ComplianceRun(year, scope=scope) as run:
         write_compliance_workbook(buffer, run, by=request.user)
@@ -211,24 +219,23 @@ def compliance_xlsx(request):
 
 @role_required(*STAFF, Role.PRINCIPAL)
 def ledger_xlsx(request):
-    """All ledger rows of a year in the user's scope, optionally one school or one source."""
-    year = year_param(request)
-    teachers = visible_teachers(request.user)
-    if school := text_param(request, "school"):
-        teachers = teachers.filter(school__code=school)
-    rows = LedgerEntry.objects.filter(teacher__in=teachers, entry_date__year=year)
-    if source := text_param(request, "source"):
-        rows = rows.filter(source=source)
+    """All ledger rows of a year in the user's scope, optionally one school or one source. A principal's
+    or one school's is built in the request; a larger scope in the background (issue 18 item 3)."""
+    params = {"year": year_param(request), "school": text_param(request, "school"),
+              "source": text_param(request, "source")}
+    if role_of(request.user) != Role.PRINCIPAL and not params["school"]:
+        return offer_export(request, kind="ledger", params=params, title=f"{params['year']} 年度学分登记明细",
+                            filename=f"ledger-{params['year']}.xlsx")
     buffer = io.BytesIO()
-    write_ledger(buffer, rows, about=About("学分登记明细", year=year, by=request.user,
-                                         scope="、".join(x for x in (school, source and f"来源 {source}") if x) or "本人权限范围"))
-    return xlsx_response(buffer, f"ledger-{year}.xlsx")
+    write_ledger(buffer, ledger_rows(request.user, params), about=ledger_about(params, request.user))
+    return xlsx_response(buffer, f"ledger-{params['year']}.xlsx")
 
 
 @role_required(Role.BUREAU, Role.AUDITOR)
 def report_list(request):
     items = ComplianceReport.objects.select_related("created_by")[:50]
-    return render(request, "credits/reports.html", {"reports": items, "year": year_param(request)})
+    return render(request, "credits/reports.html", {"reports": items, "year": year_param(request),
+                                                    "export_jobs": jobs_of(request.user)[:10]})
 
 
 @require_POST

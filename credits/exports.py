@@ -180,7 +180,7 @@ LEDGER_HEADERS = ["日期", "工号", "姓名", "学校代码", "来源", "项�
                   "登记人", "审核人", "登记时间"]
 
 
-def write_ledger(target, rows, *, about: About | None = None) -> None:
+def write_ledger(target, rows, *, about: About | None = None, progress=None) -> None:
     """Ledger rows for auditors, streamed in constant memory."""
     labels = dict(Source.choices)
     values = rows.order_by("entry_date", "id").values_list(
@@ -196,4 +196,5 @@ def write_ledger(target, rows, *, about: About | None = None) -> None:
                    float(credits), "冲销" if reverses else "登记", description, entered or "系统", approved or "",
                    timezone.localtime(created).replace(tzinfo=None)]
 
-    write_workbook(target, [SheetSpec("学分登记", LEDGER_HEADERS, out(), date_columns=(0,))], about=about)
+    write_workbook(target, [SheetSpec("学分登记", LEDGER_HEADERS, out(), date_columns=(0,))], about=about,
+                   progress=progress)

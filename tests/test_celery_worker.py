@@ -90,3 +90,28 @@ def test_report_job_runs_in_a_worker_and_a_repeat_changes_nothing(worker):
     build_report.delay(report.pk).get(timeout=60)
     report.refresh_from_db()
     assert report.finished_at == finished
+
+
+def test_an_export_job_runs_in_a_worker_and_a_repeat_changes_nothing(worker):
+    """The generic background export (issue 18 item 3): two deliveries of one job, one file."""
+    from bureau.exports import export_start
+    from bureau.models import ExportJob
+    from bureau.services import user_assign_role
+    from bureau.tasks import run_export
+    from tests.factories import UserFactory
+
+    TeacherFactory(staff_no="W1")
+    admin = UserFactory(username="root-export", is_superuser=True, is_staff=True)
+    user = UserFactory(username="auditor-export")
+    user_assign_role(user=user, role="auditor", actor=admin)
+    job = export_start(kind="compliance", user=user, params={"year": 2026}, title="全市达标工作簿",
+                       filename="compliance-2026.xlsx")
+    first, second = run_export.delay(job.pk), run_export.delay(job.pk)
+    assert first.get(timeout=120) == second.get(timeout=120) == job.pk
+    job = ExportJob.objects.get(pk=job.pk)
+    assert (job.status, job.progress, job.rows, job.error) == ("done", 100, 1, "")
+    assert job.file.name.endswith(".xlsx") and job.file.size > 0
+    finished = job.finished_at
+    run_export.delay(job.pk).get(timeout=60)
+    job.refresh_from_db()
+    assert job.finished_at == finished

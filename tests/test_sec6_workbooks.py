@@ -22,6 +22,7 @@ from tests.backbone.test_roster import comply, make
 from tests.bureau.test_sec6_text import assert_clean_xlsx, assert_valid_title
 from tests.credits.test_claims import media  # noqa: F401 (a fixture)
 from tests.exchange.test_plan import teacher as exchange_teacher
+from tests.export_helpers import export_content
 from tests.factories import SchoolFactory
 from training.models import Certificate, Project
 from training.services import result_record
@@ -69,9 +70,7 @@ def test_compliance_workbook_from_the_command(legacy_city, tmp_path):
 
 def test_compliance_workbook_from_the_web_and_the_report_job(client, users, legacy_city, settings, tmp_path):
     client.force_login(users["auditor"])
-    response = client.get(reverse("credits:compliance-xlsx") + f"?year={YEAR}")
-    assert response.status_code == 200
-    check(response.content, "王小明", "东一小学", "城东区")
+    check(export_content(client, reverse("credits:compliance-xlsx") + f"?year={YEAR}"), "王小明", "东一小学", "城东区")
 
     settings.MEDIA_ROOT = tmp_path
     report = report_build(report_id=report_start(year=YEAR, kind="live", actor=None).pk)
@@ -84,30 +83,37 @@ def test_compliance_workbook_from_the_web_and_the_report_job(client, users, lega
 @pytest.mark.django_db(transaction=True)  # as in production: the run's cursor is WITH HOLD, outside a transaction
 def test_a_workbook_that_fails_reports_its_own_error_and_leaves_the_connection_usable(
         legacy_city, users, monkeypatch, settings, tmp_path):
-    """The writer made to fail mid-sheet as it did before SEC-6: the job and the command report openpyxl's
-    error, and the connection (the run's streaming cursor, its temporary table) is left usable."""
-    from openpyxl.utils.exceptions import IllegalCharacterError
-
+    """The writer made to fail mid-sheet on the legacy names' control characters (as openpyxl did before
+    SEC-6; xlsxwriter would escape them, so the cleaning step is made to refuse them): the job and the
+    command report the writer's error, and the connection (the run's streaming cursor, its temporary
+    table) is left usable."""
     import bureau.spreadsheets
+    from bureau.text import has_control_characters
 
-    monkeypatch.setattr(bureau.spreadsheets, "clean_for_xml", lambda text: text)  # the writer before SEC-6
-    with pytest.raises(IllegalCharacterError):
+    class WriterRefused(ValueError):
+        pass
+
+    def refuse(text):
+        if has_control_characters(text):
+            raise WriterRefused
+        return text
+
+    monkeypatch.setattr(bureau.spreadsheets, "clean_for_xml", refuse)
+    with pytest.raises(WriterRefused):
         call_command("compliance_report", "--year", str(YEAR), "--output", str(tmp_path / "c.xlsx"))
     assert Teacher.objects.count() == 3  # the connection still works
 
     settings.MEDIA_ROOT = tmp_path
     report = report_start(year=YEAR, kind="live", actor=None)
-    with pytest.raises(IllegalCharacterError):
+    with pytest.raises(WriterRefused):
         report_build(report_id=report.pk)
     report.refresh_from_db()
-    assert (report.status, report.error) == ("failed", "IllegalCharacterError")
+    assert (report.status, report.error) == ("failed", "WriterRefused")
 
 
 def test_ledger_workbook(client, users, legacy_city):
     client.force_login(users["auditor"])
-    response = client.get(reverse("credits:ledger-xlsx") + f"?year={YEAR}")
-    assert response.status_code == 200
-    check(response.content, "王小明")
+    check(export_content(client, reverse("credits:ledger-xlsx") + f"?year={YEAR}"), "王小明")
 
 
 def test_transcript_for_the_teacher_and_for_staff(client, users, legacy_city):

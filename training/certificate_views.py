@@ -9,7 +9,8 @@ from django.utils import timezone
 from django_ratelimit.decorators import ratelimit
 
 from bureau.choices import Role
-from bureau.params import path_text
+from bureau.export_views import offer_export
+from bureau.params import path_text, year_param
 from bureau.permissions import role_required
 from bureau.scoping import own_teacher, visible_teachers
 
@@ -61,3 +62,12 @@ def certificate_pdf(request, code: str):
     response = HttpResponse(render_pdf(certificate, verify_url=url), content_type="application/pdf")
     response["Content-Disposition"] = f"attachment; filename=certificate-{certificate.code}.pdf"
     return response
+
+
+@role_required(Role.BUREAU, Role.AUDITOR)
+def certificate_register(request):
+    """The certificate register (SPEC §7), every certificate or one year's: built in the background."""
+    year = year_param(request) if request.GET.get("year") else None
+    return offer_export(request, kind="certificates", params={"year": year},
+                        title=f"{year} 年度证书登记簿" if year else "证书登记簿",
+                        filename=f"certificates-{year}.xlsx" if year else "certificates.xlsx")

@@ -95,7 +95,7 @@ def certificate_revoke(*, certificate_id: int, reason: str) -> int:
 REGISTER_HEADERS = ["证书编号", "项目编号", "工号", "姓名", "学时", "完成日期", "状态"]
 
 
-def write_register(target, *, year: int | None = None) -> int:
+def write_register(target, *, year: int | None = None, progress=None) -> int:
     """The certificate register for auditors: one row per certificate ever issued (SPEC §7)."""
     rows = Certificate.objects.filter(project__isnull=False).order_by("issued_at", "id")
     if year is not None:
@@ -110,7 +110,8 @@ def write_register(target, *, year: int | None = None) -> int:
             yield [code, project or "", staff_no, name, None if hours is None else float(hours), completed,
                    "有效" if status == CertificateStatus.VALID else "已撤销"]
 
-    write_workbook(target, [SheetSpec("证书", REGISTER_HEADERS, out(), date_columns=(5,), widths={0: 16})])
+    write_workbook(target, [SheetSpec("证书", REGISTER_HEADERS, out(), date_columns=(5,), widths={0: 16})],
+                   progress=progress)
     return count
 
 

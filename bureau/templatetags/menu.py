@@ -27,7 +27,7 @@ register = template.Library()
 
 # A group: (label, [(label, url name), ...]); its first page is its hub.
 REPORTS = ("年度报告", [("年度报告", "credits:reports"), ("上报省厅", "province:reports"), ("补报审核", "credits:amendments"),
-                    ("认定时效", "claims:turnaround"), ("申诉时效", "training:appeals-report")])
+                    ("认定时效", "claims:turnaround"), ("申诉时效", "training:appeals-report"), ("导出文件", "exports")])
 BACKBONE = ("骨干教师", [("骨干评选", "backbone:manage"), ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster")])
 DASHBOARD = ("达标看板", [("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list")])
 
@@ -45,6 +45,7 @@ MENUS = {
         ("校本项目", "training:organise-projects"),
         ("交流轮岗", "exchange:school"),
         ("骨干教师", [("骨干推荐", "backbone:school"), ("骨干名册", "backbone:roster")]),
+        ("导出文件", "exports"),
         ("本校教师", "admin:index"),
     ],
     "district": [
@@ -54,6 +55,7 @@ MENUS = {
                 ("免考核", "credits:exemptions"), ("认定时效", "claims:turnaround"), ("申诉时效", "training:appeals-report")]),
         ("交流轮岗", "exchange:overview"),
         BACKBONE,
+        ("导出文件", "exports"),
         ("管理后台", "admin:index"),
     ],
     "bureau": [

@@ -18,6 +18,7 @@ from credits.models import Amendment, AmendmentEvent, LedgerEntry
 from credits.posting import Posting, ledger_bulk_start
 from credits.reports import report_build, report_start
 from credits.services import ledger_adjust, ledger_reverse
+from tests.export_helpers import export_content
 from tests.xlsx import write_xlsx
 from training.models import Project
 from training.services import result_record
@@ -185,9 +186,7 @@ def test_cr9_amendment_report_names_the_changed_teacher_verdict_and_school_flag(
     amendment_decide(amendment_id=Amendment.objects.get().pk, approve=True, reason="成绩迟报", actor=users["bureau"])
     ledger_adjust(teacher_id=city["teachers"][1].pk, entry_date=dt.date(CLOSED, 6, 1), hours=D(2), credits=D(2),
                   reason="待审", actor=users["bureau"])
-    response = _client(users["auditor"]).get(reverse("credits:amendment-report", args=[CLOSED]))
-    assert response.status_code == 200
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content if response.streaming else [response.content])))
+    book = load_workbook(io.BytesIO(export_content(_client(users["auditor"]), reverse("credits:amendment-report", args=[CLOSED]))))
     assert book.sheetnames == ["补报", "教师变化", "学校变化"]
     rows = list(book["补报"].iter_rows(values_only=True))
     assert rows[0] == ("工号", "姓名", "学校代码", "日期", "学时", "学分", "来源", "说明", "状态", "审核人", "审核时间", "理由")

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from credits.reports import report_build, report_start
 from credits.services import ledger_adjust
+from tests.export_helpers import export_content
 
 ROLES = ["anonymous", "superuser", "bureau", "district", "principal", "teacher", "auditor"]
 STAFF = {"superuser", "bureau", "district", "auditor"}
@@ -104,8 +105,7 @@ def test_city_dashboard_reads_the_stored_report(client, users, city, settings, t
 
 def test_district_workbook_only_holds_the_district(client, users, city):
     client.force_login(users["district"])
-    response = client.get(reverse("credits:compliance-xlsx") + "?year=2026")
-    book = load_workbook(io.BytesIO(response.content))
+    book = load_workbook(io.BytesIO(export_content(client, reverse("credits:compliance-xlsx") + "?year=2026")))
     assert [r[0] for r in book["学校"].iter_rows(min_row=2, values_only=True)] == ["S1", "S2"]
     assert [r[0] for r in book["教师"].iter_rows(min_row=2, values_only=True)] == ["T1", "T2"]
 
@@ -118,7 +118,7 @@ def test_ledger_export_is_scoped_and_filterable(client, users, city):
     book = load_workbook(io.BytesIO(client.get(reverse("credits:ledger-xlsx") + "?year=2026").content))
     assert list(book.active.iter_rows(min_row=2, values_only=True)) == []
     client.force_login(users["auditor"])
-    sheet = load_workbook(io.BytesIO(client.get(reverse("credits:ledger-xlsx") + "?year=2026").content)).active
+    sheet = load_workbook(io.BytesIO(export_content(client, reverse("credits:ledger-xlsx") + "?year=2026"))).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert sorted(r[1] for r in rows) == ["T2", "T3"]
     formula_cell = next(c for c in sheet["L"] if isinstance(c.value, str) and c.value.startswith("="))
