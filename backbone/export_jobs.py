@@ -31,7 +31,8 @@ def build_roster(job, target, progress) -> int:
     total = entries.count()
     today = dt.date.fromisoformat(job.params["today"])
     write_roster(target, entries, today,
-                 progress=lambda written: progress(min(0.99, written / total)) if total else None)
+                 progress=lambda written: progress(min(0.99, written / total)) if total else None,
+                 by=job.created_by)
     return total
 
 

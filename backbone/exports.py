@@ -1,13 +1,13 @@
 """backbone_candidates workbook: one sheet 候选人, sorted by 学校代码 then 工号."""
 
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import About, SheetSpec, write_workbook
 
 CANDIDATE_HEADERS = ["工号", "姓名", "学校代码", "职称", "年龄", "教龄"]
 
 
-def write_candidates(target, candidates) -> None:
+def write_candidates(target, candidates, *, about: About | None = None) -> None:
     rows = ([c.staff_no, c.name, c.school_code, c.title, c.age, c.teaching_years] for c in candidates)
-    write_workbook(target, [SheetSpec("候选人", CANDIDATE_HEADERS, rows)])
+    write_workbook(target, [SheetSpec("候选人", CANDIDATE_HEADERS, rows)], about=about or About("骨干教师候选人"))
 
 
 # --- backbone roster (SPEC §7 名册, §8 backbone_roster) ---------------------------------------------------
@@ -46,5 +46,7 @@ def roster_rows(entries, today):
                entry.expires_on, roster_status_word(entry.status, entry.expires_on, today)]
 
 
-def write_roster(target, entries, today, *, progress=None) -> None:
-    write_workbook(target, [SheetSpec("名册", ROSTER_HEADERS, roster_rows(entries, today))], progress=progress)
+def write_roster(target, entries, today, *, progress=None, by=None, scope: str = "") -> None:
+    write_workbook(target, [SheetSpec("名册", ROSTER_HEADERS, roster_rows(entries, today))], progress=progress,
+                   about=About("骨干教师名册", scope=scope, by=by,
+                               notes=(f"状态按 {today:%Y-%m-%d} 计；每次认定一行，含已撤销、已过期和已重新认定的。",)))

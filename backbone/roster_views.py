@@ -42,7 +42,7 @@ def roster(request):
             return offer_export(request, kind="roster", params={**chosen, "today": today.isoformat()},
                                 title="骨干名册", filename=f"backbone-roster-{today:%Y%m%d}.xlsx")
         buffer = io.BytesIO()
-        write_roster(buffer, entries, today)
+        write_roster(buffer, entries, today, by=request.user, scope="本校")
         return xlsx_response(buffer, f"backbone-roster-{today:%Y%m%d}.xlsx")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page.object_list:

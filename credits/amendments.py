@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 
 from bureau.scoping import role_of
 from bureau.services import ApplicationError, audit, event_record
-from bureau.spreadsheets import SheetSpec, StreamingWorkbook
+from bureau.spreadsheets import About, SheetSpec, StreamingWorkbook
 from bureau.workflow import transition_guard
 
 from . import rules
@@ -183,7 +183,7 @@ def _amendment_row(a: Amendment, labels: dict[str, str]) -> list:
             (a.decided_by.get_full_name() or a.decided_by.username) if a.decided_by else "", decided, a.decision_reason]
 
 
-def write_amendment_workbook(target, report: ComplianceReport, *, progress=None) -> int:
+def write_amendment_workbook(target, report: ComplianceReport, *, progress=None, by=None) -> int:
     """补报, 教师变化 (是否达标 now differs from the frozen close) and 学校变化 (是否预警 differs), in
     constant memory: the frozen 教师 sheet and the live run are merged by 工号 in one pass (no dict of the
     city's teachers). Returns the rows written; `progress(fraction)` moves a background job's bar.
@@ -228,5 +228,7 @@ def write_amendment_workbook(target, report: ComplianceReport, *, progress=None)
                     s.code, s.name, s.district, before["short"] if before else None,
                     rules.yes_no(bool(before["flagged"])) if before else "（关账时无）", s.short, rules.yes_no(s.flagged)])
                 rows += 1
+    book.about(About("补报报告", year=year, scope="全市", by=by, notes=(
+        "与年度关账时冻结的报告对比：“教师变化”“学校变化”列出当前结论与冻结结论不同的教师和学校。",)))
     book.save(target)
     return rows

@@ -59,7 +59,7 @@ def build_amendments(job, target, progress) -> int:
     report = closed_report(int(job.params["year"]))
     if report is None or not report.workbook:
         raise ApplicationError("该年度尚未关账。")
-    return write_amendment_workbook(target, report, progress=progress)
+    return write_amendment_workbook(target, report, progress=progress, by=job.created_by)
 
 
 def register_all() -> None:

@@ -183,5 +183,5 @@ def workbook(request):
     eligible = eligible_teachers(year, _rules(plan), visible_teachers(request.user))
     quotas = school_quotas(year, _rules(plan), eligible, visible_schools(request.user))
     buffer = io.BytesIO()
-    write_exchange_workbook(buffer, quotas=quotas, eligible=eligible)
+    write_exchange_workbook(buffer, quotas=quotas, eligible=eligible, year=year, by=request.user)
     return xlsx_response(buffer, f"exchange-{year}.xlsx")

@@ -206,5 +206,5 @@ def report(request):
 def report_xlsx(request):
     report = _report(request)
     buffer = io.BytesIO()
-    write_turnaround_workbook(buffer, report)
+    write_turnaround_workbook(buffer, report, by=request.user)
     return xlsx_response(buffer, f"appeals-{report.start:%Y%m%d}-{report.end:%Y%m%d}.xlsx")

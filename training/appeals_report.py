@@ -15,7 +15,7 @@ from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import About, SheetSpec, write_workbook
 from credits.claims_report import ElapsedDays, PercentileCont
 
 from .appeals import max_wait_days
@@ -98,7 +98,7 @@ def _figures(row: dict) -> list:
             row["waiting"], row["waiting_late"]]
 
 
-def write_turnaround_workbook(target, report: AppealTurnaround) -> None:
+def write_turnaround_workbook(target, report: AppealTurnaround, *, by=None) -> None:
     """The report as a workbook: 学校, 区县 and 超期 sheets, the same figures as the page."""
     write_workbook(target, [
         SheetSpec("学校", ["区县", "学校代码", "学校", *FIGURE_HEADERS],
@@ -109,4 +109,4 @@ def write_turnaround_workbook(target, report: AppealTurnaround) -> None:
                   ([a.school.name, a.teacher.staff_no, a.teacher.name, a.get_kind_display(),
                     timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M"), a.get_state_display(),
                     _days(a.days)] for a in report.late)),
-    ])
+    ], about=About("申诉办理时效", by=by))

@@ -7,7 +7,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bureau.spreadsheets import SheetSpec, write_workbook
+from bureau.spreadsheets import About, SheetSpec, write_workbook
 from credits import rules as credit_rules
 from credits.selectors import policy_for
 
@@ -95,7 +95,7 @@ def certificate_revoke(*, certificate_id: int, reason: str) -> int:
 REGISTER_HEADERS = ["证书编号", "项目编号", "工号", "姓名", "学时", "完成日期", "状态"]
 
 
-def write_register(target, *, year: int | None = None, progress=None) -> int:
+def write_register(target, *, year: int | None = None, progress=None, by=None) -> int:
     """The certificate register for auditors: one row per certificate ever issued (SPEC §7)."""
     rows = Certificate.objects.filter(project__isnull=False).order_by("issued_at", "id")
     if year is not None:
@@ -111,7 +111,8 @@ def write_register(target, *, year: int | None = None, progress=None) -> int:
                    "有效" if status == CertificateStatus.VALID else "已撤销"]
 
     write_workbook(target, [SheetSpec("证书", REGISTER_HEADERS, out(), date_columns=(5,), widths={0: 16})],
-                   progress=progress)
+                   progress=progress, about=About("证书登记簿", year=year, scope="全市", by=by,
+                                                  notes=("每张签发过的证书一行，含已撤销的。",)))
     return count
 
 

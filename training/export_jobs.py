@@ -16,7 +16,8 @@ def build_register(job, target, progress) -> int:
         rows = rows.filter(completed_on__year=int(year))
     total = rows.count()
     return write_register(target, year=int(year) if year is not None else None,
-                          progress=lambda written: progress(min(0.99, written / total)) if total else None)
+                          progress=lambda written: progress(min(0.99, written / total)) if total else None,
+                          by=job.created_by)
 
 
 def register_all() -> None:

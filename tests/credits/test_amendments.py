@@ -187,7 +187,7 @@ def test_cr9_amendment_report_names_the_changed_teacher_verdict_and_school_flag(
     ledger_adjust(teacher_id=city["teachers"][1].pk, entry_date=dt.date(CLOSED, 6, 1), hours=D(2), credits=D(2),
                   reason="待审", actor=users["bureau"])
     book = load_workbook(io.BytesIO(export_content(_client(users["auditor"]), reverse("credits:amendment-report", args=[CLOSED]))))
-    assert book.sheetnames == ["补报", "教师变化", "学校变化"]
+    assert book.sheetnames == ["补报", "教师变化", "学校变化", "说明"]
     rows = list(book["补报"].iter_rows(values_only=True))
     assert rows[0] == ("工号", "姓名", "学校代码", "日期", "学时", "学分", "来源", "说明", "状态", "审核人", "审核时间", "理由")
     assert [(r[0], r[5], r[6], r[8], r[11]) for r in rows[1:]] == [

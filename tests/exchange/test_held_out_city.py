@@ -111,7 +111,7 @@ def _rows(path, sheet):
 def test_held_out_city_workbook_reproduces_ex1_ex2_as_amended(held_out, tmp_path):
     path = tmp_path / "exchange.xlsx"
     call_command("exchange_plan", "--year", str(YEAR), "--output", str(path))
-    assert load_workbook(path).sheetnames == ["学校指标", "应交流教师"]
+    assert load_workbook(path).sheetnames == ["学校指标", "应交流教师", "说明"]
     assert _rows(path, "学校指标") == EXPECTED_QUOTAS
     assert _rows(path, "应交流教师") == EXPECTED_ELIGIBLE
 
@@ -163,7 +163,7 @@ def demo_workbook(db, tmp_path):
 
 def test_exchange_plan_on_the_demo_city_writes_a_workbook(demo_workbook):
     book = load_workbook(demo_workbook)
-    assert book.sheetnames == ["学校指标", "应交流教师"]
+    assert book.sheetnames == ["学校指标", "应交流教师", "说明"]
     quotas = list(book["学校指标"].iter_rows(values_only=True))
     eligible = list(book["应交流教师"].iter_rows(values_only=True))
     assert quotas[0] == EXPECTED_QUOTAS[0] and eligible[0] == EXPECTED_ELIGIBLE[0]

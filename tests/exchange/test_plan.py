@@ -150,7 +150,7 @@ def test_workbook_rows_sorted_by_school_then_staff_no(db, tmp_path):
     path = tmp_path / "e.xlsx"
     call_command("exchange_plan", "--year", str(YEAR), "--output", str(path))
     book = load_workbook(path)
-    assert book.sheetnames == ["学校指标", "应交流教师"]
+    assert book.sheetnames == ["学校指标", "应交流教师", "说明"]
     assert list(book["学校指标"].iter_rows(values_only=True)) == [
         ("学校代码", "学校名称", "应交流人数", "最低交流人数"), ("A", "甲中学", 2, 1), ("B", "乙小学", 1, 1),
     ]

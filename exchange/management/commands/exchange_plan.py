@@ -24,7 +24,7 @@ class Command(BaseCommand):
         rules = plan.rules() if plan else ExchangeRules()
         eligible = eligible_teachers(year, rules)
         quotas = school_quotas(year, rules, eligible)
-        write_exchange_workbook(path, quotas=quotas, eligible=eligible)
+        write_exchange_workbook(path, quotas=quotas, eligible=eligible, year=year)
         self.stdout.write(
             f"{year} 年度：应交流教师 {len(eligible)} 人，最低交流 {sum(q.minimum for q in quotas)} 人。已写出 {path}"
         )
