@@ -107,27 +107,25 @@ def _period(start: dt.date, end: dt.date) -> Q:
     return Q(decided_at__gte=low, decided_at__lt=high)
 
 
-def claim_turnaround(*, claims: QuerySet[Claim], start: dt.date, end: dt.date, now: dt.datetime) -> Turnaround:
-    """The turnaround of `claims` (already scoped: credits.claims.visible_claims) decided from start through end.
-
-    Late (CR-3): more than the policy's claim_max_wait_days (of the period's last year) between submission and
-    decision; exactly the limit is in time. `waiting_late` counts open claims past the limit at `now`."""
-    max_wait = policy_for(end.year).claim_max_wait_days
-    limit = dt.timedelta(days=max_wait)
-    decided = _period(start, end)
-    waiting = Q(state__in=CLAIM_OPEN_STATES)
+def turnaround_rollup(rows: QuerySet, *, decided: Q, waiting: Q, limit: dt.timedelta, now: dt.datetime,
+                      extra: dict | None = None, related: tuple[str, ...] = ()) -> tuple[dict, list, list, list]:
+    """The turnaround figures of requests that are submitted and decided (recognition claims, appeals):
+    (total, per district, per school, the 200 latest late ones). `rows` have submitted_at, decided_at and a
+    school; `decided` and `waiting` say which count; late = decided after more than `limit`, or still
+    waiting past it at `now` (exactly the limit is in time). `extra` adds counts (e.g. upheld appeals)."""
     decided_late = decided & Q(decided_at__gt=F("submitted_at") + limit)
     waiting_late = waiting & Q(submitted_at__lt=now - limit)
     days = ElapsedDays("submitted_at", "decided_at")
     figures = {
         "decided": Count("pk", filter=decided),
+        **{name: Count("pk", filter=decided & condition) for name, condition in (extra or {}).items()},
         "median_days": PercentileCont(days, 0.5, filter=decided),
         "p90_days": PercentileCont(days, 0.9, filter=decided),
         "late": Count("pk", filter=decided_late),
         "waiting": Count("pk", filter=waiting),
         "waiting_late": Count("pk", filter=waiting_late),
     }
-    base = claims.filter(decided | waiting)
+    base = rows.filter(decided | waiting)
     schools = list(
         base.values("school_id", school_code=F("school__code"), school_name=F("school__name"),
                     district_name=F("school__district__name"))
@@ -143,9 +141,22 @@ def claim_turnaround(*, claims: QuerySet[Claim], start: dt.date, end: dt.date, n
     late = list(
         base.filter(decided_late | waiting_late)
         .annotate(days=ElapsedDays("submitted_at", Coalesce("decided_at", Value(now, output_field=DateTimeField()))))
-        .select_related("teacher", "school__district")
+        .select_related("teacher", "school__district", *related)
         .order_by("-days", "pk")[:200]
     )
+    return total, districts, schools, late
+
+
+def claim_turnaround(*, claims: QuerySet[Claim], start: dt.date, end: dt.date, now: dt.datetime) -> Turnaround:
+    """The turnaround of `claims` (already scoped: credits.claims.visible_claims) decided from start through end.
+
+    Late (CR-3): more than the policy's claim_max_wait_days (of the period's last year) between submission and
+    decision; exactly the limit is in time. `waiting_late` counts open claims past the limit at `now`."""
+    max_wait = policy_for(end.year).claim_max_wait_days
+    limit = dt.timedelta(days=max_wait)
+    decided = _period(start, end)
+    waiting = Q(state__in=CLAIM_OPEN_STATES)
+    total, districts, schools, late = turnaround_rollup(claims, decided=decided, waiting=waiting, limit=limit, now=now)
     return Turnaround(start=start, end=end, max_wait_days=max_wait, total=total, districts=districts,
                       schools=schools, late=late)
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from bureau.spreadsheets import About, SheetSpec, write_workbook
-from credits.claims_report import ElapsedDays, PercentileCont
+from credits.claims_report import turnaround_rollup
 
 from .appeals import max_wait_days
 from .models import Appeal, AppealState
@@ -51,37 +50,9 @@ def appeal_turnaround(*, appeals: QuerySet[Appeal], start: dt.date, end: dt.date
     limit = dt.timedelta(days=max_wait)
     decided = _period(start, end)
     waiting = Q(state=AppealState.PENDING)
-    decided_late = decided & Q(decided_at__gt=F("submitted_at") + limit)
-    waiting_late = waiting & Q(submitted_at__lt=now - limit)
-    days = ElapsedDays("submitted_at", "decided_at")
-    figures = {
-        "decided": Count("pk", filter=decided),
-        "upheld": Count("pk", filter=decided & Q(state=AppealState.UPHELD)),
-        "median_days": PercentileCont(days, 0.5, filter=decided),
-        "p90_days": PercentileCont(days, 0.9, filter=decided),
-        "late": Count("pk", filter=decided_late),
-        "waiting": Count("pk", filter=waiting),
-        "waiting_late": Count("pk", filter=waiting_late),
-    }
-    base = appeals.filter(decided | waiting)
-    schools = list(
-        base.values("school_id", school_code=F("school__code"), school_name=F("school__name"),
-                    district_name=F("school__district__name"))
-        .annotate(**figures)
-        .order_by("school__district__code", "school__code")
-    )
-    districts = list(
-        base.values(district_code=F("school__district__code"), district_name=F("school__district__name"))
-        .annotate(**figures)
-        .order_by("school__district__code")
-    )
-    total = base.aggregate(**figures)
-    late = list(
-        base.filter(decided_late | waiting_late)
-        .annotate(days=ElapsedDays("submitted_at", Coalesce("decided_at", Value(now, output_field=DateTimeField()))))
-        .select_related("teacher", "school__district", "project")
-        .order_by("-days", "pk")[:200]
-    )
+    total, districts, schools, late = turnaround_rollup(
+        appeals, decided=decided, waiting=waiting, limit=limit, now=now,
+        extra={"upheld": Q(state=AppealState.UPHELD)}, related=("project",))
     return AppealTurnaround(start=start, end=end, max_wait_days=max_wait, total=total, districts=districts,
                             schools=schools, late=late)
 
