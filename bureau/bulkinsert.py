@@ -75,3 +75,19 @@ def insert_rows(model: type[models.Model], objs: Iterable[models.Model], *, keys
     if keys:
         versions.bump(*sorted(keys))
     return objs
+
+
+def insert_history(model: type[models.Model], objs: list[models.Model], *, user=None, history_type: str = "+",
+                   reason: str = "") -> list[models.Model]:
+    """The django-simple-history rows of newly inserted (or, with history_type "~", changed) objects, as
+    `simple_history.utils.bulk_create_with_history` writes them, through `insert_rows`."""
+    history = model.history.model
+    now = timezone.now()
+    user_id = getattr(user, "pk", None)
+    fields = [f.attname for f in history.tracked_fields]
+    rows = [
+        history(history_date=now, history_user_id=user_id, history_change_reason=reason,
+                history_type=history_type, **{name: getattr(obj, name) for name in fields})
+        for obj in objs
+    ]
+    return insert_rows(history, rows)

@@ -8,6 +8,7 @@ from typing import Any
 
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .bulkinsert import insert_history, insert_rows
 from .choices import Education, EmploymentType, Gender, Location, PostingKind, Role, Stage, Status, Title
 from .importing import Column, Importer, ImportReport, ParsedRow
 from .models import Cluster, District, Posting, School, Teacher
@@ -271,24 +272,18 @@ class TeacherImporter(Importer):
                     moved.append(teacher)
             else:
                 report.unchanged += 1
-        bulk_create_with_history(created, Teacher, batch_size=BATCH, default_user=self.actor)
+        # PERF-3: one multi-row INSERT per chunk for the teachers, their history rows and their postings,
+        # without Django's per-field preparation (bureau.bulkinsert; it was 40% of an import's time).
+        insert_rows(Teacher, created)
+        insert_history(Teacher, created, user=self.actor)
         # CR-7: a teacher first listed as no longer 在职 with a 状态生效日期 was 在职 until that day.
         status_changes_record(changes=[(t, Status.ACTIVE, t.status_since) for t in created if t.staff_no in dated],
                               actor=self.actor, note="名册导入")
-        Posting.objects.bulk_create(
-            [
-                Posting(
-                    teacher=t,
-                    school_id=t.school_id,
-                    kind=PostingKind.REGULAR,
-                    started_on=t.joined_school_on,
-                    note="名册导入",
-                    created_by=self.actor,
-                )
-                for t in created
-            ],
-            batch_size=BATCH,
-        )
+        insert_rows(Posting, [
+            Posting(teacher_id=t.pk, school_id=t.school_id, kind=PostingKind.REGULAR, started_on=t.joined_school_on,
+                    note="名册导入", created_by_id=getattr(self.actor, "pk", None))
+            for t in created
+        ])
         status_changes_record(changes=status_changes, actor=self.actor, note="名册导入")  # sets status_since
         bulk_update_with_history(changed, Teacher, TEACHER_IMPORT_FIELDS, batch_size=BATCH, default_user=self.actor)
         if moved:
