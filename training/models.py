@@ -330,6 +330,9 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField("发放时间", auto_now_add=True)
     revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
     revoke_reason = SingleLineTextField("撤销原因", max_length=200, blank=True)
+    # The certificate's bit in the published revocation status list (W3C Bitstring Status List): the row's
+    # id, set by the migration for old rows and on the first credential for new ones; never changed.
+    status_index = models.PositiveIntegerField("状态列表序号", unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "证书"

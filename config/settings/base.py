@@ -157,6 +157,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# The bureau's Ed25519 credential keys (issue 19 item 2): a file outside the database, made by
+# `manage.py credential_key --rotate`; the demo keeps it under the gitignored var/ directory.
+CREDENTIAL_KEY_FILE = Path(env("CREDENTIAL_KEY_FILE", default=str(BASE_DIR / "var" / "credential-keys.json")))
+CREDENTIAL_ISSUER_NAME = env("CREDENTIAL_ISSUER_NAME", default="市教育局")
 # Development and tests serve static files straight from the app folders (no collectstatic needed);
 # production turns both off and serves the collected, compressed files.
 WHITENOISE_USE_FINDERS = True
