@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from bureau import apidocs, export_views, landing, notices, views
-from training import certificate_views
+from training import certificate_views, credential_views
 
 handler400 = "bureau.views.bad_request"
 
@@ -21,6 +21,10 @@ urlpatterns = [
     path("verify/<str:code>/", certificate_views.verify, name="verify"),
     path("portal/certificates/", certificate_views.my_certificates, name="my-certificates"),
     path("certificates/<str:code>.pdf", certificate_views.certificate_pdf, name="certificate-pdf"),
+    path("certificates/<str:code>.jwt", credential_views.certificate_credential, name="certificate-credential"),
+    path(".well-known/jwks.json", credential_views.jwks, name="credential-jwks"),
+    path("credentials/status/<int:list_id>", credential_views.status_list, name="credential-status"),
+    path("credentials/verify/", credential_views.verify_upload, name="credential-verify"),
     path("reports/certificates.xlsx", certificate_views.certificate_register, name="certificate-register"),
     path("notices/", notices.inbox, name="notices"),
     path("exports/", export_views.export_list, name="exports"),

@@ -16,6 +16,7 @@ from bureau.scoping import own_teacher, visible_teachers
 
 from . import rules
 from .certificates import render_pdf
+from .credentials import CredentialKeyMissing, credential_token
 from .models import Certificate
 
 VERIFY_CODE = re.compile(r"[0-9A-Za-z-]{4,40}")
@@ -59,7 +60,12 @@ def certificate_pdf(request, code: str):
         teacher__in=visible_teachers(request.user),
     )
     url = request.build_absolute_uri(reverse("verify", args=[certificate.code]))
-    response = HttpResponse(render_pdf(certificate, verify_url=url), content_type="application/pdf")
+    try:
+        credential = credential_token(certificate, base_url=request.build_absolute_uri("/"))
+    except CredentialKeyMissing:
+        credential = ""  # no key configured yet: the PDF still prints, without its embedded credential
+    response = HttpResponse(render_pdf(certificate, verify_url=url, credential=credential),
+                            content_type="application/pdf")
     response["Content-Disposition"] = f"attachment; filename=certificate-{certificate.code}.pdf"
     return response
 
