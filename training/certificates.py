@@ -122,14 +122,13 @@ def render_pdf(certificate: Certificate, *, verify_url: str, credential: str = "
     dictionary under /OpenBadgeCredential, so the file carries its own proof."""
     import io
 
-    from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFInfo, PDFString
-
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode.qr import QrCodeWidget
     from reportlab.graphics.shapes import Drawing
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFInfo, PDFString
     from reportlab.pdfgen import canvas
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))

@@ -45,7 +45,7 @@ def key_file() -> Path:
     return Path(settings.CREDENTIAL_KEY_FILE)
 
 
-def _read_keys(path: Path | None = None) -> dict:
+def read_keys(path: Path | None = None) -> dict:
     path = path or key_file()
     if not path.exists():
         raise CredentialKeyMissing(f"credential key file {path} missing; run manage.py credential_key --rotate")
@@ -79,13 +79,13 @@ def rotate_key(path: Path | None = None) -> str:
 
 def public_jwks(path: Path | None = None) -> dict:
     """Every key's public half, current first: what /.well-known/jwks.json serves."""
-    return {"keys": [{k: v for k, v in entry.items() if k != "d"} for entry in _read_keys(path)["keys"]]}
+    return {"keys": [{k: v for k, v in entry.items() if k != "d"} for entry in read_keys(path)["keys"]]}
 
 
 def _signing_key():
     from jwcrypto import jwk
 
-    data = _read_keys()
+    data = read_keys()
     entry = next(e for e in data["keys"] if e["kid"] == data["current"])
     return jwk.JWK(**entry), entry["kid"]
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from training.credentials import _read_keys, CredentialKeyMissing, key_file, rotate_key
+from training.credentials import CredentialKeyMissing, key_file, read_keys, rotate_key
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
             self.stdout.write(f"新密钥 {kid} 已设为当前密钥（{key_file()}）。")
             return
         try:
-            data = _read_keys()
+            data = read_keys()
         except CredentialKeyMissing as exc:
             raise CommandError(f"密钥文件不存在：{key_file()}。请先运行 credential_key --rotate。") from exc
         for entry in data["keys"]:
