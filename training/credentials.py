@@ -287,7 +287,7 @@ def verify_token(token: str, *, jwks: dict, status_token: str | None = None, now
             result.errors.append("凭证尚未生效。")
         if credential.get("validUntil") and dt.datetime.fromisoformat(credential["validUntil"]) <= now:
             result.errors.append("凭证已过有效期。")
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, TypeError):  # missing, malformed, or without a time zone
         result.errors.append("凭证缺少有效的生效日期。")
     status = credential.get("credentialStatus") or {}
     if status_token is None:

@@ -201,3 +201,22 @@ def test_verify_page_checks_an_uploaded_file(client, users, certificates):
     assert "验证未通过" in page and "证书已撤销" in page
     page = client.post("/credentials/verify/", {"credential": SimpleUploadedFile("c.jwt", b"not a token")}).content.decode()
     assert "验证未通过" in page and "JWS" in page
+
+
+def test_validity_dates_at_the_edges(city):
+    from django.utils import timezone
+
+    from training.certificates import certificate_for_title
+    from training.credentials import credential_token, public_jwks, verify_token
+
+    title = certificate_for_title(teacher=city["teachers"][0], title="市级骨干教师", completed_on=dt.date(2026, 9, 1),
+                                  expires_on=dt.date(2029, 8, 31))
+    token = credential_token(title, base_url="https://example.org/")
+    tz = timezone.get_default_timezone()
+
+    def ok_at(*args):
+        return verify_token(token, jwks=public_jwks(), now=dt.datetime(*args, tzinfo=tz)).ok
+
+    assert not ok_at(2026, 8, 31, 23, 59, 59) and ok_at(2026, 9, 1, 0, 0, 0)  # validFrom: the day it was awarded
+    assert ok_at(2029, 8, 31, 23, 59, 59) and not ok_at(2029, 9, 1, 0, 0, 0)  # valid through its last day
+    assert payload_of(token)["credentialSubject"]["achievement"]["achievementType"] == "Award"
