@@ -28,6 +28,7 @@ demo: export DEBUG := true
 demo: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo --teachers 2000
+	$(BIN)/python manage.py credential_key --ensure
 	@echo "打开 http://127.0.0.1:$(PORT)/ 用上面的账号登录（Ctrl+C 停止）"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

@@ -220,3 +220,19 @@ def test_validity_dates_at_the_edges(city):
     assert not ok_at(2026, 8, 31, 23, 59, 59) and ok_at(2026, 9, 1, 0, 0, 0)  # validFrom: the day it was awarded
     assert ok_at(2029, 8, 31, 23, 59, 59) and not ok_at(2029, 9, 1, 0, 0, 0)  # valid through its last day
     assert payload_of(token)["credentialSubject"]["achievement"]["achievementType"] == "Award"
+
+
+def test_credential_key_ensure_keeps_an_existing_key_and_lists_keys(key_file, capsys):
+    before = json.loads(key_file.read_text())["current"]
+    call_command("credential_key", "--ensure")
+    assert json.loads(key_file.read_text())["current"] == before
+    call_command("credential_key")
+    assert f"{before} 当前" in capsys.readouterr().out
+
+
+def test_credential_key_ensure_creates_a_missing_key(settings, tmp_path):
+    settings.CREDENTIAL_KEY_FILE = tmp_path / "fresh" / "keys.json"
+    with pytest.raises(CommandError, match="密钥文件不存在"):
+        call_command("credential_key")
+    call_command("credential_key", "--ensure")
+    assert (tmp_path / "fresh" / "keys.json").stat().st_mode & 0o777 == 0o600

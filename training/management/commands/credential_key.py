@@ -8,9 +8,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--rotate", action="store_true", help="生成新密钥并设为当前密钥")
+        parser.add_argument("--ensure", action="store_true", help="没有密钥文件时才生成（make demo 用）")
 
-    def handle(self, *args, rotate, **options):
-        if rotate:
+    def handle(self, *args, rotate, ensure, **options):
+        if rotate or (ensure and not key_file().exists()):
             kid = rotate_key()
             self.stdout.write(f"新密钥 {kid} 已设为当前密钥（{key_file()}）。")
             return
