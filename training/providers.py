@@ -160,6 +160,10 @@ def provider_records_post(*, provider: Provider, records: list[dict]) -> list[Ou
                 outcomes[item.index] = Outcome(item.record_id, "unchanged" if unchanged else "refused",
                                                "" if unchanged else "该记录已被市教育局驳回，如有异议请联系市教育局。")
                 continue
+            if prior is not None and (prior.project_id, prior.teacher_id) != (item.project.pk, item.teacher.pk):
+                outcomes[item.index] = Outcome(item.record_id, "refused",
+                                               "同一机构记录编号不能改换教师或项目；如原记录有误，请联系市教育局更正。")
+                continue
             if prior is not None and _values(prior) == item.values:
                 outcomes[item.index] = Outcome(item.record_id, "held" if prior.state == ProviderRecordState.HELD
                                                else "unchanged")

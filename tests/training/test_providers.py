@@ -11,7 +11,7 @@ from django.utils import timezone
 from bureau.models import AuditEntry, Teacher
 from credits.models import Claim, LedgerEntry
 from tests.factories import SchoolFactory, TeacherFactory
-from training.models import Project, Provider, ProviderCourse, ProviderRecord, Result
+from training.models import Project, Provider, ProviderCourse, ProviderRecord, Result, Session
 from training.providers import iso_duration_hours, provider_key_issue
 
 URL = "/api/providers/records/"
@@ -274,3 +274,25 @@ def test_provider_key_command(provider, capsys):
     prov.refresh_from_db()
     assert new_key != old_key and new_key.startswith(prov.key_prefix + ".")
     assert new_key not in str(Provider.objects.values_list())
+
+
+def test_a_record_cannot_change_teacher_or_project(client, provider):
+    _, key, projects, _ = provider
+    t1, t2 = TeacherFactory(), TeacherFactory()
+    post(client, key, [record(1, t1, projects[0])])
+    answer = post(client, key, [record(1, t2, projects[0]), {**record(1, t1, projects[1])}])
+    assert [o["outcome"] for o in answer.json()["outcomes"]] == ["refused", "refused"]
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_attendance_minimum_applies_to_provider_records(client, provider):
+    """A passing grade in a project with a minimum attendance rate and no attendance is refused, as in an
+    import (training.services.result_record); a failing grade still posts."""
+    _, key, projects, _ = provider
+    Project.objects.filter(pk=projects[0].pk).update(min_attendance_rate=80)
+
+    Session.objects.create(project=projects[0], held_on=dt.date(2026, 3, 2), title="第一次")
+    t1, t2 = TeacherFactory(), TeacherFactory()
+    answer = post(client, key, [record(1, t1, projects[0]), record(2, t2, projects[0], grade="不合格")]).json()
+    assert [o["outcome"] for o in answer["outcomes"]] == ["refused", "created"]
+    assert "出勤" in answer["outcomes"][0]["reason"]
