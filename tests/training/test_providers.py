@@ -296,3 +296,27 @@ def test_attendance_minimum_applies_to_provider_records(client, provider):
     answer = post(client, key, [record(1, t1, projects[0]), record(2, t2, projects[0], grade="不合格")]).json()
     assert [o["outcome"] for o in answer["outcomes"]] == ["refused", "created"]
     assert "出勤" in answer["outcomes"][0]["reason"]
+
+
+def test_admin_action_issues_a_key_shown_once(client, provider, users):
+    prov, old_key, _, _ = provider
+    client.force_login(users["superuser"])
+    assert client.get(reverse("admin:training_provider_change", args=[prov.pk])).status_code == 200
+    response = client.post(reverse("admin:training_provider_changelist"),
+                           {"action": "issue_key", "_selected_action": [prov.pk]}, follow=True)
+    text = response.content.decode()
+    prov.refresh_from_db()
+    assert prov.key_prefix + "." in text and old_key not in text
+    assert client.get(reverse("admin:training_provider_change", args=[prov.pk])).content.decode().count(prov.key_prefix + ".") == 0
+
+
+def test_held_page_queries_do_not_grow(client, provider, users, django_assert_max_num_queries):
+    _, key, projects, _ = provider
+    teachers = [TeacherFactory() for _ in range(5)]
+    for t in teachers:
+        claim_for(t, project_code="NET0")
+    post(client, key, [record(i, t, projects[0]) for i, t in enumerate(teachers)])
+    client.force_login(users["bureau"])
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("training:provider-held"))
+    assert page.content.decode().count('value="release"') == 5
