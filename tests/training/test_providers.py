@@ -219,7 +219,7 @@ def test_organiser_scope_and_batch_limit(client, provider):
 
 
 def statement(i, teacher, object_id, success=True, duration="PT12H30M", verb="completed"):
-    return {"id": f"R{i}", "actor": {"objectType": "Agent", "account": {"homePage": "https://x.example", "name": teacher.staff_no}},
+    return {"id": f"S{i}", "actor": {"objectType": "Agent", "account": {"homePage": "https://x.example", "name": teacher.staff_no}},
             "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}"}, "object": {"id": object_id},
             "result": {"success": success, "duration": duration}, "timestamp": "2026-06-30T10:00:00+08:00"}
 
