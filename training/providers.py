@@ -145,6 +145,8 @@ def provider_records_post(*, provider: Provider, records: list[dict]) -> list[Ou
 
     closed = closed_years()
     with transaction.atomic():
+        # One call of a provider at a time: a feed sent twice at once waits, then finds its records unchanged.
+        Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk", flat=True).first()
         existing = {r.record_id: r for r in ProviderRecord.objects.select_for_update()
                     .filter(provider=provider, record_id__in=[p.record_id for p in parsed])}
         claims = _live_claims({p.teacher.pk for p in parsed if p.record_id not in existing
