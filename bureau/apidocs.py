@@ -48,7 +48,8 @@ SCHEMA_SETTINGS = {
 # The docs' sections: drf-spectacular tags an operation by its path's first segment; each is renamed to the
 # Chinese section named (and described) in SPECTACULAR_SETTINGS["TAGS"] (config/settings/base.py).
 TAG_NAMES = {"projects": "培训项目", "enrolments": "培训报名", "results": "考核结果", "ledger": "学分登记",
-             "teachers": "教师学分概况", "exchange": "交流轮岗", "schema": "接口说明"}
+             "teachers": "教师学分概况", "exchange": "交流轮岗", "schema": "接口说明",
+             "providers": "机构数据推送"}
 
 # The browsable API's page titles (REST_FRAMEWORK VIEW_NAME_FUNCTION), by view class or function name.
 VIEW_NAMES = {

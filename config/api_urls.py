@@ -6,6 +6,7 @@ from bureau.apidocs import ApiRoot
 from credits.api import LedgerEntryViewSet, teacher_summary
 from exchange.api import promotion_check_view
 from training.api import EnrolmentViewSet, ProjectViewSet, ResultViewSet
+from training.provider_api import ProviderRecordsView, XapiStatementsView
 
 router = DefaultRouter()
 router.APIRootView = ApiRoot  # Chinese title and description
@@ -24,6 +25,8 @@ def not_found(request, rest: str):
 urlpatterns = [
     path("teachers/<str:staff_no>/summary/", teacher_summary, name="teacher-summary"),
     path("exchange/promotion-check/", promotion_check_view, name="promotion-check"),
+    path("providers/records/", ProviderRecordsView.as_view(), name="provider-records"),
+    path("providers/xapi/statements/", XapiStatementsView.as_view(), name="provider-xapi"),
     *router.urls,
     re_path(r"^(?P<rest>(?!schema/|docs/).*)$", not_found),
 ]

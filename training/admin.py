@@ -15,7 +15,18 @@ from credits.amendments import waiting_note
 
 from . import rules
 from .imports import ProjectImporter, ResultImporter, ShareImporter
-from .models import Attendance, Enrolment, EnrolmentEvent, Project, ProjectEvent, Result, Session, SurveyResponse
+from .models import (
+    Attendance,
+    Enrolment,
+    EnrolmentEvent,
+    Project,
+    ProjectEvent,
+    Provider,
+    ProviderCourse,
+    Result,
+    Session,
+    SurveyResponse,
+)
 from .organisers import may_create_projects, may_organise, organised_projects
 from .projects import (
     EDITABLE_STATES,
@@ -358,3 +369,36 @@ class SurveyResponseAdmin(ReadOnlyForNonWriters, admin.ModelAdmin):
         return super().get_queryset(request).filter(teacher__in=scoping.visible_teachers(request.user))
 
 
+
+
+# --- Issue 19 item 1: training providers (the provider API) ---------------------------------------------
+
+class ProviderCourseInline(admin.TabularInline):
+    model = ProviderCourse
+    extra = 0
+    autocomplete_fields = ["project"]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    """Providers and their course mappings; the API key is issued by the action (shown once, kept hashed)."""
+
+    list_display = ["name", "active", "organiser", "key_prefix", "key_issued_at"]
+    fields = ["name", "active", "organiser", "projects", "key_prefix", "key_issued_at", "created_by"]
+    readonly_fields = ["key_prefix", "key_issued_at", "created_by"]
+    filter_horizontal = ["projects"]
+    inlines = [ProviderCourseInline]
+    actions = ["issue_key"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="签发（或重新签发）API 密钥")
+    def issue_key(self, request, queryset):
+        from .providers import provider_key_issue
+
+        for provider in queryset:
+            key = provider_key_issue(provider=provider, actor=request.user)
+            self.message_user(request, f"{provider.name} 的新 API 密钥（只显示这一次）：{key}", messages.WARNING)

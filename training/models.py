@@ -421,3 +421,82 @@ class AppealEvent(WorkflowEvent):
     class Meta(WorkflowEvent.Meta):
         verbose_name = verbose_name_plural = "申诉处理记录"
         ordering = ["appeal", "created_at", "id"]
+
+
+# --- Issue 19 item 1: training providers pushing completion records (training.providers) ----------------
+
+class Provider(models.Model):
+    """培训机构: an outside platform that pushes completion records through the provider API with its API
+    key (`Authorization: Api-Key <key>`). Only a hash of the key is kept; the key is shown once when
+    issued (admin action or `manage.py provider_key`). It may post results for the projects it runs:
+    `projects`, and every project whose 承办单位 equals `organiser` when that is set."""
+
+    name = SingleLineTextField("机构名称", max_length=200, unique=True)
+    active = models.BooleanField("启用", default=True)
+    projects = models.ManyToManyField(Project, verbose_name="承办项目", blank=True, related_name="providers")
+    organiser = SingleLineTextField("承办单位名称", max_length=200, blank=True, default="",
+                                    help_text="填写后，承办单位为此名称的项目均可推送")
+    key_prefix = models.CharField("密钥前缀", max_length=12, blank=True, default="", db_index=True)
+    key_hash = models.CharField("密钥摘要", max_length=64, blank=True, default="", editable=False)
+    key_issued_at = models.DateTimeField("密钥签发时间", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训机构（数据推送）"
+
+    def __str__(self):
+        return self.name
+
+
+class ProviderCourse(models.Model):
+    """A provider's own course id mapped to one of our projects."""
+
+    provider = models.ForeignKey(Provider, verbose_name="培训机构", on_delete=models.CASCADE, related_name="courses")
+    external_id = SingleLineTextField("机构课程编号", max_length=200)
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "机构课程对应"
+        constraints = [models.UniqueConstraint(fields=["provider", "external_id"], name="provider_course_once")]
+
+    def __str__(self):
+        return f"{self.provider} {self.external_id} → {self.project.code}"
+
+
+class ProviderRecordState(models.TextChoices):
+    POSTED = "posted", "已登记"
+    HELD = "held", "待核查"
+    REJECTED = "rejected", "已驳回"
+
+
+class ProviderRecord(models.Model):
+    """One completion record as a provider last sent it, idempotent on (provider, record_id). A posted
+    record's result is training.Result (through result_record); a held one waits for bureau staff because
+    it matches a recognition claim of the same teacher (CR-11), and posts only when released."""
+
+    provider = models.ForeignKey(Provider, verbose_name="培训机构", on_delete=models.PROTECT, related_name="records")
+    record_id = SingleLineTextField("机构记录编号", max_length=200)
+    project = models.ForeignKey(Project, verbose_name="培训项目", on_delete=models.PROTECT, related_name="+")
+    teacher = models.ForeignKey(Teacher, verbose_name="教师", on_delete=models.PROTECT, related_name="+")
+    grade = models.CharField("考核结果", max_length=4, choices=Grade.choices)
+    completed_on = models.DateField("完成日期", null=True, blank=True)
+    certified_hours = models.DecimalField("认定学时", max_digits=7, decimal_places=2, null=True, blank=True)
+    state = models.CharField("状态", max_length=12, choices=ProviderRecordState.choices)
+    claim = models.ForeignKey("credits.Claim", verbose_name="疑似重复的认定申请", on_delete=models.PROTECT,
+                              null=True, blank=True, related_name="+")
+    hold_reason = models.CharField("待核查原因", max_length=200, blank=True, default="")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="处理人", on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decision_reason = models.CharField("处理说明", max_length=200, blank=True, default="")
+    created_at = models.DateTimeField("接收时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "机构推送记录"
+        constraints = [models.UniqueConstraint(fields=["provider", "record_id"], name="provider_record_once")]
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self):
+        return f"{self.provider} {self.record_id}"

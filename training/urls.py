@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import appeal_views, attendance_views, enrolment_views, organise_views, share_views, views
+from . import appeal_views, attendance_views, enrolment_views, organise_views, provider_views, share_views, views
 
 app_name = "training"
 urlpatterns = [
+    # issue 19 item 1: provider records held for review (bureau staff)
+    path("providers/held/", provider_views.provider_held, name="provider-held"),
+    path("providers/records/<int:pk>/decide/", provider_views.provider_record_decide, name="provider-record-decide"),
     path("portal/projects/", views.projects, name="projects"),
     path("portal/projects/<int:pk>/apply/", views.apply, name="apply"),
     path("portal/enrolments/<int:pk>/withdraw/", views.withdraw, name="withdraw"),

@@ -61,7 +61,8 @@ MENUS = {
     "bureau": [
         DASHBOARD,
         ("培训项目", [("培训项目", "training:organise-projects"), ("报名录取", "training:organise-enrolments")]),
-        ("审核", [("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("免考核", "credits:exemptions")]),
+        ("审核", [("学时认定", "claims:review"), ("申诉处理", "training:appeals-queue"), ("免考核", "credits:exemptions"),
+                ("机构推送待核查", "training:provider-held")]),
         ("交流轮岗", "exchange:overview"),
         BACKBONE,
         REPORTS,

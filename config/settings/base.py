@@ -212,6 +212,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "学分登记", "description": "学分台账：每条登记的来源、学时与学分（只读）"},
         {"name": "教师学分概况", "description": "某位教师某年度的学分、学时与达标情况"},
         {"name": "交流轮岗", "description": "晋升前置条件自查：交流经历是否满足要求"},
+        {"name": "机构数据推送", "description": "培训机构用 API 密钥推送考核结果（JSON 或 xAPI 语句）"},
         {"name": "接口说明", "description": "本接口说明（OpenAPI 格式）本身"},
     ],
     "VERSION": "0.1.0",
