@@ -3,7 +3,7 @@ mozilla-django-oidc and CAS through django-cas-ng, each off unless OIDC_ENABLED 
 
 Identities are matched, never given a role: the identity's name (the claim OIDC_USERNAME_CLAIM, or the CAS
 user / attribute CAS_USERNAME_ATTRIBUTE) is looked up as a teacher's 工号 first (Teacher.staff_no -> the
-teacher's account), then as an account's username (staff). The one account ever made here is a teacher's
+teacher's account; a 工号 never signs in as any other account), else as an account's username (staff). The one account ever made here is a teacher's
 who has none yet: a Teacher with that 工号 and no account gets one (username = 工号, no usable password),
 with the teacher role through bureau.services.user_assign_role. Anything else is refused and the login page
 says so (?sso=refused); staff accounts are never made here.
@@ -44,13 +44,11 @@ def match_identity(name: str):
     if not name or name == SYSTEM_USERNAME:
         return None
     teacher = Teacher.objects.select_related("user").filter(staff_no=name).first()
-    if teacher is not None and teacher.user_id is not None:
-        return teacher.user
+    if teacher is not None:  # a 工号 is that teacher's identity, never another account's
+        return teacher.user if teacher.user_id is not None else _teacher_account(teacher)
     user = get_user_model()._default_manager.filter(username=name).first()
     if user is not None:
         return user
-    if teacher is not None:
-        return _teacher_account(teacher)
     logger.info("SSO sign-in refused: no teacher or account matches the identity")
     return None
 
@@ -68,7 +66,7 @@ def _teacher_account(teacher: Teacher):
                 username=teacher.staff_no, first_name=teacher.name, password=make_password(None)
             )
             user_assign_role(user=user, role=Role.TEACHER, actor=system_user(), teacher=teacher)
-    except IntegrityError:  # the username is taken by an account that is not this teacher's
+    except IntegrityError:  # the 工号 is taken as the username of an account that is not this teacher's
         logger.warning("SSO sign-in refused: a teacher's staff number is another account's username")
         return None
     logger.info("SSO sign-in made a teacher account (user %s)", user.pk)

@@ -76,9 +76,11 @@ def test_oidc_teacher_without_account_gets_teacher_role_only(client, users, city
 
 def test_oidc_staff_no_taken_by_another_username_is_refused(client, users, oidc_provider):
     TeacherFactory(staff_no="bureau", name="重名", school=users["principal"].profile.school)
-    oidc_provider.user = "bureau"  # matches the unlinked teacher's 工号 and the staff username: staff wins
-    _follow_provider(client, "/oidc/authenticate/")
-    assert int(_signed_in(client)) == users["bureau"].pk
+    oidc_provider.user = "bureau"  # an unlinked teacher's 工号 that is also a staff username: neither signs in
+    before = User.objects.count()
+    response = _follow_provider(client, "/oidc/authenticate/")
+    assert response["Location"] == "/accounts/login/?sso=refused" and _signed_in(client) is None
+    assert User.objects.count() == before
 
 
 def test_oidc_inactive_user_refused(client, users, oidc_provider):
@@ -95,9 +97,9 @@ def test_oidc_off_by_default(client, db):
     assert "使用统一身份认证登录" not in page
 
 
-def test_login_page_shows_buttons_and_csp_allows_provider(client, db, oidc_provider, settings):
+def test_login_page_shows_buttons(client, db, oidc_provider, cas_server):
     page = client.get("/accounts/login/").content.decode()
-    assert "使用统一身份认证登录" in page and 'href="/oidc/authenticate/"' in page
+    assert 'href="/oidc/authenticate/">使用统一身份认证登录<' in page and 'href="/cas/login/"' in page
 
 
 # --- CAS -----------------------------------------------------------------------------------------------------
