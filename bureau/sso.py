@@ -15,13 +15,14 @@ cached under the user's versions), since Django asks the backend that signed a s
 from __future__ import annotations
 
 import logging
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.views import LoginView
-from django.db import IntegrityError, transaction
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseRedirect
 from django_cas_ng import views as cas_views
 from django_cas_ng.backends import CASBackend
