@@ -36,6 +36,14 @@ def all_users_changed() -> None:
     versions.bump(ALL_USERS)
 
 
+def not_a_password_attempt(request, credentials=None) -> bool:
+    """AXES_WHITELIST_CALLABLE: django-axes neither counts nor locks a sign-in without a username, i.e. one
+    through the bureau's identity provider (bureau.sso: an OIDC code or a CAS ticket). A refused identity
+    there is not a password guessed here (the provider locks its own password form), and counting it under
+    (no username, address) would lock every sign-in from a school's shared address after ten refusals."""
+    return not (credentials or {}).get("username")
+
+
 class RoleAwareBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         """A password sign-in; with LOCAL_LOGIN_ENABLED false (sign-in through the bureau's identity provider

@@ -172,6 +172,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Sign-ins through the identity provider (no username) are neither counted nor locked (bureau.auth).
+AXES_WHITELIST_CALLABLE = "bureau.auth.not_a_password_attempt"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Internationalisation ---------------------------------------------------------------------

@@ -160,3 +160,14 @@ def test_local_login_disabled_refusals_count_towards_lockout(client, users, pass
     settings.LOCAL_LOGIN_ENABLED = True
     response = client.post("/accounts/login/", {"username": "bureau", "password": passwords})
     assert _signed_in(client) is None and response.status_code in (403, 429)
+
+
+def test_refused_identities_do_not_lock_out_the_address(client, users, oidc_provider, settings):
+    """A school's pupils and teachers share one address: refused identities must not lock SSO out for it."""
+    settings.AXES_FAILURE_LIMIT = 2
+    oidc_provider.user = "nobody"
+    for _ in range(3):
+        _follow_provider(client, "/oidc/authenticate/")
+    oidc_provider.user = "T1"
+    response = _follow_provider(client, "/oidc/authenticate/")
+    assert response.status_code == 302 and int(_signed_in(client)) == users["teacher"].pk
