@@ -79,6 +79,11 @@ class OIDCBackend(RoleAwareBackend, OIDCAuthenticationBackend):
 
     authenticate = OIDCAuthenticationBackend.authenticate  # not RoleAwareBackend's password check
 
+    def verify_claims(self, claims):
+        # No e-mail needed; a missing username claim matches nobody and is refused like an unknown identity
+        # (returning False here would end the sign-in on a bare 400 page instead of the login page).
+        return True
+
     def filter_users_by_claims(self, claims):
         user = match_identity(str(claims.get(settings.OIDC_USERNAME_CLAIM, "")))
         return [user] if user is not None else []

@@ -171,3 +171,15 @@ def test_refused_identities_do_not_lock_out_the_address(client, users, oidc_prov
     oidc_provider.user = "T1"
     response = _follow_provider(client, "/oidc/authenticate/")
     assert response.status_code == 302 and int(_signed_in(client)) == users["teacher"].pk
+
+
+def test_oidc_missing_username_claim_refused_on_login_page(client, users, oidc_provider, settings):
+    settings.OIDC_USERNAME_CLAIM = "employee_number"  # the provider does not send it
+    oidc_provider.user = "T1"
+    response = _follow_provider(client, "/oidc/authenticate/")
+    assert response["Location"] == "/accounts/login/?sso=refused" and _signed_in(client) is None
+
+
+def test_login_page_queries(client, db, oidc_provider, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        assert client.get("/accounts/login/").status_code == 200
