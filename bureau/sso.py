@@ -18,7 +18,6 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
@@ -147,12 +146,9 @@ class CASLoginView(cas_views.LoginView):
             return HttpResponseRedirect(REFUSED_URL)
 
 
-class SignInForm(AuthenticationForm):
-    """The password form; with LOCAL_LOGIN_ENABLED false only superusers may use it (bureau.auth)."""
-
-
 class SignInView(LoginView):
-    form_class = SignInForm
+    """The login page: the password form (with LOCAL_LOGIN_ENABLED false only superusers get past it,
+    bureau.auth) and the buttons for the identity providers switched on."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
