@@ -4,7 +4,7 @@ mozilla-django-oidc and CAS through django-cas-ng, each off unless OIDC_ENABLED 
 Identities are matched, never given a role: the identity's name (the claim OIDC_USERNAME_CLAIM, or the CAS
 user / attribute CAS_USERNAME_ATTRIBUTE) is looked up as a teacher's 工号 first (Teacher.staff_no -> the
 teacher's account; a 工号 never signs in as any other account), else as an account's username (staff). The one account ever made here is a teacher's
-who has none yet: a Teacher with that 工号 and no account gets one (username = 工号, no usable password),
+who has none yet: a serving (在职) Teacher with that 工号 and no account gets one (username = 工号, no usable password),
 with the teacher role through bureau.services.user_assign_role. Anything else is refused and the login page
 says so (?sso=refused); staff accounts are never made here.
 
@@ -29,7 +29,7 @@ from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from .auth import RoleAwareBackend
-from .choices import Role
+from .choices import Role, Status
 from .models import Teacher
 from .roles import SYSTEM_USERNAME
 
@@ -45,7 +45,12 @@ def match_identity(name: str):
         return None
     teacher = Teacher.objects.select_related("user").filter(staff_no=name).first()
     if teacher is not None:  # a 工号 is that teacher's identity, never another account's
-        return teacher.user if teacher.user_id is not None else _teacher_account(teacher)
+        if teacher.user_id is not None:
+            return teacher.user
+        if teacher.status != Status.ACTIVE:  # an account is made for a serving teacher only
+            logger.info("SSO sign-in refused: the teacher matched has no account and is not serving")
+            return None
+        return _teacher_account(teacher)
     user = get_user_model()._default_manager.filter(username=name).first()
     if user is not None:
         return user

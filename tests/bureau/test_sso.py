@@ -8,7 +8,7 @@ import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 
-from bureau.choices import Role
+from bureau.choices import Role, Status
 from bureau.models import AuditEntry
 from bureau.scoping import role_of
 from tests.factories import TeacherFactory
@@ -72,6 +72,15 @@ def test_oidc_teacher_without_account_gets_teacher_role_only(client, users, city
     assert user.username == "T2" and not user.has_usable_password() and not user.is_staff
     assert role_of(user) == Role.TEACHER and user.teacher == city["teachers"][1]
     assert AuditEntry.objects.filter(action="bureau.role.assigned").count() >= 1
+
+
+def test_oidc_teacher_not_serving_without_account_refused(client, users, city, oidc_provider):
+    teacher = city["teachers"][1]
+    type(teacher).objects.filter(pk=teacher.pk).update(status=Status.RETIRED)
+    oidc_provider.user = "T2"
+    before = User.objects.count()
+    response = _follow_provider(client, "/oidc/authenticate/")
+    assert response["Location"] == "/accounts/login/?sso=refused" and User.objects.count() == before
 
 
 def test_oidc_staff_no_taken_by_another_username_is_refused(client, users, oidc_provider):
