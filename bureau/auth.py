@@ -8,6 +8,7 @@ when a school or a district is saved or teachers are imported in bulk. A deactiv
 password therefore takes effect on the very next request. The entry also expires after ten minutes.
 """
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
 from . import versions
@@ -35,7 +36,24 @@ def all_users_changed() -> None:
     versions.bump(ALL_USERS)
 
 
+def not_a_password_attempt(request, credentials=None) -> bool:
+    """AXES_WHITELIST_CALLABLE: django-axes neither counts nor locks a sign-in without a username, i.e. one
+    through the bureau's identity provider (bureau.sso: an OIDC code or a CAS ticket). A refused identity
+    there is not a password guessed here (the provider locks its own password form), and counting it under
+    (no username, address) would lock every sign-in from a school's shared address after ten refusals."""
+    return not (credentials or {}).get("username")
+
+
 class RoleAwareBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        """A password sign-in; with LOCAL_LOGIN_ENABLED false (sign-in through the bureau's identity provider
+        only, bureau.sso) it is refused to all but superusers. django-axes (the backend before this one)
+        counts the refusal as a failed attempt, so the lockout still applies."""
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and not settings.LOCAL_LOGIN_ENABLED and not user.is_superuser:
+            return None
+        return user
+
     def get_user(self, user_id):
         keys = user_version_keys(user_id)
         user, stamp = versions.fetch(f"auth.user.{user_id}", keys)

@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from bureau import apidocs, export_views, landing, notices, views
+from bureau import apidocs, export_views, landing, notices, sso, views
 from training import certificate_views, credential_views
 
 handler400 = "bureau.views.bad_request"
@@ -32,7 +31,11 @@ urlpatterns = [
     path("exports/<int:pk>/progress.json", export_views.export_progress, name="export-progress"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export-download"),
     path("notices/<int:pk>/read/", notices.mark_read, name="notice-read"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", sso.SignInView.as_view(), name="login"),
+    # Sign-in through the bureau's identity provider (bureau/sso.py): 404 unless OIDC_ENABLED / CAS_ENABLED.
+    path("oidc/authenticate/", sso.OIDCAuthenticateView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", sso.OIDCCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("cas/login/", sso.CASLoginView.as_view(), name="cas_ng_login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("credits.urls")),

@@ -73,3 +73,27 @@ def test_make_demo_runs_every_step_with_debug_on(tmp_path):
     steps = log.read_text().splitlines()
     assert [s.split()[2] for s in steps] == ["migrate", "seed_demo", "runserver"]
     assert all(s.startswith("DEBUG=true ") for s in steps)
+
+
+PRINT_SSO = (
+    "from django.conf import settings as s; "
+    "print(s.OIDC_ENABLED, s.CAS_ENABLED, s.LOCAL_LOGIN_ENABLED); print(' '.join(s.AUTHENTICATION_BACKENDS)); "
+    "print(' '.join(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']))"
+)
+
+
+def test_sign_in_through_identity_provider_is_off_by_default_and_switched_on_by_the_environment():
+    """Issue 19 item 3: no OIDC/CAS backend and only 'self' in form-action unless switched on; switched on,
+    the backends are added and the providers' origins allowed in form-action (where sign-in redirects)."""
+    off = run_manage("shell", "-c", PRINT_SSO, DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true")
+    assert off.returncode == 0, off.stderr
+    flags, backends, form_action = off.stdout.strip().splitlines()[-3:]
+    assert flags == "False False True" and "sso" not in backends and form_action == "'self'"
+    on = run_manage("shell", "-c", PRINT_SSO, DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true",
+                    OIDC_ENABLED="true", OIDC_OP_AUTHORIZATION_ENDPOINT="https://idp.example.edu.cn:8443/oauth2/authorize",
+                    CAS_ENABLED="true", CAS_SERVER_URL="https://cas.example.edu.cn/cas/", LOCAL_LOGIN_ENABLED="false")
+    assert on.returncode == 0, on.stderr
+    flags, backends, form_action = on.stdout.strip().splitlines()[-3:]
+    assert flags == "True True False"
+    assert backends.split()[-2:] == ["bureau.sso.OIDCBackend", "bureau.sso.CASSignInBackend"]
+    assert form_action == "'self' https://idp.example.edu.cn:8443 https://cas.example.edu.cn"

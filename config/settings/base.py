@@ -7,6 +7,7 @@ Everything that changes between machines comes from the environment through one 
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_ratelimit",
     "axes",
+    "django_cas_ng",
     "csp",
     "bureau",
     "training",
@@ -122,6 +124,37 @@ AUTH_PASSWORD_VALIDATORS = [
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "bureau.auth.RoleAwareBackend"]
 LOGIN_URL = "/accounts/login/"
+# --- Sign-in through the bureau's identity provider (issue 19 item 3; bureau/sso.py, docs/decisions.md) ----
+# Both off by default. Identities are matched to existing accounts (a teacher's 工号, else a username), never
+# given a role; the one account made is a teacher's who has none yet. Local passwords stay unless
+# LOCAL_LOGIN_ENABLED is false, which leaves the password form to superusers only.
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# https://mozilla-django-oidc.readthedocs.io/en/stable/settings.html
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid profile")
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_CREATE_USER = False  # bureau.sso matches; it never lets the library create accounts
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=refused"
+# https://djangocas.dev/docs/latest/configuration.html
+CAS_ENABLED = env.bool("CAS_ENABLED", default=False)
+CAS_SERVER_URL = env("CAS_SERVER_URL", default="")
+CAS_VERSION = env("CAS_VERSION", default="3")
+CAS_USERNAME_ATTRIBUTE = env("CAS_USERNAME_ATTRIBUTE", default="cas:user")
+CAS_CREATE_USER = False
+CAS_LOGIN_MSG = None
+CAS_REDIRECT_URL = "/"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("bureau.sso.OIDCBackend")
+if CAS_ENABLED:
+    AUTHENTICATION_BACKENDS.append("bureau.sso.CASSignInBackend")
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
@@ -139,6 +172,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Sign-ins through the identity provider (no username) are neither counted nor locked (bureau.auth).
+AXES_WHITELIST_CALLABLE = "bureau.auth.not_a_password_attempt"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Internationalisation ---------------------------------------------------------------------
@@ -243,6 +278,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# Sign-in through the identity provider redirects there (after the logout form, too): allow its address.
+for _url in ([OIDC_OP_AUTHORIZATION_ENDPOINT] if OIDC_ENABLED else []) + ([CAS_SERVER_URL] if CAS_ENABLED else []):
+    _origin = "{0.scheme}://{0.netloc}".format(urlsplit(_url))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_origin)
 
 # --- Cache ------------------------------------------------------------------------------------
 # Shared Redis cache when REDIS_CACHE_URL is set (rate limits must be shared between web processes);
