@@ -23,7 +23,7 @@ from bureau.models import District
 
 # Apps whose tables are emptied; within them, the models whose rows are reference data are kept.
 RESET_APPS = {"admin", "auth", "sessions", "axes", "bureau", "training", "credits", "exchange", "backbone", "province",
-              "demo"}
+              "demo", "django_cas_ng"}  # CAS sign-in's tickets refer to users
 KEEP = {"auth.permission", "auth.group", "auth.group_permissions", "backbone.criterion", "backbone.historicalcriterion"}
 DEMO_EMAIL = "admin@example.invalid"
 

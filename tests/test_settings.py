@@ -71,7 +71,7 @@ def test_make_demo_runs_every_step_with_debug_on(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     steps = log.read_text().splitlines()
-    assert [s.split()[2] for s in steps] == ["migrate", "seed_demo", "runserver"]
+    assert [s.split()[2] for s in steps] == ["migrate", "seed_demo", "credential_key", "runserver"]
     assert all(s.startswith("DEBUG=true ") for s in steps)
 
 

@@ -395,7 +395,7 @@ class ProviderAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="签发（或重新签发）API 密钥")
+    @admin.action(description="签发（或重新签发）API 密钥", permissions=["change"])
     def issue_key(self, request, queryset):
         from .providers import provider_key_issue
 
