@@ -17,8 +17,9 @@ from bureau.permissions import role_required
 from bureau.scoping import role_of
 from bureau.services import ApplicationError
 
-from .amendments import amendment_counts, amendment_decide, amendments_of_year, closed_report
+from .amendments import amendment_counts, amendment_decide, amendments_of_year
 from .models import Amendment, ComplianceReport, ReportKind, ReportStatus
+from .selectors import closed_report
 
 PER_PAGE = 50
 

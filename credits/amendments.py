@@ -28,7 +28,7 @@ from bureau.workflow import transition_guard
 
 from . import rules
 from .compliance import ComplianceRun
-from .models import Amendment, AmendmentEvent, AmendmentState, ComplianceReport, ReportKind, ReportStatus, Source
+from .models import Amendment, AmendmentEvent, AmendmentState, ComplianceReport, Source
 from .posting import amendment_apply
 
 logger = logging.getLogger(__name__)
@@ -62,10 +62,6 @@ def amendment_decide(*, amendment_id: int, approve: bool, reason: str, actor, no
 
 
 # --- Reads -------------------------------------------------------------------------------------------
-
-def closed_report(year: int) -> ComplianceReport | None:
-    return ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status=ReportStatus.DONE).first()
-
 
 def amendments_of_year(year: int) -> QuerySet[Amendment]:
     """A closed year's 补报, pending first, then newest first, with what the list and report show."""

@@ -38,7 +38,7 @@ from .export_jobs import ledger_about, ledger_rows
 from .exports import write_compliance_workbook, write_ledger, write_transcript
 from .models import ComplianceReport, LedgerEntry, ReportKind
 from .queues import school_queue_version_key, waiting_for_principal
-from .selectors import policy_for, school_version_keys, teacher_year
+from .selectors import closed_report, policy_for, school_version_keys, teacher_year
 from .tasks import build_report
 
 STAFF = (Role.BUREAU, Role.DISTRICT, Role.AUDITOR)
@@ -204,7 +204,7 @@ def compliance_xlsx(request):
     year = year_param(request)
     scope = _scope_for(request.user)
     if scope == Scope():
-        closed = ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status="done").first()
+        closed = closed_report(year)
         if closed and closed.workbook:
             return FileResponse(closed.workbook.open("rb"), as_attachment=True, filename=f"compliance-{year}.xlsx")
     if scope.school_id is None:

@@ -54,7 +54,8 @@ def build_ledger(job, target, progress) -> int:
 
 
 def build_amendments(job, target, progress) -> int:
-    from .amendments import closed_report, write_amendment_workbook
+    from .amendments import write_amendment_workbook
+    from .selectors import closed_report
 
     report = closed_report(int(job.params["year"]))
     if report is None or not report.workbook:

@@ -24,6 +24,7 @@ from bureau.services import ApplicationError, audit, notice_send
 from .compliance import ComplianceRun
 from .exports import write_compliance_workbook
 from .models import ComplianceReport, ReportKind, ReportStatus
+from .selectors import closed_report
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def report_build(*, report_id: int) -> ComplianceReport:
 
 def latest_report(year: int) -> ComplianceReport | None:
     """The closed report of a year if it exists (frozen, CR-9), else the newest finished live one."""
-    closed = ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status=ReportStatus.DONE).first()
+    closed = closed_report(year)
     if closed:
         return closed
     return ComplianceReport.objects.filter(year=year, kind=ReportKind.LIVE, status=ReportStatus.DONE).order_by(

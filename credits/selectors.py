@@ -220,3 +220,10 @@ def pending_amendments(teacher_id: int) -> int:
 def submissions_version_key(teacher_id: int) -> str:
     """Bumped by every saved or deleted hours submission or 补报 of the teacher (credits/caching.py)."""
     return f"credits.submissions.v.{teacher_id}"
+
+
+def closed_report(year: int):
+    """The frozen annual close of a year (CR-9), finished; None while the year is not closed."""
+    from .models import ComplianceReport, ReportKind, ReportStatus
+
+    return ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status=ReportStatus.DONE).first()

@@ -25,8 +25,8 @@ from bureau.scoping import own_teacher, role_of, visible_schools
 from bureau.services import ApplicationError, audit, event_record, notice_after_commit
 from bureau.workflow import Transition, transition, transition_guard
 from credits import rules as credit_rules
-from credits.models import Amendment, AmendmentState, ComplianceReport, LedgerEntry, ReportKind, ReportStatus
-from credits.selectors import policy_for
+from credits.models import Amendment, AmendmentState, LedgerEntry
+from credits.selectors import closed_report, policy_for
 from credits.services import ledger_adjust, ledger_reverse
 
 from .models import Appeal, AppealEvent, AppealKind, AppealState, Enrolment, Result
@@ -105,11 +105,10 @@ class Window:
 
 def year_closed_on(year: int) -> dt.date | None:
     """The local day the year's annual close (CR-9) finished, or None while it is not closed."""
-    closed = (ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status=ReportStatus.DONE)
-              .values_list("finished_at", "created_at").first())
+    closed = closed_report(year)
     if closed is None:
         return None
-    return timezone.localdate(closed[0] or closed[1])
+    return timezone.localdate(closed.finished_at or closed.created_at)
 
 
 def appeal_window(kind: str, *, target=None, year: int | None = None, today: dt.date) -> Window:

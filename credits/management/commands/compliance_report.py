@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bureau.params import year_argument
 from credits.compliance import ComplianceRun
 from credits.exports import write_compliance_workbook
-from credits.models import ComplianceReport, ReportKind, ReportStatus
+from credits.selectors import closed_report
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         path = Path(output)
         if not path.parent.exists():
             raise CommandError(f"输出目录不存在：{path.parent}")
-        closed = ComplianceReport.objects.filter(year=year, kind=ReportKind.CLOSED, status=ReportStatus.DONE).first()
+        closed = closed_report(year)
         if closed is not None and closed.workbook and not live:
             # CR-9: a closed year's report is the frozen snapshot, as the web download serves it.
             with closed.workbook.open("rb") as frozen, path.open("wb") as target:
