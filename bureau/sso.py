@@ -10,19 +10,27 @@ says so (?sso=refused); staff accounts are never made here.
 
 The backends load the signed-in user as bureau.auth.RoleAwareBackend does (role, school, teacher in one query,
 cached under the user's versions), since Django asks the backend that signed a session in for its user.
+
+Single sign-out: 退出 (bureau.views.LogoutView) of a session signed in through a provider ends the provider's
+session too: OIDC through the end_session endpoint (RP-initiated logout, `oidc_logout_url`), CAS through the
+server's /logout (django-cas-ng's logout view). The CAS server's back-channel logout (a SAML LogoutRequest
+POSTed to the service URL, /cas/login/) ends ours through django-cas-ng's session-ticket table.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
+import requests
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django_cas_ng import views as cas_views
 from django_cas_ng.backends import CASBackend
 from mozilla_django_oidc import views as oidc_views
@@ -36,6 +44,7 @@ from .roles import SYSTEM_USERNAME
 logger = logging.getLogger(__name__)
 
 REFUSED_URL = "/accounts/login/?sso=refused"
+FAILED_URL = "/accounts/login/?sso=failed"  # the provider refused the exchange (e.g. a wrong PKCE verifier) or is out of reach
 
 
 def match_identity(name: str):
@@ -135,7 +144,11 @@ class OIDCAuthenticateView(oidc_views.OIDCAuthenticationRequestView):
 class OIDCCallbackView(oidc_views.OIDCAuthenticationCallbackView):
     def get(self, request):
         _require("OIDC_ENABLED")
-        return super().get(request)
+        try:
+            return super().get(request)
+        except requests.RequestException as exc:  # the token endpoint refused the code (or is out of reach)
+            logger.warning("OIDC sign-in failed at the provider: %s", type(exc).__name__)
+            return HttpResponseRedirect(FAILED_URL)
 
     @property
     def failure_url(self):
@@ -149,6 +162,46 @@ class CASLoginView(cas_views.LoginView):
             return super().get(request)
         except PermissionDenied:  # django-cas-ng's answer to a refused ticket: back to the login page instead
             return HttpResponseRedirect(REFUSED_URL)
+        except requests.RequestException as exc:  # the CAS server is out of reach while validating the ticket
+            logger.warning("CAS sign-in failed at the server: %s", type(exc).__name__)
+            return HttpResponseRedirect(FAILED_URL)
+
+    def post(self, request):
+        """The CAS server's back-channel single logout (form field logoutRequest, a SAML LogoutRequest whose
+        SessionIndex is the service ticket): the session signed in with that ticket is deleted. The library
+        answers any other POST with a redirect to the CAS login."""
+        _require("CAS_ENABLED")
+        return super().post(request)
+
+
+# --- Single sign-out ----------------------------------------------------------------------------------------
+
+OIDC_BACKEND = f"{OIDCBackend.__module__}.{OIDCBackend.__qualname__}"
+CAS_BACKEND = f"{CASSignInBackend.__module__}.{CASSignInBackend.__qualname__}"
+
+
+def oidc_logout_url(request) -> str:
+    """OIDC_OP_LOGOUT_URL_METHOD: the provider's end_session URL (OpenID Connect RP-Initiated Logout 1.0)
+    with the session's id_token as id_token_hint and the login page as post_logout_redirect_uri; the login
+    page itself when no end_session endpoint is configured or the session holds no id_token."""
+    back = request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
+    endpoint = settings.OIDC_OP_LOGOUT_ENDPOINT
+    id_token = request.session.get("oidc_id_token")
+    if not endpoint or not id_token:
+        return resolve_url(settings.LOGOUT_REDIRECT_URL)
+    params = {"id_token_hint": id_token, "post_logout_redirect_uri": back, "client_id": settings.OIDC_RP_CLIENT_ID}
+    return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
+
+
+def provider_logout_view(request):
+    """The view that signs this session out at its provider as well (None: a password session, or the
+    provider's sign-in has since been switched off, so the sign-out stays local)."""
+    backend = request.session.get(BACKEND_SESSION_KEY)
+    if backend == OIDC_BACKEND and settings.OIDC_ENABLED:
+        return oidc_views.OIDCLogoutView.as_view()
+    if backend == CAS_BACKEND and settings.CAS_ENABLED:
+        return cas_views.LogoutView.as_view()
+    return None
 
 
 class SignInView(LoginView):
@@ -162,6 +215,7 @@ class SignInView(LoginView):
             cas_enabled=settings.CAS_ENABLED,
             local_login_enabled=settings.LOCAL_LOGIN_ENABLED,
             sso_refused=self.request.GET.get("sso") == "refused",
+            sso_failed=self.request.GET.get("sso") == "failed",
         )
         return context
 

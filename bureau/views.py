@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
+from . import sso
 from .scoping import role_of
 
 
@@ -58,3 +59,10 @@ class LogoutView(auth_views.LogoutView):
         if not request.user.is_authenticated:
             return redirect("login")
         return render(request, "registration/logout_confirm.html")
+
+    def post(self, request, *args, **kwargs):
+        """Signs out; a session signed in through the identity provider is ended there too (bureau.sso)."""
+        view = sso.provider_logout_view(request)
+        if view is not None:
+            return view(request)
+        return super().post(request, *args, **kwargs)

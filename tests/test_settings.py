@@ -97,3 +97,20 @@ def test_sign_in_through_identity_provider_is_off_by_default_and_switched_on_by_
     assert flags == "True True False"
     assert backends.split()[-2:] == ["bureau.sso.OIDCBackend", "bureau.sso.CASSignInBackend"]
     assert form_action == "'self' https://idp.example.edu.cn:8443 https://cas.example.edu.cn"
+
+
+def test_pkce_on_by_default_and_the_end_session_origin_allowed_in_form_action():
+    """Issue 19 item 3: PKCE (S256) unless OIDC_USE_PKCE=false; sign-out redirects to the end_session
+    endpoint, so its origin joins form-action when it differs from the authorization endpoint's (once)."""
+    show = ("from django.conf import settings as s; print(s.OIDC_USE_PKCE, s.OIDC_PKCE_CODE_CHALLENGE_METHOD); "
+            "print(' '.join(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']))")
+    env = dict(DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true", OIDC_ENABLED="true",
+               OIDC_OP_AUTHORIZATION_ENDPOINT="https://idp.example.edu.cn/oauth2/authorize")
+    same = run_manage("shell", "-c", show, **env, OIDC_OP_LOGOUT_ENDPOINT="https://idp.example.edu.cn/oauth2/logout")
+    assert same.returncode == 0, same.stderr
+    assert same.stdout.strip().splitlines()[-2:] == ["True S256", "'self' https://idp.example.edu.cn"]
+    other = run_manage("shell", "-c", show, **env, OIDC_USE_PKCE="false",
+                       OIDC_OP_LOGOUT_ENDPOINT="https://sso.example.edu.cn/logout")
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.strip().splitlines()[-2:] == [
+        "False S256", "'self' https://idp.example.edu.cn https://sso.example.edu.cn"]

@@ -142,6 +142,14 @@ OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid profile")
 OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", default="preferred_username")
 OIDC_CREATE_USER = False  # bureau.sso matches; it never lets the library create accounts
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+# PKCE (RFC 7636, S256) on every authorization request: a stolen code is useless without the session's verifier.
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+# Single sign-out (RP-initiated logout): 退出 also ends the session at the provider's end_session endpoint,
+# with the id_token kept in the session as id_token_hint (bureau.sso.oidc_logout_url). Empty: local sign-out.
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_OP_LOGOUT_URL_METHOD = "bureau.sso.oidc_logout_url"
+OIDC_STORE_ID_TOKEN = True
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=refused"
 # https://djangocas.dev/docs/latest/configuration.html
 CAS_ENABLED = env.bool("CAS_ENABLED", default=False)
@@ -151,6 +159,12 @@ CAS_USERNAME_ATTRIBUTE = env("CAS_USERNAME_ATTRIBUTE", default="cas:user")
 CAS_CREATE_USER = False
 CAS_LOGIN_MSG = None
 CAS_REDIRECT_URL = "/"
+CAS_IGNORE_REFERER = True  # after sign-in go to ?next= or "/", never back to the page linking here (the login page)
+# Single sign-out: 退出 also ends the CAS session (redirect to the server's /logout, back to the login page),
+# and the server's back-channel logout POST (a SAML LogoutRequest naming the ticket) ends ours: django-cas-ng
+# keeps each session's service ticket (SessionTicket) for that.
+CAS_LOGOUT_COMPLETELY = True
+CAS_LOGOUT_NEXT_PAGE = "/accounts/login/"
 if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS.append("bureau.sso.OIDCBackend")
 if CAS_ENABLED:
@@ -279,9 +293,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Sign-in through the identity provider redirects there (after the logout form, too): allow its address.
-for _url in ([OIDC_OP_AUTHORIZATION_ENDPOINT] if OIDC_ENABLED else []) + ([CAS_SERVER_URL] if CAS_ENABLED else []):
+_idp_urls = [OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_LOGOUT_ENDPOINT] if OIDC_ENABLED else []
+for _url in filter(None, _idp_urls + ([CAS_SERVER_URL] if CAS_ENABLED else [])):
     _origin = "{0.scheme}://{0.netloc}".format(urlsplit(_url))
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_origin)
+    if _origin not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]:
+        CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_origin)
 
 # --- Cache ------------------------------------------------------------------------------------
 # Shared Redis cache when REDIS_CACHE_URL is set (rate limits must be shared between web processes);

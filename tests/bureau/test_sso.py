@@ -1,27 +1,31 @@
 """Sign-in through the bureau's identity provider (issue 19 item 3, bureau/sso.py) against real test providers
 (tests/idp: an OIDC provider and a CAS server served over HTTP on a free port), not mocks."""
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.test import Client
+from django_cas_ng.models import SessionTicket
 
 from bureau.choices import Role, Status
 from bureau.models import AuditEntry
 from bureau.scoping import role_of
 from tests.factories import TeacherFactory
+from tests.idp.cas import logout_request
 from tests.idp.fixtures import cas_server, oidc_provider  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
 
-def _follow_provider(client, start: str):
-    """Start sign-in at `start`, let the provider (over HTTP) approve, come back: the final response."""
+def _follow_provider(client, start: str, browser=requests):
+    """Start sign-in at `start`, let the provider (over HTTP; `browser` a requests.Session to keep its
+    cookies) approve, come back: the final response."""
     response = client.get(start)
     assert response.status_code == 302, response
-    at_provider = requests.get(response["Location"], allow_redirects=False, timeout=5)
+    at_provider = browser.get(response["Location"], allow_redirects=False, timeout=5)
     assert at_provider.status_code == 302, at_provider.text
     back = urlsplit(at_provider.headers["Location"])
     return client.get(f"{back.path}?{back.query}")
@@ -192,3 +196,184 @@ def test_oidc_missing_username_claim_refused_on_login_page(client, users, oidc_p
 def test_login_page_queries(client, db, oidc_provider, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         assert client.get("/accounts/login/").status_code == 200
+
+
+# --- PKCE (OIDC) ---------------------------------------------------------------------------------------------
+
+
+def _query(url: str) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_oidc_authorization_request_carries_s256_challenge(client, users, oidc_provider):
+    params = _query(client.get("/oidc/authenticate/")["Location"])
+    assert params["code_challenge_method"] == "S256" and len(params["code_challenge"]) == 43
+    states = client.session["oidc_states"]
+    assert len(states[params["state"]]["code_verifier"]) >= 43  # kept in the session, never sent to the browser
+
+
+def test_oidc_token_request_without_the_right_verifier_fails(client, users, oidc_provider):
+    """The provider checks the verifier: a code taken on its way back is useless without the session's."""
+    oidc_provider.user = "T1"
+    response = client.get("/oidc/authenticate/")
+    params = _query(response["Location"])
+    code = _query(requests.get(response["Location"], allow_redirects=False, timeout=5).headers["Location"])["code"]
+    form = {"client_id": oidc_provider.client_id, "client_secret": oidc_provider.client_secret, "code": code,
+            "grant_type": "authorization_code", "redirect_uri": params["redirect_uri"]}
+    wrong = requests.post(f"{oidc_provider.issuer}/token", data={**form, "code_verifier": "x" * 64}, timeout=5)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    assert oidc_provider.token_errors == ["code_verifier"]
+    # the code is spent by the failed try: not even the right verifier redeems it now
+    right = client.session["oidc_states"][params["state"]]["code_verifier"]
+    again = requests.post(f"{oidc_provider.issuer}/token", data={**form, "code_verifier": right}, timeout=5)
+    assert again.status_code == 400
+
+
+def test_oidc_token_request_with_no_verifier_fails(client, users, oidc_provider):
+    oidc_provider.user = "T1"
+    response = client.get("/oidc/authenticate/")
+    redirect_uri = _query(response["Location"])["redirect_uri"]
+    code = _query(requests.get(response["Location"], allow_redirects=False, timeout=5).headers["Location"])["code"]
+    answer = requests.post(f"{oidc_provider.issuer}/token", timeout=5, data={
+        "client_id": oidc_provider.client_id, "client_secret": oidc_provider.client_secret, "code": code,
+        "grant_type": "authorization_code", "redirect_uri": redirect_uri})
+    assert answer.status_code == 400 and oidc_provider.token_errors == ["code_verifier"]
+
+
+def test_oidc_sign_in_with_a_tampered_verifier_is_refused(client, users, oidc_provider):
+    """End to end through our callback: a session whose verifier does not match signs nobody in."""
+    oidc_provider.user = "T1"
+    response = client.get("/oidc/authenticate/")
+    state = _query(response["Location"])["state"]
+    session = client.session
+    session["oidc_states"][state]["code_verifier"] = "y" * 64
+    session.save()
+    back = urlsplit(requests.get(response["Location"], allow_redirects=False, timeout=5).headers["Location"])
+    response = client.get(f"{back.path}?{back.query}")
+    assert response["Location"] == "/accounts/login/?sso=failed" and _signed_in(client) is None
+    assert oidc_provider.token_errors == ["code_verifier"]
+    page = client.get(response["Location"]).content.decode()
+    assert "统一身份认证未能完成" in page and "没有对应的账号" not in page
+
+
+def test_cas_server_out_of_reach_while_validating(client, users, cas_server, settings):
+    cas_server.user = "T1"
+    response = client.get("/cas/login/")
+    ticket_url = requests.get(response["Location"], allow_redirects=False, timeout=5).headers["Location"]
+    settings.CAS_SERVER_URL = "http://127.0.0.1:9/cas/"  # nothing listens there
+    back = urlsplit(ticket_url)
+    response = client.get(f"{back.path}?{back.query}")
+    assert response["Location"] == "/accounts/login/?sso=failed" and _signed_in(client) is None
+
+
+def test_oidc_pkce_can_be_switched_off(client, users, oidc_provider, settings):
+    settings.OIDC_USE_PKCE = False
+    params = _query(client.get("/oidc/authenticate/")["Location"])
+    assert "code_challenge" not in params
+    oidc_provider.require_pkce = False  # a provider that does not ask for it
+    oidc_provider.user = "T1"
+    assert _follow_provider(client, "/oidc/authenticate/")["Location"] == "/"
+    assert int(_signed_in(client)) == users["teacher"].pk
+
+
+# --- Single sign-out -----------------------------------------------------------------------------------------
+
+
+def test_oidc_sign_out_ends_the_provider_session(client, users, oidc_provider):
+    oidc_provider.user = "T1"
+    _follow_provider(client, "/oidc/authenticate/")
+    assert len(oidc_provider.sessions) == 1
+    response = client.post("/accounts/logout/")
+    assert _signed_in(client) is None
+    location = response["Location"]
+    assert response.status_code == 302 and location.startswith(f"{oidc_provider.issuer}/logout?")
+    params = _query(location)
+    assert params["post_logout_redirect_uri"] == "http://testserver/accounts/login/"
+    assert params["client_id"] == oidc_provider.client_id and params["id_token_hint"].count(".") == 2
+    at_provider = requests.get(location, allow_redirects=False, timeout=5)
+    assert at_provider.status_code == 302 and at_provider.headers["Location"] == "http://testserver/accounts/login/"
+    assert oidc_provider.sessions == {} and len(oidc_provider.ended) == 1
+
+
+def test_oidc_sign_out_without_end_session_endpoint_stays_local(client, users, oidc_provider, settings):
+    settings.OIDC_OP_LOGOUT_ENDPOINT = ""
+    oidc_provider.user = "T1"
+    _follow_provider(client, "/oidc/authenticate/")
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == "/accounts/login/" and _signed_in(client) is None
+    assert len(oidc_provider.sessions) == 1
+
+
+def test_provider_refuses_a_forged_id_token_hint(client, users, oidc_provider):
+    oidc_provider.user = "T1"
+    _follow_provider(client, "/oidc/authenticate/")
+    location = client.post("/accounts/logout/")["Location"]
+    params = _query(location)
+    forged = params["id_token_hint"][:-4] + ("AAAA" if not params["id_token_hint"].endswith("AAAA") else "BBBB")
+    answer = requests.get(f"{oidc_provider.issuer}/logout", params={**params, "id_token_hint": forged}, timeout=5)
+    assert answer.status_code == 400 and len(oidc_provider.sessions) == 1
+
+
+def test_password_session_sign_out_stays_local(client, users, oidc_provider, cas_server, passwords):
+    assert client.post("/accounts/login/", {"username": "bureau", "password": passwords}).status_code == 302
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == "/accounts/login/" and _signed_in(client) is None
+
+
+def test_sign_out_needs_the_form(client, users, oidc_provider):
+    """GET asks for confirmation (a link or an image cannot sign anybody out of the provider)."""
+    oidc_provider.user = "T1"
+    _follow_provider(client, "/oidc/authenticate/")
+    assert client.get("/accounts/logout/").status_code == 200
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.cookies = client.cookies
+    assert csrf_client.post("/accounts/logout/").status_code == 403
+    assert _signed_in(client) is not None and len(oidc_provider.sessions) == 1
+
+
+def test_sso_session_after_provider_switched_off_signs_out_locally(client, users, oidc_provider, settings):
+    oidc_provider.user = "T1"
+    _follow_provider(client, "/oidc/authenticate/")
+    settings.OIDC_ENABLED = False
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == "/accounts/login/" and _signed_in(client) is None
+
+
+def test_cas_sign_out_ends_the_cas_session(client, users, cas_server, settings):
+    cas_server.user = "T1"
+    browser = requests.Session()
+    _follow_provider(client, "/cas/login/", browser)
+    assert len(cas_server.sessions) == 1 and SessionTicket.objects.count() == 1
+    response = client.post("/accounts/logout/")
+    assert _signed_in(client) is None and SessionTicket.objects.count() == 0
+    assert response.status_code == 302
+    assert response["Location"] == (settings.CAS_SERVER_URL + "logout?service="
+                                    "http%3A%2F%2Ftestserver%2Faccounts%2Flogin%2F")
+    at_cas = browser.get(response["Location"], allow_redirects=False, timeout=5)
+    assert at_cas.headers["Location"] == "http://testserver/accounts/login/"
+    assert cas_server.sessions == {} and len(cas_server.ended) == 1
+
+
+def test_cas_single_logout_request_ends_our_session(client, users, cas_server):
+    cas_server.user = "T1"
+    _follow_provider(client, "/cas/login/")
+    assert _signed_in(client) is not None
+    ticket = SessionTicket.objects.get().ticket
+    other = Client()  # the CAS server's back channel: no cookie, no CSRF token
+    answer = other.post("/cas/login/", {"logoutRequest": logout_request(ticket)})
+    assert answer.status_code == 302
+    assert SessionTicket.objects.count() == 0
+    assert client.get("/portal/")["Location"].startswith("/accounts/login/")
+
+
+def test_cas_single_logout_of_another_ticket_leaves_the_session(client, users, cas_server):
+    cas_server.user = "T1"
+    _follow_provider(client, "/cas/login/")
+    Client().post("/cas/login/", {"logoutRequest": logout_request("ST-not-ours")})
+    assert SessionTicket.objects.count() == 1
+    assert client.get("/portal/").status_code == 200
+
+
+def test_cas_single_logout_refused_when_cas_off(client, users, settings):
+    settings.CAS_ENABLED = False
+    assert Client().post("/cas/login/", {"logoutRequest": logout_request("ST-1")}).status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import requests
 
@@ -10,6 +12,13 @@ from .oidc import OIDCProvider
 from .server import serving
 
 BACKENDS = ["axes.backends.AxesStandaloneBackend", "bureau.auth.RoleAwareBackend"]
+
+
+def _allow_form_action(settings, base: str) -> None:
+    """As config.settings does for the configured provider: the logout form's redirect goes there."""
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"].append(base)
+    settings.CONTENT_SECURITY_POLICY = policy
 
 
 @pytest.fixture
@@ -27,6 +36,8 @@ def oidc_provider(settings):
         settings.OIDC_OP_TOKEN_ENDPOINT = config["token_endpoint"]
         settings.OIDC_OP_USER_ENDPOINT = config["userinfo_endpoint"]
         settings.OIDC_OP_JWKS_ENDPOINT = config["jwks_uri"]
+        settings.OIDC_OP_LOGOUT_ENDPOINT = config["end_session_endpoint"]
+        _allow_form_action(settings, base)
         settings.AUTHENTICATION_BACKENDS = [*BACKENDS, "bureau.sso.OIDCBackend"]
         yield provider
 
@@ -38,5 +49,6 @@ def cas_server(settings):
     with serving(server) as base:
         settings.CAS_ENABLED = True
         settings.CAS_SERVER_URL = f"{base}/cas/"
+        _allow_form_action(settings, base)
         settings.AUTHENTICATION_BACKENDS = [*BACKENDS, "bureau.sso.CASSignInBackend"]
         yield server
