@@ -30,6 +30,8 @@ REPORTS = ("年度报告", [("年度报告", "credits:reports"), ("上报省厅"
                     ("认定时效", "claims:turnaround"), ("申诉时效", "training:appeals-report"), ("导出文件", "exports")])
 BACKBONE = ("骨干教师", [("骨干评选", "backbone:manage"), ("骨干规划", "backbone:plan"), ("骨干名册", "backbone:roster")])
 DASHBOARD = ("达标看板", [("达标看板", "credits:city-dashboard"), ("欠缺名单", "credits:short-list")])
+# Checking a certificate someone shows: by its number, or its signed credential file (Open Badges, .jwt).
+VERIFY = ("证书查验", [("证书查验", "verify-lookup"), ("验证凭证文件", "credential-verify")])
 
 MENUS = {
     "teacher": [
@@ -66,6 +68,7 @@ MENUS = {
         ("交流轮岗", "exchange:overview"),
         BACKBONE,
         REPORTS,
+        VERIFY,
         ("管理后台", "admin:index"),
     ],
     "staff": [
@@ -73,7 +76,8 @@ MENUS = {
         ("管理后台", "admin:index"),
     ],
     # auditors read: the dashboards, the reports and the rosters, never a review queue
-    "staff_reports": [DASHBOARD, ("交流轮岗", "exchange:overview"), BACKBONE, REPORTS, ("管理后台", "admin:index")],
+    "staff_reports": [DASHBOARD, ("交流轮岗", "exchange:overview"), BACKBONE, REPORTS, VERIFY,
+                      ("管理后台", "admin:index")],
 }
 
 

@@ -20,7 +20,13 @@ def test_landing_page_answers_anonymously_with_a_guide_per_role_and_the_certific
     for role in ROLES:
         assert f'href="/guide/{role}/"' in page
     assert f'href="{reverse("verify-lookup")}"' in page and f'action="{reverse("verify-lookup")}"' in page
+    assert 'href="/credentials/verify/" id="credential-verify-link"' in page  # the Open Badges file check
     assert set(GUIDES) == set(ROLES)
+
+
+def test_the_two_certificate_checks_link_each_other(client, db):
+    assert 'href="/credentials/verify/"' in client.get(reverse("verify-lookup")).content.decode()
+    assert f'href="{reverse("verify-lookup")}"' in client.get("/credentials/verify/").content.decode()
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -71,6 +71,26 @@ def test_an_auditor_never_sees_a_review_queue_but_reaches_the_reports(users):
             "training:appeals-report"} <= names
 
 
+@pytest.mark.parametrize("role", ["bureau", "superuser", "auditor"])
+def test_who_verifies_certificates_finds_both_checks_in_the_menu(client, users, role):
+    """Issue 19: the credential file check (/credentials/verify/) where the bureau and auditors look for it,
+    grouped with the check by certificate number; on either page the group shows both."""
+    names = [name for _, name in menu_link_names(users[role])]
+    assert "verify-lookup" in names and "credential-verify" in names
+    client.force_login(users[role])
+    home = client.get(reverse("credits:city-dashboard")).content.decode()
+    assert f'href="{reverse("verify-lookup")}">证书查验</a>' in home
+    page = client.get("/credentials/verify/").content.decode()
+    assert 'class="sub" href="/credentials/verify/" aria-current="page">验证凭证文件</a>' in page
+    assert f'class="sub" href="{reverse("verify-lookup")}">证书查验</a>' in page
+
+
+@pytest.mark.parametrize("role", ["teacher", "principal", "district"])
+def test_the_other_roles_menus_stay_without_the_checks(users, role):
+    names = {name for _, name in menu_link_names(users[role])}
+    assert not names & {"verify-lookup", "credential-verify"}
+
+
 def test_no_page_was_lost_when_menus_were_grouped():
     flat = {kind: {(n if isinstance(n, str) else None) for _, n in entries} | {
         name for _, n in entries if not isinstance(n, str) for _, name in n} for kind, entries in MENUS.items()}
