@@ -50,13 +50,16 @@ class ExportKind:
     # build(job, target, progress) writes the workbook into the binary file `target` and returns its rows;
     # progress(fraction) moves the bar (0..1).
     build: Callable[[ExportJob, object, Callable[[float], None]], int]
+    # may_see(user, job): a further condition on seeing and downloading a job of this kind, asked on top of
+    # visible_job's (the province report with full 身份证号: only who may see them, SEC-3). None: no condition.
+    may_see: Callable[[object, ExportJob], bool] | None = None
 
 
 _REGISTRY: dict[str, ExportKind] = {}
 
 
-def register(kind: str, *, label: str, roles, build) -> None:
-    _REGISTRY[kind] = ExportKind(kind, label, tuple(roles), build)
+def register(kind: str, *, label: str, roles, build, may_see=None) -> None:
+    _REGISTRY[kind] = ExportKind(kind, label, tuple(roles), build, may_see)
 
 
 def kind_of(kind: str) -> ExportKind:
@@ -197,18 +200,29 @@ def exports_purge(*, now: dt.datetime) -> int:
 
 
 def jobs_of(user):
-    """The user's own jobs, newest first (the 导出文件 page)."""
-    return ExportJob.objects.filter(created_by=user)
+    """The user's own jobs, newest first (the 导出文件 page), less those a kind's `may_see` now hides from
+    them (a permission taken away since)."""
+    jobs = ExportJob.objects.filter(created_by=user)
+    hidden = [spec.kind for spec in _REGISTRY.values() if spec.may_see is not None]
+    if not hidden:
+        return jobs
+    refused = [job.pk for job in jobs.filter(kind__in=hidden).only("pk", "kind", "params", "created_by_id")
+               if not _REGISTRY[job.kind].may_see(user, job)]
+    return jobs.exclude(pk__in=refused) if refused else jobs
 
 
 def visible_job(user, pk: int) -> ExportJob | None:
-    """A job its user, or bureau staff, may see and download; None for anyone else."""
+    """A job its user, or bureau staff, may see and download, if its kind lets them (`may_see`); None for
+    anyone else."""
     job = ExportJob.objects.filter(pk=pk).first()
     if job is None:
         return None
-    if job.created_by_id == user.pk or role_of(user) == Role.BUREAU:
-        return job
-    return None
+    if job.created_by_id != user.pk and role_of(user) != Role.BUREAU:
+        return None
+    spec = _REGISTRY.get(job.kind)
+    if spec is not None and spec.may_see is not None and not spec.may_see(user, job):
+        return None
+    return job
 
 
 def counted(rows, total: int, progress: Callable[[float], None] | None, *, start: float = 0.0, span: float = 1.0,

@@ -279,3 +279,23 @@ def test_the_city_ledger_through_the_job_moves_the_bar(client, users, city):
                       reason="补录", actor=users["bureau"])
     job = start_export(_client(client, users["bureau"]), reverse("credits:ledger-xlsx") + f"?year={YEAR}")
     assert (job.status, job.progress, job.rows, job.filename) == ("done", 100, 10, f"ledger-{YEAR}.xlsx")
+
+
+def test_a_kinds_may_see_hides_a_job_from_its_lists_and_pages(client, users):
+    """register(..., may_see=): asked on top of the owner/bureau rule (the province report with full
+    身份证号 uses it, tests/province/test_pages.py)."""
+    exports.register("hidden-test", label="测试", roles=(Role.BUREAU,), build=lambda job, target, progress: 0,
+                     may_see=lambda user, job: not job.params.get("secret") or user.is_superuser)
+    try:
+        secret = export_start(kind="hidden-test", user=users["bureau"], params={"secret": True}, title="测试",
+                              filename="t.xlsx")
+        plain = export_start(kind="hidden-test", user=users["bureau"], params={}, title="测试", filename="t.xlsx")
+        assert list(exports.jobs_of(users["bureau"])) == [plain]
+        assert exports.visible_job(users["bureau"], secret.pk) is None
+        assert exports.visible_job(users["bureau"], plain.pk) == plain
+        assert exports.visible_job(users["superuser"], secret.pk) == secret
+        _client(client, users["bureau"])
+        assert client.get(reverse("export-detail", args=[secret.pk])).status_code == 404
+        assert client.get(reverse("export-detail", args=[plain.pk])).status_code == 200
+    finally:
+        exports._REGISTRY.pop("hidden-test", None)

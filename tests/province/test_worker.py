@@ -1,10 +1,11 @@
-"""The province report job in a real Celery worker on Redis, outside any transaction as in production."""
+"""The province report job in a real Celery worker on Redis, outside any transaction as in production: the
+shared export task (bureau.tasks.run_export) builds it; a repeat changes nothing."""
 
 from openpyxl import load_workbook
 
-from province.models import ProvinceReport
-from province.reports import report_start
-from province.tasks import build_province_report
+from bureau.models import ExportJob
+from bureau.tasks import run_export
+from province.services import report_start
 from tests.factories import TeacherFactory, UserFactory
 from tests.test_celery_worker import worker  # noqa: F401 (a fixture)
 
@@ -16,15 +17,16 @@ def test_province_job_runs_in_a_worker_and_a_repeat_changes_nothing(worker):  # 
     user_assign_role(user=auditor, role="auditor", actor=None)
     for staff_no in ("W2", "W1", "W3"):
         TeacherFactory(staff_no=staff_no)
-    report = report_start(year=2026, actor=auditor)
-    first, second = build_province_report.delay(report.pk), build_province_report.delay(report.pk)
-    assert first.get(timeout=120) == second.get(timeout=120) == report.pk
-    report = ProvinceReport.objects.get(pk=report.pk)
-    assert (report.status, report.progress, report.teachers, report.with_id_numbers) == ("done", 100, 3, False)
-    with report.workbook.open("rb") as handle:
+    job = report_start(year=2026, actor=auditor)
+    first, second = run_export.delay(job.pk), run_export.delay(job.pk)
+    assert first.get(timeout=120) == second.get(timeout=120) == job.pk
+    job = ExportJob.objects.get(pk=job.pk)
+    assert (job.kind, job.status, job.progress, job.rows, job.params) == (
+        "province", "done", 100, 3, {"year": 2026, "with_id_numbers": False})
+    with job.file.open("rb") as handle:
         sheet = load_workbook(handle)["教师"]
         assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["W1", "W2", "W3"]
-    finished = report.finished_at
-    build_province_report.delay(report.pk).get(timeout=60)
-    report.refresh_from_db()
-    assert report.finished_at == finished
+    finished = job.finished_at
+    run_export.delay(job.pk).get(timeout=60)
+    job.refresh_from_db()
+    assert job.finished_at == finished

@@ -7,7 +7,7 @@ from bureau.params import year_argument
 from bureau.services import ApplicationError
 from credits.compliance import ComplianceRun
 from province.exports import write_province_workbook
-from province.reports import id_numbers_release
+from province.services import id_numbers_release
 
 
 class Command(BaseCommand):
