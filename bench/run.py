@@ -246,9 +246,11 @@ def _report_once(kind: str, year: int, repeats: int = 3) -> tuple[float, int, fl
     return statistics.median(times), len(queries), peak / 1e6
 
 
-def perf5(sizes: list[int], rows_per_year: int, repeats: int = 3) -> None:
+def perf5(sizes: list[int], rows_per_year: int, repeats: int = 3, *, reuse: bool = False) -> None:
     """PERF-5: the compliance and the province report at growing cities of the same shape: time per
-    doubling (limit 2.2), the query count (constant) and peak memory (flat). Leaves the last city."""
+    doubling (limit 2.2), the query count (constant) and peak memory (flat). Leaves the last city.
+    One size only (`--sizes 500000`, the province-scale reading): the figures, no growth line. `reuse`
+    keeps a city already of the asked size (the 500,000-teacher city takes a while to make)."""
     from django.db import connection
 
     from bench.citygen import generate
@@ -256,13 +258,21 @@ def perf5(sizes: list[int], rows_per_year: int, repeats: int = 3) -> None:
     readings: dict[str, list[tuple[int, float, int, float]]] = {"compliance": [], "province": []}
     for size in sizes:
         started = time.perf_counter()
-        generate(connection, teachers=size, schools=max(10, size * 15 // 1000), years=(2022, 2023, 2024, 2025, 2026),
-                 rows_per_year=rows_per_year)
-        print(f"PERF-5 city of {size} teachers made in {time.perf_counter() - started:.1f}s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM bureau_teacher")
+            present = cursor.fetchone()[0]
+        if reuse and present == size:
+            print(f"PERF-5 reusing the city of {size} teachers already in the database", flush=True)
+        else:
+            generate(connection, teachers=size, schools=max(10, size * 15 // 1000),
+                     years=(2022, 2023, 2024, 2025, 2026), rows_per_year=rows_per_year)
+            print(f"PERF-5 city of {size} teachers made in {time.perf_counter() - started:.1f}s", flush=True)
         for kind in readings:
             seconds, queries, peak = _report_once(kind, 2026, repeats)
             readings[kind].append((size, seconds, queries, peak))
             print(f"PERF-5 {kind} teachers={size} time={seconds:.2f}s queries={queries} peak_mem={peak:.1f}MB", flush=True)
+    if len(sizes) == 1:
+        return
     for kind, rows in readings.items():
         growth = max(b[1] / a[1] for a, b in zip(rows, rows[1:], strict=False))
         queries = sorted({r[2] for r in rows})
@@ -628,6 +638,8 @@ def main() -> int:
     parser.add_argument("--teachers", type=int)
     parser.add_argument("--schools", type=int)
     parser.add_argument("--rows-per-year", type=int, default=15)
+    parser.add_argument("--sizes", help="PERF-5's city sizes, comma-separated (default: a quarter, a half and all of "
+                                        "--teachers); one size, e.g. --sizes 500000, prints that size's figures only")
     parser.add_argument("--runs", type=int)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                         help="default: BENCH_DATABASE_URL, else bureau_bench (bureau_bench_small with --small)")
@@ -660,7 +672,8 @@ def main() -> int:
 
     bars = set(args.only or ["PERF-5", "PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-6"])
     if "PERF-5" in bars:  # three cities, the largest of the asked size, which the other bars then reuse
-        perf5([teachers // 4, teachers // 2, teachers], args.rows_per_year, 1 if args.small else 3)
+        sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [teachers // 4, teachers // 2, teachers]
+        perf5(sizes, args.rows_per_year, 1 if args.small else 3, reuse=args.reuse)
         args.reuse = True
         stamp("PERF-5")
     with connection.cursor() as cursor:

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from bureau.models import District
 
 # Apps whose tables are emptied; within them, the models whose rows are reference data are kept.
-RESET_APPS = {"admin", "auth", "sessions", "axes", "bureau", "training", "credits", "exchange", "backbone", "province",
+RESET_APPS = {"admin", "auth", "sessions", "axes", "bureau", "training", "credits", "exchange", "backbone",
               "demo", "django_cas_ng"}  # CAS sign-in's tickets refer to users
 KEEP = {"auth.permission", "auth.group", "auth.group_permissions", "backbone.criterion", "backbone.historicalcriterion"}
 DEMO_EMAIL = "admin@example.invalid"
