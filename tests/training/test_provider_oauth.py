@@ -287,3 +287,12 @@ def test_other_roles_cannot_issue_a_client(client, two, users, role, status):
     assert answer.status_code == status
     prov.refresh_from_db()
     assert prov.oauth_application.client_id == old_id
+
+
+def test_the_token_endpoint_needs_no_csrf_token(two):
+    from django.test import Client
+
+    (_, project, client_id, secret), _ = two
+    strict = Client(enforce_csrf_checks=True)
+    token = get_token(strict, client_id, secret).json()["access_token"]
+    assert post(strict, token, [record(1, TeacherFactory(), project)]).status_code == 200
