@@ -7,7 +7,8 @@
 PERF-5 builds cities of a quarter, a half and all of the asked size in turn and leaves the last one for
 the other bars.
 
-Each line reads `NAME ratio=R limit=L OK|OVER (our=…s base=…s)`. A full run that misses a bar ends with a
+Each line reads `NAME ratio=R limit=L OK|OVER (our=…s base=…s)`. One more line, `FEED records/s=…`, is the
+provider API's throughput (issue 19 item 1): printed, with its query and cache-call counts, but no bar. A full run that misses a bar ends with a
 loud OVER banner and exits 1 (`make bench` fails). --small prints OK/OVER too but always exits 0: at 1,000
 teachers the ratios are dominated by fixed costs (connections, a query's planning, a workbook's zip) and
 say nothing about SPEC §9, which is a city-scale bar.
@@ -478,6 +479,107 @@ def perf6(count: int) -> None:
          missed=not flat)
 
 
+# --- FEED (issue 19 item 1: the provider API; printed, no SPEC §9 limit) -------------------------------
+
+def feed(count: int) -> None:
+    """A provider's feed of `count` completion records posted through the provider endpoint itself
+    (POST /api/providers/records/ through Django's test client with the provider's API key, in calls of
+    10,000 records: authentication, rate limit, JSON, training.providers.provider_records_post and the
+    result path it shares with imports). Prints records per second, and the queries and the cache calls of
+    bureau.versions at a tenth of `count` and at `count`; GROWS PER ROW when they grow by more than a
+    result batch's worth per extra batch (the same test as PERF-6). Not a SPEC §9 bar: it has no limit.
+
+    The bench city has teachers and no projects: the records go to projects FD-01… (as many as needed for
+    distinct (project, teacher) pairs) run by a provider 基准推送机构. The bench's own rows are removed after
+    each run (on the bench database only, the ledger's append-only trigger set aside)."""
+    import datetime as dt
+    import json
+    import math
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bureau import versions
+    from bureau.models import Teacher
+    from training.models import Project, Provider
+    from training.providers import MAX_RECORDS, provider_key_issue
+    from training.services import RESULT_BATCH
+
+    teachers = list(Teacher.objects.order_by("staff_no").values_list("staff_no", flat=True)[:count])
+    projects = [
+        Project.objects.get_or_create(code=f"FD-{n:02d}", defaults=dict(
+            name=f"基准推送项目{n}", level="省培", mode="网络研修", kind="选修", theme="学科教学", hours=Decimal(20),
+            credits=Decimal(8), start_on=dt.date(2026, 3, 1), end_on=dt.date(2026, 6, 30), organiser="基准推送机构",
+            status="finished"))[0]
+        for n in range(1, math.ceil(count / len(teachers)) + 1)]
+    provider, _ = Provider.objects.get_or_create(name="基准推送机构")
+    provider.projects.set(projects)
+    key = provider_key_issue(provider=provider, actor=None)
+
+    def clean():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")  # the append-only trigger
+            cursor.execute("DELETE FROM training_providerrecord WHERE provider_id = %s", [provider.pk])
+            cursor.execute("DELETE FROM credits_ledgerentry WHERE project_code LIKE 'FD-%%'")
+            cursor.execute("DELETE FROM credits_amendment WHERE project_code LIKE 'FD-%%'")
+            cursor.execute("DELETE FROM training_certificate WHERE project_id IN (SELECT id FROM training_project WHERE code LIKE 'FD-%%')")
+            for table in ("training_historicalresult", "training_result", "training_enrolmentevent"):
+                cursor.execute(f"DELETE FROM {table} WHERE enrolment_id IN (SELECT e.id FROM training_enrolment e "
+                               "JOIN training_project p ON p.id = e.project_id WHERE p.code LIKE 'FD-%%')")
+            cursor.execute("DELETE FROM training_enrolment WHERE project_id IN (SELECT id FROM training_project WHERE code LIKE 'FD-%%')")
+            cursor.execute("DELETE FROM bureau_auditentry WHERE (action LIKE 'training.result%%' AND actor_id IS NULL) "
+                           "OR (action LIKE 'training.provider.%%' AND object_type = 'training.provider' AND object_id = %s)",
+                           [str(provider.pk)])
+
+    def bodies(rows: int) -> list[bytes]:
+        records = [{"record_id": f"FD{i}", "project_code": f"FD-{i // len(teachers) + 1:02d}",
+                    "staff_no": teachers[i % len(teachers)], "grade": "合格" if i % 10 else "优秀",
+                    "completed_on": "2026-06-30"} for i in range(rows)]
+        return [json.dumps({"records": records[i:i + MAX_RECORDS]}).encode() for i in range(0, rows, MAX_RECORDS)]
+
+    client = Client()
+
+    def post(rows: int) -> tuple[float, int, int, int]:
+        calls = bodies(rows)
+        counting = _CountingCache(versions.cache)
+        versions.cache = counting
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                start = time.perf_counter()
+                for body in calls:
+                    answer = client.post("/api/providers/records/", body, content_type="application/json",
+                                         HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Api-Key {key}")
+                    assert answer.status_code == 200, (answer.status_code, answer.content[:300])
+                    counts = answer.json()["counts"]
+                    assert counts == {"created": len(json.loads(body)["records"])}, counts
+                elapsed = time.perf_counter() - start
+        finally:
+            versions.cache = counting.inner
+        return elapsed, len(calls), len(queries), counting.calls
+
+    few = max(count // 10, 1)
+    try:
+        clean()
+        _, r_few, q_few, c_few = post(few)
+        clean()
+        elapsed, requests, queries, calls = post(count)
+    finally:
+        clean()
+    # result batches: each call is split into RESULT_BATCH-sized batches by the result path
+    def batches(rows: int) -> int:
+        return sum(math.ceil(min(MAX_RECORDS, rows - i) / RESULT_BATCH) for i in range(0, rows, MAX_RECORDS))
+
+    b_few, b_all = batches(few), batches(count)
+    per_batch = (queries - q_few) / max(b_all - b_few, 1)
+    calls_per_batch = (calls - c_few) / max(b_all - b_few, 1)
+    flat = per_batch <= max(q_few, 1) and calls_per_batch <= 2
+    print(f"FEED records/s={count / elapsed:,.0f} (records={count} in {requests} calls of at most {MAX_RECORDS}, "
+          f"{elapsed:.2f}s; no limit) queries={queries} ({q_few} at {few} records) cache_calls={calls} "
+          f"({c_few} at {few} records){'' if flat else ' GROWS PER ROW'}", flush=True)
+
+
 class _CountingCache:
     """Counts the calls bureau.versions makes to the cache (bumps, versions read, cached policies)."""
 
@@ -644,7 +746,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                         help="default: BENCH_DATABASE_URL, else bureau_bench (bureau_bench_small with --small)")
     parser.add_argument("--skip-load", action="store_true", help="skip PERF-4 (no gunicorn, no wrk)")
-    parser.add_argument("--only", choices=["PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-5", "PERF-6"], action="append",
+    parser.add_argument("--only", choices=["PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-5", "PERF-6", "FEED"], action="append",
                         help="run only these bars (repeatable)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the city already in the database when it has the asked number of teachers")
@@ -670,7 +772,7 @@ def main() -> int:
 
     from bench.citygen import generate
 
-    bars = set(args.only or ["PERF-5", "PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-6"])
+    bars = set(args.only or ["PERF-5", "PERF-1", "PERF-2", "PERF-3", "PERF-4", "PERF-6", "FEED"])
     if "PERF-5" in bars:  # three cities, the largest of the asked size, which the other bars then reuse
         sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [teachers // 4, teachers // 2, teachers]
         perf5(sizes, args.rows_per_year, 1 if args.small else 3, reuse=args.reuse)
@@ -699,6 +801,9 @@ def main() -> int:
     if "PERF-6" in bars:  # 100,000 results (10,000 in --small: 10 projects of the 1,000 teachers)
         perf6(10_000 if args.small else 100_000)
         stamp("PERF-6")
+    if "FEED" in bars:  # the provider API (no limit, printed): 100,000 records (10,000 in --small)
+        feed(10_000 if args.small else 100_000)
+        stamp("FEED")
     if "PERF-4" in bars:
         users = bench_users()
         counts = query_counts(users)

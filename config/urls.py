@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from oauth2_provider.views import RevokeTokenView
 
 from bureau import apidocs, export_views, landing, notices, sso, views
 from training import certificate_views, credential_views
+from training.provider_api import ProviderTokenView
 
 handler400 = "bureau.views.bad_request"
 
@@ -38,6 +40,9 @@ urlpatterns = [
     path("cas/login/", sso.CASLoginView.as_view(), name="cas_ng_login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # OAuth2 for training providers (issue 19 item 1): client credentials in, access token out; no other flow.
+    path("o/token/", ProviderTokenView.as_view(), name="oauth2-token"),
+    path("o/revoke_token/", RevokeTokenView.as_view(), name="oauth2-revoke-token"),
     path("", include("credits.urls")),
     path("", include("credits.claims_urls")),
     path("", include("training.urls")),

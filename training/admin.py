@@ -383,12 +383,19 @@ class ProviderCourseInline(admin.TabularInline):
 class ProviderAdmin(admin.ModelAdmin):
     """Providers and their course mappings; the API key is issued by the action (shown once, kept hashed)."""
 
-    list_display = ["name", "active", "organiser", "key_prefix", "key_issued_at"]
-    fields = ["name", "active", "organiser", "projects", "key_prefix", "key_issued_at", "created_by"]
-    readonly_fields = ["key_prefix", "key_issued_at", "created_by"]
+    list_display = ["name", "active", "organiser", "key_prefix", "key_issued_at", "oauth_client_id"]
+    fields = ["name", "active", "organiser", "projects", "key_prefix", "key_issued_at", "oauth_client_id", "created_by"]
+    readonly_fields = ["key_prefix", "key_issued_at", "oauth_client_id", "created_by"]
     filter_horizontal = ["projects"]
     inlines = [ProviderCourseInline]
-    actions = ["issue_key"]
+    actions = ["issue_key", "issue_oauth_client", "revoke_oauth_client"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("oauth_application")
+
+    @admin.display(description="OAuth2 client_id")
+    def oauth_client_id(self, obj):
+        return obj.oauth_application.client_id if obj.oauth_application_id else "—"
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -402,3 +409,19 @@ class ProviderAdmin(admin.ModelAdmin):
         for provider in queryset:
             key = provider_key_issue(provider=provider, actor=request.user)
             self.message_user(request, f"{provider.name} 的新 API 密钥（只显示这一次）：{key}", messages.WARNING)
+
+    @admin.action(description="签发（或重新签发）OAuth2 客户端凭据", permissions=["change"])
+    def issue_oauth_client(self, request, queryset):
+        from .providers import provider_oauth_client_issue
+
+        for provider in queryset:
+            client_id, secret = provider_oauth_client_issue(provider=provider, actor=request.user)
+            self.message_user(request, f"{provider.name} 的 OAuth2 客户端凭据（client_secret 只显示这一次）："
+                                       f"client_id={client_id} client_secret={secret}", messages.WARNING)
+
+    @admin.action(description="吊销 OAuth2 客户端（其访问令牌随即失效）", permissions=["change"])
+    def revoke_oauth_client(self, request, queryset):
+        from .providers import provider_oauth_client_revoke
+
+        gone = sum(provider_oauth_client_revoke(provider=provider, actor=request.user) for provider in queryset)
+        self.message_user(request, f"已吊销 {gone} 个 OAuth2 客户端。")

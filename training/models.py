@@ -427,7 +427,7 @@ class AppealEvent(WorkflowEvent):
 
 class Provider(models.Model):
     """培训机构: an outside platform that pushes completion records through the provider API with its API
-    key (`Authorization: Api-Key <key>`). Only a hash of the key is kept; the key is shown once when
+    key (`Authorization: Api-Key <key>`) or an OAuth2 access token (`Authorization: Bearer <token>`). Only a hash of the key is kept; the key is shown once when
     issued (admin action or `manage.py provider_key`). It may post results for the projects it runs:
     `projects`, and every project whose 承办单位 equals `organiser` when that is set."""
 
@@ -439,6 +439,11 @@ class Provider(models.Model):
     key_prefix = models.CharField("密钥前缀", max_length=12, blank=True, default="", db_index=True)
     key_hash = models.CharField("密钥摘要", max_length=64, blank=True, default="", editable=False)
     key_issued_at = models.DateTimeField("密钥签发时间", null=True, blank=True)
+    # The second way in: an OAuth2 client (client credentials grant) whose access tokens stand for this
+    # provider (`Authorization: Bearer <token>`); made by training.providers.provider_oauth_client_issue.
+    oauth_application = models.OneToOneField(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, verbose_name="OAuth2 客户端",
+                                             on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+                                             related_name="training_provider")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)

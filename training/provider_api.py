@@ -1,8 +1,13 @@
-"""The provider API (issue 19 item 1): training providers push completion records with their API key.
+"""The provider API (issue 19 item 1): training providers push completion records with their API key or
+an OAuth2 access token.
 
 POST /api/providers/records/         our JSON form: {"records": [...]} (at most 10,000)
 POST /api/providers/xapi/statements/ xAPI statements (one, or a list), mapped to the same records
-Authentication: `Authorization: Api-Key <key>` (ApiKeyAuthentication), and nothing else on these two.
+POST /o/token/                       OAuth2 token endpoint (client credentials grant; ProviderTokenView)
+Authentication on the two record endpoints: `Authorization: Api-Key <key>` (ApiKeyAuthentication) or
+`Authorization: Bearer <access token>` (ProviderTokenAuthentication), and nothing else. Either way
+request.auth is the Provider, so the project scoping, the rate limit and the audit are the same.
+Keys, secrets and tokens are never logged.
 """
 
 from __future__ import annotations
@@ -10,20 +15,37 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.models import AnonymousUser
+from django.dispatch import receiver
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.signals import app_authorized
+from oauth2_provider.views import TokenView
 from rest_framework import authentication, exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bureau.apidocs import ErrorSerializer
+from bureau.services import audit
 
-from .providers import GRADES, MAX_RECORDS, provider_for_key, provider_records_post, statement_record
+from .providers import (
+    GRADES,
+    MAX_RECORDS,
+    provider_for_application,
+    provider_for_key,
+    provider_records_post,
+    statement_record,
+)
 
 logger = logging.getLogger(__name__)
 
 RATE = "120/m"  # calls per provider per minute (each call up to 10,000 records)
+TOKEN_RATE = "30/m"  # token requests per client address per minute
+SCOPE = "records"  # the one OAuth2 scope (settings.OAUTH2_PROVIDER["SCOPES"])
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -56,13 +78,74 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
                 "description": "培训机构的 API 密钥：`Authorization: Api-Key <密钥>`"}
 
 
+class ProviderTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <access token>`, a token from /o/token/ (client credentials): request.auth is
+    the Provider the token's OAuth2 client is linked to. An unknown, expired or revoked token, a token
+    without the `records` scope, or one of a client linked to no provider is refused (401)."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1", "replace").split()
+        if not header or header[0] != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("访问令牌格式不正确。")
+        valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[SCOPE])
+        token = getattr(oauth_request, "access_token", None) if valid else None
+        provider = provider_for_application(token.application_id) if token is not None else None
+        if provider is None:
+            logger.info("provider API: invalid, expired or revoked access token refused")
+            raise exceptions.AuthenticationFailed("访问令牌无效、已过期或已吊销。")
+        return AnonymousUser(), provider
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'
+
+
+class ProviderTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "training.provider_api.ProviderTokenAuthentication"
+    name = "providerOAuth2"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "oauth2", "description": (
+            "培训机构的 OAuth2 客户端凭据：以 client_id 和 client_secret 向 /o/token/ 申请访问令牌"
+            "（grant_type=client_credentials），再以 `Authorization: Bearer <令牌>` 调用。"),
+            "flows": {"clientCredentials": {"tokenUrl": "/o/token/", "scopes": {SCOPE: "推送考核结果"}}}}
+
+    def get_security_requirement(self, auto_schema):
+        return {self.name: [SCOPE]}
+
+
+@method_decorator(never_cache, name="dispatch")
+class ProviderTokenView(TokenView):
+    """django-oauth-toolkit's token endpoint, rate-limited per client address (a guessed secret costs a
+    request). Only a provider's client exists with the client credentials grant, and that is the only grant
+    its client accepts."""
+
+    def post(self, request, *args, **kwargs):
+        if is_ratelimited(request, group="provider-token", key="ip", rate=TOKEN_RATE, increment=True):
+            return JsonResponse({"error": "slow_down", "error_description": "请求过于频繁，请稍后再试。"}, status=429,
+                                json_dumps_params={"ensure_ascii": False})
+        return super().post(request, *args, **kwargs)
+
+
+@receiver(app_authorized, dispatch_uid="training.provider_token_issued")
+def _token_issued(sender, request, token, **kwargs):
+    """Audit each access token given to a provider's client (which client and when; never the token)."""
+    provider = provider_for_application(token.application_id)
+    if provider is not None:
+        audit(action="training.provider.token_issued", actor=None, obj=provider, client_id=token.application.client_id)
+
+
 class ActiveProvider(permissions.BasePermission):
     message = "该培训机构未启用，不能推送数据。"
 
     def has_permission(self, request, view):
         provider = getattr(request, "auth", None)
         if provider is None:
-            raise exceptions.NotAuthenticated("请在 Authorization 头中提供 API 密钥（Api-Key <密钥>）。")
+            raise exceptions.NotAuthenticated(
+                "请在 Authorization 头中提供 API 密钥（Api-Key <密钥>）或访问令牌（Bearer <令牌>）。")
         return bool(provider.active)
 
 
@@ -112,7 +195,7 @@ class StatementSerializer(serializers.Serializer):
 _ANSWERS = {
     200: BatchResultSerializer,
     400: OpenApiResponse(ErrorSerializer, description="请求体不是规定的格式，或超过 10000 条"),
-    401: OpenApiResponse(ErrorSerializer, description="未提供 API 密钥，或密钥无效"),
+    401: OpenApiResponse(ErrorSerializer, description="未提供 API 密钥或访问令牌，或密钥、令牌无效（令牌过期、吊销亦同）"),
     403: OpenApiResponse(ErrorSerializer, description="培训机构未启用"),
     415: OpenApiResponse(ErrorSerializer, description="请求体的类型不受支持，或无法按声明的类型解析"),
     429: OpenApiResponse(ErrorSerializer, description="请求过于频繁"),
@@ -120,7 +203,7 @@ _ANSWERS = {
 
 
 class _ProviderView(APIView):
-    authentication_classes = [ApiKeyAuthentication]
+    authentication_classes = [ApiKeyAuthentication, ProviderTokenAuthentication]
     permission_classes = [ActiveProvider]
 
     def check_permissions(self, request):

@@ -22,7 +22,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_application_model
 
+from bureau import versions
 from bureau.models import Teacher
 from bureau.services import ApplicationError, audit
 from credits import rules as credit_rules
@@ -70,6 +73,48 @@ def provider_for_key(key: str) -> Provider | None:
         if secrets.compare_digest(provider.key_hash, digest):
             return provider
     return None
+
+
+# --- OAuth2 client credentials (the second way in) ----------------------------------------------------
+
+def provider_oauth_client_issue(*, provider: Provider, actor) -> tuple[str, str]:
+    """(Re)issue the provider's OAuth2 client (client credentials grant): returns (client_id, client_secret),
+    the secret to be shown once; django-oauth-toolkit keeps only its hash. A previous client is deleted,
+    and with it every access token it was given."""
+    application_model = get_application_model()
+    secret = generate_client_secret()
+    with transaction.atomic():
+        locked = Provider.objects.select_for_update().get(pk=provider.pk)
+        if locked.oauth_application_id:
+            application_model.objects.filter(pk=locked.oauth_application_id).delete()
+        application = application_model.objects.create(
+            name=f"培训机构 {locked.name}"[:255], user=None, redirect_uris="",
+            client_type=application_model.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=application_model.GRANT_CLIENT_CREDENTIALS,
+            client_secret=secret, hash_client_secret=True, skip_authorization=True)
+        locked.oauth_application = application
+        locked.save(update_fields=["oauth_application"])
+        audit(action="training.provider.oauth_client_issued", actor=actor, obj=locked, client_id=application.client_id)
+    provider.oauth_application = application
+    return application.client_id, secret
+
+
+def provider_oauth_client_revoke(*, provider: Provider, actor) -> int:
+    """Withdraw the provider's OAuth2 client: the client and its tokens are deleted (an access token stops
+    working at once). Returns how many clients went (0 or 1)."""
+    with transaction.atomic():
+        locked = Provider.objects.select_for_update().get(pk=provider.pk)
+        if not locked.oauth_application_id:
+            return 0
+        get_application_model().objects.filter(pk=locked.oauth_application_id).delete()
+        audit(action="training.provider.oauth_client_revoked", actor=actor, obj=locked)
+    provider.oauth_application = None
+    return 1
+
+
+def provider_for_application(application_id: int) -> Provider | None:
+    """The provider an OAuth2 client stands for (active or not), or None."""
+    return Provider.objects.filter(oauth_application_id=application_id).first()
 
 
 # --- records ------------------------------------------------------------------------------------------
@@ -181,24 +226,26 @@ def provider_records_post(*, provider: Provider, records: list[dict]) -> list[Ou
                 to_post.append(item)
 
         posted: list[_Parsed] = []
-        for start in range(0, len(to_post), RESULT_BATCH):
-            lines_for = to_post[start:start + RESULT_BATCH]
-            lines = [ResultLine(project=p.project, teacher=p.teacher, grade=p.grade, completed_on=p.completed_on,
-                                certified_hours=p.certified_hours) for p in lines_for]
-            for item, (_, changed) in zip(lines_for, results_record_many(lines, actor=None, closed=closed)):
+        # The cache keys are bumped once for the whole call, not once per batch (as an import does, PERF-6).
+        with versions.coalesced():
+            for start in range(0, len(to_post), RESULT_BATCH):
+                lines_for = to_post[start:start + RESULT_BATCH]
+                lines = [ResultLine(project=p.project, teacher=p.teacher, grade=p.grade, completed_on=p.completed_on,
+                                    certified_hours=p.certified_hours) for p in lines_for]
+                for item, (_, changed) in zip(lines_for, results_record_many(lines, actor=None, closed=closed)):
+                    outcomes[item.index] = _posted_outcome(item, existing, results, changed)
+                    posted.append(item)
+            for item in singles:  # the attendance rule (training.services.result_record checks it)
+                try:
+                    with transaction.atomic():
+                        _, changed = result_record(project=item.project, teacher=item.teacher, grade=item.grade,
+                                                   completed_on=item.completed_on, certified_hours=item.certified_hours,
+                                                   actor=None)
+                except ApplicationError as exc:
+                    outcomes[item.index] = Outcome(item.record_id, "refused", str(exc))
+                    continue
                 outcomes[item.index] = _posted_outcome(item, existing, results, changed)
                 posted.append(item)
-        for item in singles:  # the attendance rule (training.services.result_record checks it)
-            try:
-                with transaction.atomic():
-                    _, changed = result_record(project=item.project, teacher=item.teacher, grade=item.grade,
-                                               completed_on=item.completed_on, certified_hours=item.certified_hours,
-                                               actor=None)
-            except ApplicationError as exc:
-                outcomes[item.index] = Outcome(item.record_id, "refused", str(exc))
-                continue
-            outcomes[item.index] = _posted_outcome(item, existing, results, changed)
-            posted.append(item)
 
         _store(provider, existing, posted, held)
         for item, _claim, why in held:

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "axes",
     "django_cas_ng",
     "csp",
+    # OAuth2 client credentials for training providers (issue 19 item 1): the token endpoint /o/token/ only.
+    "oauth2_provider",
     "bureau",
     "training",
     "credits",
@@ -261,7 +263,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "学分登记", "description": "学分台账：每条登记的来源、学时与学分（只读）"},
         {"name": "教师学分概况", "description": "某位教师某年度的学分、学时与达标情况"},
         {"name": "交流轮岗", "description": "晋升前置条件自查：交流经历是否满足要求"},
-        {"name": "机构数据推送", "description": "培训机构用 API 密钥推送考核结果（JSON 或 xAPI 语句）"},
+        {"name": "机构数据推送", "description": "培训机构用 API 密钥或 OAuth2 访问令牌推送考核结果（JSON 或 xAPI 语句）"},
         {"name": "接口说明", "description": "本接口说明（OpenAPI 格式）本身"},
     ],
     "VERSION": "0.1.0",
@@ -269,6 +271,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- OAuth2 for training providers (issue 19 item 1, training.provider_api) ------------------------
+# https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html (django-oauth-toolkit 3.4)
+# A provider's OAuth2 application (client credentials grant only, made by training.providers) gets an access
+# token at /o/token/ and sends it as `Authorization: Bearer <token>` to the provider API. Tokens last an
+# hour and are kept hashed (RFC 9700 token storage); no refresh tokens (client credentials issue none), no
+# authorization code, implicit or password grant is routed.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named, so migrations can refer to it
+OAUTH2_PROVIDER = {
+    "SCOPES": {"records": "推送考核结果"},
+    "DEFAULT_SCOPES": ["records"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("PROVIDER_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 # --- Content security policy (SEC-5) ----------------------------------------------------------
@@ -372,6 +399,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Their debug lines can carry request bodies (client secrets, tokens): never below WARNING.
+        "oauthlib": {"level": "WARNING"},
+        "oauth2_provider": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

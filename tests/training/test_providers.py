@@ -262,8 +262,9 @@ def test_schema_includes_the_endpoints(client, users):
     schema = client.get("/api/schema/?format=json").json()
     assert "/api/providers/records/" in schema["paths"]
     assert "/api/providers/xapi/statements/" in schema["paths"]
-    assert schema["paths"]["/api/providers/records/"]["post"]["security"] == [{"providerApiKey": []}]
-    assert "providerApiKey" in schema["components"]["securitySchemes"]
+    assert schema["paths"]["/api/providers/records/"]["post"]["security"] == [{"providerApiKey": []},
+                                                                             {"providerOAuth2": ["records"]}]
+    assert {"providerApiKey", "providerOAuth2"} <= set(schema["components"]["securitySchemes"])
 
 
 def test_provider_key_command(provider, capsys):
