@@ -20,6 +20,7 @@ urlpatterns = [
     path("verify/", certificate_views.verify_lookup, name="verify-lookup"),
     path("healthz", views.healthz, name="healthz"),
     path("verify/<str:code>/", certificate_views.verify, name="verify"),
+    path("verify/<str:code>/credential.jwt", certificate_views.verify_credential, name="verify-credential"),
     path("portal/certificates/", certificate_views.my_certificates, name="my-certificates"),
     path("certificates/<str:code>.pdf", certificate_views.certificate_pdf, name="certificate-pdf"),
     path("certificates/<str:code>.jwt", credential_views.certificate_credential, name="certificate-credential"),

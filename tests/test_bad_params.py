@@ -110,7 +110,7 @@ def test_sec6_api_summary_takes_the_edges(client, users, year):
 
 @pytest.mark.parametrize("url", [
     "/api/teachers/T1%00/summary/", "/dashboard/teacher/T1%00/", "/dashboard/teacher/T1%00/transcript.xlsx",
-    "/verify/C1%00/", "/certificates/C1%00.pdf",
+    "/verify/C1%00/", "/certificates/C1%00.pdf", "/verify/C1%00/credential.jwt", "/certificates/C1%00.jwt",
 ])
 def test_sec6_nul_in_a_staff_number_is_not_found(client, users, url):
     client.force_login(users["bureau"])

@@ -1,9 +1,12 @@
 """SEC-4: `manage.py check --deploy` is clean with production settings; secrets come from the environment."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +28,8 @@ def test_check_deploy_is_clean_with_production_settings():
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="k" * 30 + "-production-secret-from-the-environment-xyz",
         ALLOWED_HOSTS="teachers.example.gov.cn",
+        CREDENTIAL_KEY_FILE="/data/keys/credential-keys.json",
+        CREDENTIAL_ISSUER_URL="https://teachers.example.gov.cn/",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -114,3 +119,53 @@ def test_pkce_on_by_default_and_the_end_session_origin_allowed_in_form_action():
     assert other.returncode == 0, other.stderr
     assert other.stdout.strip().splitlines()[-2:] == [
         "False S256", "'self' https://idp.example.edu.cn https://sso.example.edu.cn"]
+
+
+PRODUCTION = dict(DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="teachers.example.gov.cn",
+                  SECRET_KEY="k" * 30 + "-production-secret-from-the-environment-xyz")
+
+
+@pytest.mark.parametrize("key_file, issuer, complaint", [
+    (None, "https://teachers.example.gov.cn/", "CREDENTIAL_KEY_FILE"),  # no default in production
+    (str(ROOT / "var" / "credential-keys.json"), "https://teachers.example.gov.cn/", "CREDENTIAL_KEY_FILE"),  # in the image
+    ("/data/keys/credential-keys.json", None, "CREDENTIAL_ISSUER_URL"),  # the development default
+    ("/data/keys/credential-keys.json", "http://teachers.example.gov.cn/", "CREDENTIAL_ISSUER_URL"),
+])
+def test_deploy_check_wants_the_credential_key_outside_the_image_and_an_https_issuer(key_file, issuer, complaint):
+    """Issue 19 item 2: the signing key is never baked into the image (/app is the code, read-only to the app
+    user); the issuer URL in every credential is set, not taken from a request's Host header."""
+    env = dict(PRODUCTION)
+    if key_file:
+        env["CREDENTIAL_KEY_FILE"] = key_file
+    if issuer:
+        env["CREDENTIAL_ISSUER_URL"] = issuer
+    result = run_manage("check", "--deploy", **env)
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_production_without_a_key_file_signs_nothing_and_writes_nothing():
+    """Without CREDENTIAL_KEY_FILE production has no key path at all: `credential_key --ensure` refuses
+    instead of writing a key into the code directory."""
+    result = run_manage("credential_key", "--ensure", **PRODUCTION)
+    assert result.returncode != 0 and "CREDENTIAL_KEY_FILE" in result.stderr
+
+
+def test_the_image_leaves_out_the_demo_key_and_compose_keeps_it_in_a_volume():
+    import yaml
+
+    ignored = {line.strip().strip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert "var" in ignored
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for name in ("web", "migrate"):
+        service = compose["services"][name]
+        key_dir = str(Path(service["environment"]["CREDENTIAL_KEY_FILE"]).parent)
+        assert not key_dir.startswith("/app")
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}
+        assert mounts[key_dir] in compose["volumes"]  # a named volume, so a rotated key survives a rebuild
+        assert service["environment"]["CREDENTIAL_ISSUER_URL"]
+        assert f"chown app:app {key_dir}" in dockerfile or re.search(rf"chown [^\n]*app[^\n]* {key_dir}", dockerfile)
+    assert "credential_key --ensure" in " ".join(compose["services"]["migrate"]["command"])
+    for name in ("worker", "beat"):  # they sign nothing: no key
+        assert "CREDENTIAL_KEY_FILE" not in compose["services"][name].get("environment", {})

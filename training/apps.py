@@ -6,7 +6,7 @@ class TrainingConfig(AppConfig):
     verbose_name = "培训管理"
 
     def ready(self):
-        from . import caching, export_jobs, queues
+        from . import caching, checks, export_jobs, queues  # noqa: F401 (checks registers itself)
 
         export_jobs.register_all()  # the background exports this app builds (bureau.exports)
 

@@ -4,8 +4,8 @@ import re
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.decorators import ratelimit
 
 from bureau.choices import Role
@@ -16,8 +16,9 @@ from bureau.scoping import own_teacher, visible_teachers
 
 from . import rules
 from .certificates import render_pdf
-from .credentials import CredentialKeyMissing, credential_token
-from .models import Certificate
+from .credential_views import credential_response, revoked_response
+from .credentials import MEDIA_TYPE, CredentialKeyMissing, credential_token, verify_url
+from .models import Certificate, CertificateStatus
 
 VERIFY_CODE = re.compile(r"[0-9A-Za-z-]{4,40}")
 
@@ -33,18 +34,39 @@ def verify_lookup(request):
     return render(request, "training/verify_lookup.html", {"error": error})
 
 
-@ratelimit(key="ip", rate="30/m", block=True)
-def verify(request, code: str):
-    """/verify/<code>/: anyone may check a certificate; personal data stays masked."""
+def _public_certificate(code: str) -> Certificate:
     certificate = (
         Certificate.objects.select_related("teacher", "project").filter(code=path_text(code).strip().upper()).first()
     )
     if certificate is None:
         raise Http404("证书编号不存在")
+    return certificate
+
+
+def _wants_credential(request) -> bool:
+    return MEDIA_TYPE in request.headers.get("Accept", "")
+
+
+@ratelimit(key="ip", rate="30/m", block=True)
+@vary_on_headers("Accept")
+def verify(request, code: str):
+    """/verify/<code>/ (the PDF's QR code): anyone may check a certificate; personal data stays masked.
+    Asked for application/vc+jwt, it answers with the signed credential, as credential.jwt below does."""
+    certificate = _public_certificate(code)
+    if _wants_credential(request):
+        return credential_response(certificate)
     expired = certificate.expires_on is not None and certificate.expires_on < timezone.localdate()
     return render(request, "training/verify.html", {
         "certificate": certificate, "masked_name": rules.masked_name(certificate.teacher.name), "expired": expired,
     })
+
+
+@ratelimit(key="ip", rate="30/m", block=True)
+def verify_credential(request, code: str):
+    """/verify/<code>/credential.jwt: the signed credential behind the QR code, for anyone (no login): it
+    holds nothing of the teacher the verify page does not show (the 工号 only hashed; no name, no 身份证号).
+    410 once revoked."""
+    return credential_response(_public_certificate(code))
 
 
 @role_required(Role.TEACHER)
@@ -59,9 +81,11 @@ def certificate_pdf(request, code: str):
         Certificate.objects.select_related("teacher", "project"), code=path_text(code),
         teacher__in=visible_teachers(request.user),
     )
-    url = request.build_absolute_uri(reverse("verify", args=[certificate.code]))
+    if certificate.status != CertificateStatus.VALID:
+        return revoked_response(certificate, "证书 PDF")  # the PDF would read as a valid certificate
+    url = verify_url(certificate.code)
     try:
-        credential = credential_token(certificate, base_url=request.build_absolute_uri("/"))
+        credential = credential_token(certificate)
     except CredentialKeyMissing:
         credential = ""  # no key configured yet: the PDF still prints, without its embedded credential
     response = HttpResponse(render_pdf(certificate, verify_url=url, credential=credential),

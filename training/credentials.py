@@ -1,12 +1,14 @@
 """Certificates as Open Badges 3.0 credentials (issue 19 item 2; docs/decisions.md).
 
 Profile: W3C VC Data Model 2.0 secured with VC-JOSE-COSE — the credential JSON is the payload of a compact JWS
-(`typ: vc+ld+jwt`, `alg: EdDSA`, Ed25519, `kid` naming the bureau key). Revocation: W3C Bitstring Status List
-(`BitstringStatusListCredential`, itself a signed JWS), one bit per certificate at `Certificate.status_index`.
+(`typ: vc+jwt`, media type application/vc+jwt, `alg: EdDSA`, Ed25519, `kid` naming the bureau key).
+Revocation: W3C Bitstring Status List (`BitstringStatusListCredential`, itself a signed JWS), one bit per
+certificate at `Certificate.status_index`.
 
 The signing keys live in a JSON file outside the database (settings.CREDENTIAL_KEY_FILE): the current private
 key and the public halves of every rotated-out key, so old credentials still verify against /.well-known/jwks.json.
 `verify_token` needs no database and no server: a JWKS, and optionally a status list, are all it reads.
+Every URL in a credential starts with settings.CREDENTIAL_ISSUER_URL, never with a request's host.
 """
 
 from __future__ import annotations
@@ -29,20 +31,41 @@ from .models import Certificate, CertificateStatus
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-TOKEN_TYPE = "vc+ld+jwt"
+# The JOSE `typ` and media type registered by the VC-JOSE-COSE Recommendation. Credentials signed before
+# the switch carry the draft's "vc+ld+jwt": still accepted by the verifier, with a note.
+TOKEN_TYPE = "vc+jwt"
+LEGACY_TOKEN_TYPES = frozenset({"vc+ld+jwt"})
+MEDIA_TYPE = "application/vc+jwt"
 STATUS_LIST_ID = 1
 # The spec's minimum list length (16 KB of bits) keeps one certificate's bit from standing out.
 MIN_LIST_BITS = 131072
 
 
 class CredentialKeyMissing(Exception):
-    """No key file yet: `manage.py credential_key --rotate` creates one."""
+    """No key file yet (`manage.py credential_key --rotate` creates one), or no CREDENTIAL_KEY_FILE at all
+    (production has no default: the key never lives in the image)."""
+
+
+class KeyRevokeRefused(ValueError):
+    """`revoke_key` refuses the current signing key and a kid the file does not hold (Chinese message)."""
 
 
 # --- keys ------------------------------------------------------------------------------------------------
 
 def key_file() -> Path:
+    if not settings.CREDENTIAL_KEY_FILE:
+        raise CredentialKeyMissing("CREDENTIAL_KEY_FILE is not set")
     return Path(settings.CREDENTIAL_KEY_FILE)
+
+
+def _write_keys(path: Path, data: dict) -> None:
+    """The key file, 0600, replaced atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out, indent=1)
+    os.replace(tmp, path)
 
 
 def read_keys(path: Path | None = None) -> dict:
@@ -67,14 +90,20 @@ def rotate_key(path: Path | None = None) -> str:
     kid = key.thumbprint()
     private = json.loads(key.export_private())
     private.update(kid=kid, alg="EdDSA", use="sig")
-    data = {"current": kid, "keys": [private, *retired]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out, indent=1)
-    os.replace(tmp, path)
+    _write_keys(path, {"current": kid, "keys": [private, *retired]})
     return kid
+
+
+def revoke_key(kid: str, path: Path | None = None) -> None:
+    """Withdraw a rotated-out key from the public key set (a leaked or retired key): credentials it signed
+    stop verifying. The current signing key cannot be withdrawn — rotate first."""
+    path = path or key_file()
+    data = read_keys(path)
+    if kid == data["current"]:
+        raise KeyRevokeRefused(f"{kid} 是当前签名密钥，不能撤回；请先 --rotate 换新密钥，再撤回它。")
+    if not any(entry["kid"] == kid for entry in data["keys"]):
+        raise KeyRevokeRefused(f"密钥文件中没有密钥 {kid}。")
+    _write_keys(path, {"current": data["current"], "keys": [e for e in data["keys"] if e["kid"] != kid]})
 
 
 def public_jwks(path: Path | None = None) -> dict:
@@ -102,12 +131,23 @@ def sign(payload: dict) -> str:
 
 # --- the credential --------------------------------------------------------------------------------------
 
-def issuer(base_url: str) -> dict:
-    return {"id": base_url.rstrip("/") + "/", "type": ["Profile"], "name": settings.CREDENTIAL_ISSUER_NAME}
+def issuer_base() -> str:
+    """The issuer's URL without its final slash (settings.CREDENTIAL_ISSUER_URL): one value whichever host
+    name a request came through, so a credential fetched via one verifies against a list fetched via another."""
+    return settings.CREDENTIAL_ISSUER_URL.rstrip("/")
 
 
-def status_list_url(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/credentials/status/{STATUS_LIST_ID}"
+def issuer() -> dict:
+    return {"id": issuer_base() + "/", "type": ["Profile"], "name": settings.CREDENTIAL_ISSUER_NAME}
+
+
+def status_list_url() -> str:
+    return f"{issuer_base()}/credentials/status/{STATUS_LIST_ID}"
+
+
+def verify_url(code: str) -> str:
+    """The public verification page of a certificate: the credential's id and the PDF's QR code."""
+    return f"{issuer_base()}/verify/{code}/"
 
 
 def identity_hash(staff_no: str, salt: str) -> str:
@@ -133,9 +173,12 @@ def _midnight(day: dt.date) -> str:
     return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_default_timezone()).isoformat()
 
 
-def credential_payload(certificate: Certificate, *, base_url: str) -> dict:
-    """The OpenBadgeCredential JSON of a certificate (teacher and project loaded by the caller)."""
-    base = base_url.rstrip("/")
+def credential_payload(certificate: Certificate) -> dict:
+    """The OpenBadgeCredential JSON of a certificate (teacher and project loaded by the caller). The subject
+    is the hashed 工号 only: no name (a salted hash of a Chinese name is reversed by trying the common ones,
+    the salt being public), never the 身份证号 — so the public copy behind /verify/<code>/ shows no more of
+    the teacher than that page does."""
+    base = issuer_base()
     teacher, project = certificate.teacher, certificate.project
     index = ensure_status_index(certificate)
     salt = _salt(certificate.code)
@@ -164,25 +207,24 @@ def credential_payload(certificate: Certificate, *, base_url: str) -> dict:
         "type": ["AchievementSubject"],
         "identifier": [{"type": "IdentityObject", "identityType": "identifier", "hashed": True,
                         "identityHash": identity_hash(teacher.staff_no, salt), "salt": salt}],
-        "name": teacher.name,
         "achievement": achievement,
     }
     if certificate.hours is not None:
         subject["creditsEarned"] = float(certificate.hours)
     payload = {
         "@context": [VC_CONTEXT, OB_CONTEXT],
-        "id": f"{base}/verify/{certificate.code}/",
+        "id": verify_url(certificate.code),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": certificate.title,
-        "issuer": issuer(base),
+        "issuer": issuer(),
         "validFrom": _midnight(certificate.completed_on),
         "credentialSubject": subject,
         "credentialStatus": {
-            "id": f"{status_list_url(base)}#{index}",
+            "id": f"{status_list_url()}#{index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": "revocation",
             "statusListIndex": str(index),
-            "statusListCredential": status_list_url(base),
+            "statusListCredential": status_list_url(),
         },
     }
     if certificate.expires_on is not None:
@@ -190,8 +232,11 @@ def credential_payload(certificate: Certificate, *, base_url: str) -> dict:
     return payload
 
 
-def credential_token(certificate: Certificate, *, base_url: str) -> str:
-    return sign(credential_payload(certificate, base_url=base_url))
+def credential_token(certificate: Certificate) -> str:
+    """The signed credential; only a VALID certificate has one (the views answer 410 otherwise)."""
+    if certificate.status != CertificateStatus.VALID:
+        raise ValueError("a revoked certificate is not signed as a credential")
+    return sign(credential_payload(certificate))
 
 
 # --- the status list -------------------------------------------------------------------------------------
@@ -213,22 +258,22 @@ def bit_set(encoded: str, index: int) -> bool:
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
-def status_list_payload(*, base_url: str) -> dict:
+def status_list_payload() -> dict:
     revoked = Certificate.objects.filter(status=CertificateStatus.REVOKED, status_index__isnull=False)
-    url = status_list_url(base_url)
+    url = status_list_url()
     return {
         "@context": [VC_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer(base_url),
+        "issuer": issuer(),
         "validFrom": timezone.now().replace(microsecond=0).isoformat(),
         "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
                               "encodedList": encode_bits(revoked.values_list("status_index", flat=True))},
     }
 
 
-def status_list_token(*, base_url: str) -> str:
-    return sign(status_list_payload(base_url=base_url))
+def status_list_token() -> str:
+    return sign(status_list_payload())
 
 
 # --- verification (offline: no database, no server) -----------------------------------------------------
@@ -242,8 +287,9 @@ class Verification:
     kid: str = ""
 
 
-def _verified_payload(token: str, jwks: dict) -> tuple[dict, str]:
-    """The payload of a compact JWS signed by one of the keys; ValueError (Chinese) otherwise."""
+def _verified_payload(token: str, jwks: dict) -> tuple[dict, str, str]:
+    """The payload, key id and `typ` of a compact JWS signed by one of the keys; ValueError (Chinese)
+    otherwise. The typ must be vc+jwt, or the draft's vc+ld+jwt that credentials signed before carry."""
     from jwcrypto import jwk, jws
     from jwcrypto.common import JWException
 
@@ -256,6 +302,9 @@ def _verified_payload(token: str, jwks: dict) -> tuple[dict, str]:
         raise ValueError("文件不是有效的签名凭证（JWS 格式错误）。") from exc
     if header.get("alg") != "EdDSA":
         raise ValueError("凭证签名算法不是 EdDSA。")
+    typ = header.get("typ")
+    if typ != TOKEN_TYPE and typ not in LEGACY_TOKEN_TYPES:
+        raise ValueError(f"凭证类型标记（typ）不是 {TOKEN_TYPE}。")
     entry = next((k for k in jwks.get("keys", []) if k.get("kid") == header.get("kid")), None)
     if entry is None:
         raise ValueError("凭证的签名密钥不在公钥集中。")
@@ -264,7 +313,7 @@ def _verified_payload(token: str, jwks: dict) -> tuple[dict, str]:
     except (JWException, ValueError) as exc:
         raise ValueError("签名验证失败：凭证内容被改动或不是本局签发。") from exc
     try:
-        return json.loads(parsed.payload), header["kid"]
+        return json.loads(parsed.payload), header["kid"], typ
     except ValueError as exc:
         raise ValueError("凭证内容不是 JSON。") from exc
 
@@ -275,11 +324,13 @@ def verify_token(token: str, *, jwks: dict, status_token: str | None = None, now
     result = Verification()
     now = now or dt.datetime.now(dt.UTC)
     try:
-        credential, result.kid = _verified_payload(token, jwks)
+        credential, result.kid, typ = _verified_payload(token, jwks)
     except ValueError as exc:
         result.errors.append(str(exc))
         return result
     result.credential = credential
+    if typ in LEGACY_TOKEN_TYPES:
+        result.notes.append(f"凭证使用草案的类型标记 {typ}（改用 {TOKEN_TYPE} 之前签发），仍予接受。")
     if "OpenBadgeCredential" not in (credential.get("type") or []):
         result.errors.append("不是 OpenBadgeCredential 类型的凭证。")
     try:
@@ -294,7 +345,7 @@ def verify_token(token: str, *, jwks: dict, status_token: str | None = None, now
         result.notes.append("未提供状态列表，未检查是否撤销。")
     else:
         try:
-            status_list, _ = _verified_payload(status_token, jwks)
+            status_list, _, _ = _verified_payload(status_token, jwks)
         except ValueError as exc:
             result.errors.append(f"状态列表：{exc}")
         else:

@@ -209,9 +209,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # The bureau's Ed25519 credential keys (issue 19 item 2): a file outside the database, made by
-# `manage.py credential_key --rotate`; the demo keeps it under the gitignored var/ directory.
+# `manage.py credential_key --rotate`; the demo keeps it under the gitignored var/ directory (left out of the
+# Docker image by .dockerignore). Production has no default (config/settings/production.py).
 CREDENTIAL_KEY_FILE = Path(env("CREDENTIAL_KEY_FILE", default=str(BASE_DIR / "var" / "credential-keys.json")))
 CREDENTIAL_ISSUER_NAME = env("CREDENTIAL_ISSUER_NAME", default="市教育局")
+# The site's public address as the issuer of every credential: issuer.id, the credential's id (/verify/<code>/),
+# the status list's URL, the PDF's QR code. Never taken from a request's Host header. `check --deploy` wants https.
+CREDENTIAL_ISSUER_URL = env("CREDENTIAL_ISSUER_URL", default="http://localhost:8000/")
 # Development and tests serve static files straight from the app folders (no collectstatic needed);
 # production turns both off and serves the collected, compressed files.
 WHITENOISE_USE_FINDERS = True

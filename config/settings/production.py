@@ -1,5 +1,7 @@
 """Production: the same features as base, stricter values (SEC-4: `check --deploy` is clean)."""
 
+from pathlib import Path
+
 from bureau.release import release_id
 
 from .base import *  # noqa: F401,F403
@@ -7,6 +9,9 @@ from .base import BASE_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
+# The credential signing key: no default, so it is never written into (or baked into) the image's /app;
+# unset, credentials answer 503 and `check --deploy` fails (training/checks.py).
+CREDENTIAL_KEY_FILE = Path(env("CREDENTIAL_KEY_FILE")) if env("CREDENTIAL_KEY_FILE", default="") else None
 
 STORAGES = {
     **STORAGES,  # noqa: F405
