@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .bulkinsert import insert_rows
+from .bulkinsert import insert_values
 from .choices import PostingKind, Role, Status
 from .errors import ApplicationError
 from .models import AuditEntry, District, Notice, Posting, Profile, School, StatusChange, Teacher, WorkflowEvent
@@ -43,24 +43,22 @@ def audit(*, action: str, actor, obj=None, **data) -> AuditEntry:
     )
 
 
-def audit_many(items, *, actor) -> list[AuditEntry]:
-    """`audit` for many objects at once: items are (obj, action, data); one insert."""
-    return insert_rows(AuditEntry, [
-        AuditEntry(action=action, actor=actor, object_type=obj._meta.label_lower, object_id=str(obj.pk), data=data)
-        for obj, action, data in items
-    ])
+def audit_many(items, *, actor) -> int:
+    """`audit` for many objects at once: items are (obj, action, data); one bulk write, the number."""
+    actor_id = getattr(actor, "pk", None)
+    return insert_values(AuditEntry, ["action", "actor_id", "object_type", "object_id", "data"], (
+        (action, actor_id, obj._meta.label_lower, str(obj.pk), data) for obj, action, data in items))
 
 
-def events_record(model: type[WorkflowEvent], steps, *, actor, reason: str = "") -> list[WorkflowEvent]:
-    """`event_record` for many objects at once (a bulk path): steps are (obj, action, from_state, to_state)."""
+def events_record(model: type[WorkflowEvent], steps, *, actor, reason: str = "") -> int:
+    """`event_record` for many objects at once (a bulk path): steps are (obj, action, from_state, to_state);
+    one bulk write, the number."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(f"{model.__name__} must be written in the transaction of the change")
-    (subject,) = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name != "actor"]
-    return insert_rows(model, [
-        model(**{subject: obj}, action=action, from_state=from_state or "", to_state=to_state, actor=actor,
-              reason=(reason or "").strip()[:200])
-        for obj, action, from_state, to_state in steps
-    ])
+    (subject,) = [f.attname for f in model._meta.concrete_fields if f.is_relation and f.name != "actor"]
+    actor_id, reason = getattr(actor, "pk", None), (reason or "").strip()[:200]
+    return insert_values(model, [subject, "action", "from_state", "to_state", "actor_id", "reason"], (
+        (obj.pk, action, from_state or "", to_state, actor_id, reason) for obj, action, from_state, to_state in steps))
 
 
 def event_record(model: type[WorkflowEvent], *, obj, action: str, from_state: str, to_state: str, actor,

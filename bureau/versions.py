@@ -171,6 +171,11 @@ def registered_models() -> set[type]:
     return set(_REGISTRY)
 
 
+def registered(model: type) -> bool:
+    """Whether rows of `model` bump any cache key."""
+    return bool(_REGISTRY.get(model))
+
+
 def keys_for(model: type, rows: Iterable, *, keys_of: KeysOf | None = None) -> set[str]:
     """Every key the registrations of `model` name for `rows` (coarse keys for many rows).
 

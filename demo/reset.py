@@ -23,7 +23,7 @@ from bureau.models import District
 
 # Apps whose tables are emptied; within them, the models whose rows are reference data are kept.
 RESET_APPS = {"admin", "auth", "sessions", "axes", "bureau", "training", "credits", "exchange", "backbone",
-              "demo", "django_cas_ng"}  # CAS sign-in's tickets refer to users
+              "demo", "django_cas_ng", "oauth2_provider"}  # CAS tickets and providers' OAuth2 clients refer to users
 KEEP = {"auth.permission", "auth.group", "auth.group_permissions", "backbone.criterion", "backbone.historicalcriterion"}
 DEMO_EMAIL = "admin@example.invalid"
 

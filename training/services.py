@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bureau import versions
-from bureau.bulkinsert import insert_rows
+from bureau.bulkinsert import insert_rows, insert_values
 from bureau.choices import Role, Status
 from bureau.models import Teacher
 from bureau.scoping import own_teacher, role_of, visible_teachers
@@ -430,15 +430,13 @@ def results_repost_many(result_ids: list[int], *, actor) -> int:
 
 def _history_many(results: list[Result], *, update: bool, actor, now) -> None:
     """The simple_history rows of saved results, as Result.history.bulk_history_create writes them (one
-    per result, "+" or "~", by `actor`), through one multi-row insert."""
+    per result, "+" or "~", by `actor`), in one bulk write and without building history instances."""
     historical = Result.history.model
     user = actor or historical.get_default_history_user(results[0])
     names = [f.attname for f in historical.tracked_fields]
-    insert_rows(historical, [
-        historical(history_date=now, history_user=user, history_change_reason="", history_type="~" if update else "+",
-                   **{name: getattr(r, name) for name in names})
-        for r in results
-    ])
+    extra = [now, getattr(user, "pk", None), "", "~" if update else "+"]
+    insert_values(historical, [*names, "history_date", "history_user_id", "history_change_reason", "history_type"],
+                  ([*(getattr(r, name) for name in names), *extra] for r in results))
 
 
 def _certificates_sync_many(items: list[tuple[Result, Project, Teacher]], *, actor, now, policy_of) -> None:
@@ -455,13 +453,14 @@ def _certificates_sync_many(items: list[tuple[Result, Project, Teacher]], *, act
         if reason:
             revoke.setdefault(reason, []).append(held.pk)
         if wanted is not None:
-            issue.append(Certificate(code=new_code(), teacher=teacher, result=result, project=project, title=project.name,
-                                     hours=wanted.hours, credits=wanted.credits, completed_on=wanted.entry_date))
+            issue.append((new_code(), teacher.pk, result.pk, project.pk, project.name, wanted.hours, wanted.credits,
+                          wanted.entry_date))
     for reason, ids in revoke.items():
         Certificate.objects.filter(pk__in=ids).update(status=CertificateStatus.REVOKED, revoked_at=now,
                                                       revoke_reason=reason)
-    if issue:
-        insert_rows(Certificate, issue)  # a code collision (about 1 in 10^17) retries the batch
+    # a code collision (about 1 in 10^17) retries the batch
+    insert_values(Certificate, ["code", "teacher_id", "result_id", "project_id", "title", "hours", "credits",
+                                "completed_on"], issue)
 
 
 @transaction.atomic
