@@ -398,9 +398,19 @@ class ProviderAdmin(admin.ModelAdmin):
         return obj.oauth_application.client_id if obj.oauth_application_id else "—"
 
     def save_model(self, request, obj, form, change):
+        from .providers import provider_scope
+
         if not change:
             obj.created_by = request.user
+        request.provider_scope_before = provider_scope(obj.pk) if change else None  # the stored scope, for the audit
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        from .providers import provider_scope_audit
+
+        super().save_related(request, form, formsets, change)  # projects and course mappings
+        provider_scope_audit(provider=form.instance, before=getattr(request, "provider_scope_before", None),
+                             actor=request.user)
 
     @admin.action(description="签发（或重新签发）API 密钥", permissions=["change"])
     def issue_key(self, request, queryset):

@@ -479,7 +479,8 @@ class ProviderRecordState(models.TextChoices):
 class ProviderRecord(models.Model):
     """One completion record as a provider last sent it, idempotent on (provider, record_id). A posted
     record's result is training.Result (through result_record); a held one waits for bureau staff because
-    it matches a recognition claim of the same teacher (CR-11), and posts only when released."""
+    it matches a recognition claim (`claim`) or an existing result (`result`) of the same teacher (CR-11),
+    and posts only when released (or, sent again, when the match is gone: training.providers)."""
 
     provider = models.ForeignKey(Provider, verbose_name="培训机构", on_delete=models.PROTECT, related_name="records")
     record_id = SingleLineTextField("机构记录编号", max_length=200)
@@ -491,6 +492,8 @@ class ProviderRecord(models.Model):
     state = models.CharField("状态", max_length=12, choices=ProviderRecordState.choices)
     claim = models.ForeignKey("credits.Claim", verbose_name="疑似重复的认定申请", on_delete=models.PROTECT,
                               null=True, blank=True, related_name="+")
+    result = models.ForeignKey(Result, verbose_name="疑似重复的考核结果", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
     hold_reason = models.CharField("待核查原因", max_length=200, blank=True, default="")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="处理人", on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")

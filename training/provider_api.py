@@ -47,6 +47,26 @@ RATE = "120/m"  # calls per provider per minute (each call up to 10,000 records)
 TOKEN_RATE = "30/m"  # token requests per client address per minute
 SCOPE = "records"  # the one OAuth2 scope (settings.OAUTH2_PROVIDER["SCOPES"])
 
+# The body a call may send, checked on Content-Length before anything reads it (DRF parses the stream, so
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not apply): 10,000 xAPI statements fit with room to spare.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "请求体过大，请分批推送。"
+    default_code = "request_too_large"
+
+
+def check_body_size(request) -> None:
+    """413 when the declared body is over MAX_BODY_BYTES (a body without a length is read as empty)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"请求体过大：每次最多 {MAX_BODY_BYTES // (1024 * 1024)} MB，请分批推送。")
+
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <key>`: request.auth is the Provider (request.user stays anonymous)."""
@@ -153,11 +173,12 @@ class RecordSerializer(serializers.Serializer):
     """One completion record (for the schema; each record is checked on its own, so one bad record is refused
     alone and the others post)."""
 
-    record_id = serializers.CharField(max_length=200, help_text="机构自己的记录编号（同一机构内唯一，重复推送以此去重）")
+    record_id = serializers.CharField(max_length=200, help_text="机构自己的记录编号（同一机构内唯一，重复推送以此去重；数字也可）")
     project_code = serializers.CharField(required=False, help_text="项目编号（或用 course_id）")
     course_id = serializers.CharField(required=False, help_text="机构课程编号（已在市教育局登记对应项目）")
-    staff_no = serializers.CharField(required=False, help_text="教师工号（或用 id_number）")
-    id_number = serializers.CharField(required=False, write_only=True, help_text="教师身份证号（不回显、不记录）")
+    staff_no = serializers.CharField(help_text="教师工号（必填；数字也可）")
+    id_number = serializers.CharField(required=False, write_only=True,
+                                      help_text="教师身份证号（可选，只用于核对工号，须为同一位教师；不回显、不记录）")
     grade = serializers.ChoiceField(choices=GRADES, help_text="考核结果")
     completed_on = serializers.DateField(required=False, allow_null=True, help_text="完成日期（优秀、合格必填）")
     certified_hours = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, allow_null=True,
@@ -181,8 +202,10 @@ class BatchResultSerializer(serializers.Serializer):
 
 class StatementSerializer(serializers.Serializer):
     """An xAPI statement: actor.account.name = 工号; verb.id ending in /completed; object.id = 项目编号 or
-    机构课程编号 (the last path segment of an IRI); result.success (or a result extension ending in /grade
-    with 优秀/合格/不合格/未完成), result.duration (ISO 8601, → 认定学时); timestamp → 完成日期."""
+    机构课程编号 (the provider's course mapping first: the whole IRI, then its last path segment; our project
+    code only without a mapping); result.success (or a result extension whose IRI ends in /grade with
+    优秀/合格/不合格/未完成); 认定学时 only from a result extension whose IRI ends in /certified-hours
+    (result.duration, the time spent, is not read); timestamp → 完成日期."""
 
     id = serializers.CharField(help_text="语句编号（作为机构记录编号）")
     actor = serializers.DictField()
@@ -197,6 +220,7 @@ _ANSWERS = {
     400: OpenApiResponse(ErrorSerializer, description="请求体不是规定的格式，或超过 10000 条"),
     401: OpenApiResponse(ErrorSerializer, description="未提供 API 密钥或访问令牌，或密钥、令牌无效（令牌过期、吊销亦同）"),
     403: OpenApiResponse(ErrorSerializer, description="培训机构未启用"),
+    413: OpenApiResponse(ErrorSerializer, description="请求体超过 32 MB"),
     415: OpenApiResponse(ErrorSerializer, description="请求体的类型不受支持，或无法按声明的类型解析"),
     429: OpenApiResponse(ErrorSerializer, description="请求过于频繁"),
 }
@@ -230,6 +254,7 @@ class ProviderRecordsView(_ProviderView):
     @extend_schema(request=BatchSerializer, responses=_ANSWERS, tags=["providers"],
                    description="培训机构推送考核结果，每批最多 10000 条；按（机构, record_id）去重，逐条返回处理结果。")
     def post(self, request):
+        check_body_size(request)
         data = request.data
         if not isinstance(data, dict) or not isinstance(data.get("records"), list):
             raise exceptions.ValidationError({"detail": "请求体须为 {\"records\": [...]}。"})
@@ -242,6 +267,7 @@ class XapiStatementsView(_ProviderView):
     @extend_schema(request=StatementSerializer(many=True), responses=_ANSWERS, tags=["providers"],
                    description="xAPI 语句形式（verb 为 completed），与 JSON 形式处理规则相同。")
     def post(self, request):
+        check_body_size(request)
         data = request.data
         statements = [data] if isinstance(data, dict) else data
         if not isinstance(statements, list):

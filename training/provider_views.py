@@ -1,5 +1,5 @@
 """Bureau staff's page of provider records held for review (issue 19 item 1): each matches a recognition
-claim of the same teacher; release posts it (training.providers.provider_record_release), reject keeps it
+claim or an existing result of the same teacher (training.provider_holds); release posts it (training.providers.provider_record_release), reject keeps it
 out of the ledger with a reason."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ PAGE_LENGTH = 200  # oldest first; the rest follow as these are decided
 @role_required(Role.BUREAU)
 def provider_held(request):
     held = (ProviderRecord.objects.filter(state=ProviderRecordState.HELD)
-            .select_related("provider", "project", "teacher", "teacher__school", "claim").order_by("created_at", "id"))
+            .select_related("provider", "project", "teacher", "teacher__school", "claim", "result__enrolment__project").order_by("created_at", "id"))
     return render(request, "training/provider_held.html",
                   {"held": held[:PAGE_LENGTH], "total": held.count(), "page_length": PAGE_LENGTH})
 

@@ -168,6 +168,7 @@ def result_record(
     certified_hours: Decimal | None,
     actor,
     today: dt.date | None = None,
+    origin: str = "",
 ) -> tuple[Result, bool]:
     """Record (or change) a teacher's result in a project and post it to the ledger (CR-1, CR-2).
 
@@ -178,6 +179,9 @@ def result_record(
     changed here is refused when the enrolment's attendance rate, over the
     sessions held by `today`, is below the project's minimum (training.rules.attendance_short); a result
     saved again unchanged is not checked again, so a re-import changes nothing.
+
+    `origin`: where the result came from when the actor alone does not say it (a provider's record: its
+    name and record id), written into the ledger rows' description and the audit entries.
     """
     if refusal := rules.certified_hours_refusal(certified=certified_hours, project_hours=project.hours):
         raise ApplicationError(f"认定学时 {refusal}。")  # CR-10
@@ -210,10 +214,10 @@ def result_record(
                      to_state=EnrolmentState.COMPLETED, actor=actor, reason="登记考核结果")
         enrolment.state = EnrolmentState.COMPLETED
         enrolment.save(update_fields=["state", "updated_at"])
-    posted = result_post(result_id=result.pk, actor=actor)
+    posted = result_post(result_id=result.pk, actor=actor, origin=origin)
     certificate_sync(result_id=result.pk, actor=actor)
     if changed:
-        audit(action="training.result.recorded", actor=actor, obj=result, grade=grade)
+        audit(action="training.result.recorded", actor=actor, obj=result, grade=grade, **_origin_data(origin))
     return result, changed or bool(posted)
 
 
@@ -227,21 +231,23 @@ def _attendance_guard(*, project: Project, teacher, values: tuple, minimum: int,
         raise ApplicationError(rules.attendance_refusal(present=present, held=held, minimum=minimum))
 
 
-def result_post(*, result_id: int, actor) -> list[LedgerEntry]:
+def result_post(*, result_id: int, actor, origin: str = "") -> list[LedgerEntry]:
     """CR-1/CR-2: bring the ledger in line with a result, exactly once.
 
     The result row is locked, so two workers posting the same result take turns and the second finds
     nothing to do; the ledger's unique (source_key, revision) backs it up (credits.posting).
     """
-    return posting_attempts(lambda: _result_post_once(result_id, actor), what=f"result {result_id}")
+    return posting_attempts(lambda: _result_post_once(result_id, actor, origin), what=f"result {result_id}")
 
 
-def _result_post_once(result_id: int, actor) -> list[LedgerEntry]:
+def _result_post_once(result_id: int, actor, origin: str) -> list[LedgerEntry]:
     result = Result.objects.select_for_update().select_related("enrolment__project").get(pk=result_id)
-    wanted = _result_wanted(result, result.enrolment.project, teacher_id=result.enrolment.teacher_id)
-    written = ledger_sync(source_key=_result_key(result), wanted=wanted, actor=actor, reason=_post_reason(result))
+    wanted = _result_wanted(result, result.enrolment.project, teacher_id=result.enrolment.teacher_id, origin=origin)
+    written = ledger_sync(source_key=_result_key(result), wanted=wanted, actor=actor,
+                          reason=_post_reason(result, origin))
     if written:
-        audit(action="training.result.posted", actor=actor, obj=result, rows=[r.pk for r in written], grade=result.grade)
+        audit(action="training.result.posted", actor=actor, obj=result, rows=[r.pk for r in written], grade=result.grade,
+              **_origin_data(origin))
     return written
 
 
@@ -249,11 +255,16 @@ def _result_key(result: Result) -> str:
     return f"result:{result.enrolment_id}"
 
 
-def _post_reason(result: Result) -> str:
-    return f"考核结果变更为{result.grade}"
+def _post_reason(result: Result, origin: str = "") -> str:
+    return f"考核结果变更为{result.grade}" + (f"（{origin}）" if origin else "")
 
 
-def _result_wanted(result: Result, project: Project, *, teacher_id: int, policy_of=policy_for) -> Posting | None:
+def _origin_data(origin: str) -> dict:
+    return {"origin": origin} if origin else {}
+
+
+def _result_wanted(result: Result, project: Project, *, teacher_id: int, policy_of=policy_for,
+                   origin: str = "") -> Posting | None:
     """What a result should count in the ledger now (CR-1): the one decision of the single and bulk paths."""
     policy = policy_of((result.completed_on or timezone.localdate()).year)
     credits = credit_rules.project_credits(
@@ -271,7 +282,7 @@ def _result_wanted(result: Result, project: Project, *, teacher_id: int, policy_
     return Posting(
         teacher_id=teacher_id, entry_date=counted.entry_date, hours=counted.hours,
         credits=counted.credits, source=Source.TRAINING_RESULT, mode=project.mode, theme=project.theme,
-        project_code=project.code, description=f"{project.name}（{result.grade}）",
+        project_code=project.code, description=f"{project.name}（{result.grade}）" + (f"；{origin}" if origin else ""),
     )
 
 
@@ -289,6 +300,7 @@ class ResultLine:
     grade: str
     completed_on: dt.date | None
     certified_hours: Decimal | None
+    origin: str = ""  # as result_record's `origin`
 
 
 def results_record_many(lines: list[ResultLine], *, actor, closed: frozenset[int] | None = None) -> list[tuple[Result, bool]]:
@@ -379,15 +391,17 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
         return policies[year]
 
     synced = ledger_sync_many(
-        [(_result_key(r), _result_wanted(r, line.project, teacher_id=line.teacher.pk, policy_of=policy_of),
-          _post_reason(r)) for line, _, r, _ in out],
+        [(_result_key(r), _result_wanted(r, line.project, teacher_id=line.teacher.pk, policy_of=policy_of,
+                                         origin=line.origin), _post_reason(r, line.origin)) for line, _, r, _ in out],
         actor=actor, closed=closed, schools=schools,
     )
     _certificates_sync_many([(r, line.project, line.teacher) for line, _, r, _ in out], actor=actor, now=now,
                             policy_of=policy_of)
-    audits = [(r, "training.result.recorded", {"grade": line.grade}) for line, _, r, changed in out if changed]
-    audits += [(r, "training.result.posted", {"rows": [row.pk for row in synced[_result_key(r)]], "grade": r.grade})
-               for _, _, r, _ in out if synced[_result_key(r)]]
+    audits = [(r, "training.result.recorded", {"grade": line.grade, **_origin_data(line.origin)})
+              for line, _, r, changed in out if changed]
+    audits += [(r, "training.result.posted", {"rows": [row.pk for row in synced[_result_key(r)]], "grade": r.grade,
+                                              **_origin_data(line.origin)})
+               for line, _, r, _ in out if synced[_result_key(r)]]
     audit_many(audits, actor=actor)
     return [(r, changed or bool(synced[_result_key(r)])) for _, _, r, changed in out]
 
