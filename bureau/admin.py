@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,14 @@ from .imports import SchoolImporter, TeacherImporter, today_local
 from .logfilters import ID_NUMBER
 from .models import AuditEntry, Cluster, District, Posting, Profile, School, StatusChange, SubjectQuota, Teacher
 from .rules import IdNumberError, check_id_number, mask_id_number, status_change_problem
-from .services import ApplicationError, id_number_confirm, latest_status_changes, teacher_save, user_assign_role
+from .services import (
+    ApplicationError,
+    id_number_confirm,
+    latest_status_changes,
+    teacher_save,
+    user_assign_role,
+    user_link_identity,
+)
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -322,12 +330,24 @@ class ProfileForm(forms.ModelForm):
         label="对应教师（教师角色）", queryset=Teacher.objects.all(), required=False, widget=forms.TextInput
     )
 
+    sso_issuer = forms.ChoiceField(label="统一身份认证签发方", required=False)
+
     class Meta:
         model = Profile
-        fields = ["user", "role", "district", "school"]
+        fields = ["user", "role", "district", "school", "sso_issuer", "sso_subject"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The providers switched on (bureau.sso), and the value already stored so saving unchanged works.
+        choices = [("", "（不关联）")]
+        if settings.OIDC_ENABLED and settings.OIDC_OP_ISSUER:
+            choices.append((settings.OIDC_OP_ISSUER, f"OIDC：{settings.OIDC_OP_ISSUER}"))
+        if settings.CAS_ENABLED and settings.CAS_SERVER_URL:
+            choices.append((settings.CAS_SERVER_URL, f"CAS：{settings.CAS_SERVER_URL}"))
+        current = self.instance.sso_issuer if self.instance.pk else ""
+        if current and current not in dict(choices):
+            choices.append((current, current))
+        self.fields["sso_issuer"].choices = choices
         # Editing a teacher's profile starts from the teacher already linked, so saving it unchanged works.
         if self.instance.pk and "teacher" not in self.initial:
             linked = Teacher.objects.filter(user_id=self.instance.user_id).values_list("pk", flat=True).first()
@@ -339,6 +359,9 @@ class ProfileForm(forms.ModelForm):
         # user_assign_role refuses this too; caught here it is a form error instead of a server error.
         if cleaned.get("role") == Role.TEACHER and not cleaned.get("teacher"):
             self.add_error("teacher", "教师账号必须对应一名教师，请填写该教师的编号。")
+        user = cleaned.get("user")
+        if cleaned.get("sso_subject") and user is not None and user.is_superuser:
+            self.add_error("sso_subject", "超级管理员不能通过统一身份认证登录，不能关联身份。")
         return cleaned
 
 
@@ -366,6 +389,7 @@ class ProfileAdmin(admin.ModelAdmin):
             school=obj.school,
             teacher=form.cleaned_data.get("teacher"),
         )
+        user_link_identity(user=obj.user, issuer=obj.sso_issuer, subject=obj.sso_subject, actor=request.user)
 
 
 @admin.register(AuditEntry)

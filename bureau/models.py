@@ -238,12 +238,30 @@ class Profile(models.Model):
     role = models.CharField("角色", max_length=16, choices=Role.choices)
     district = models.ForeignKey(District, verbose_name="区县", on_delete=models.PROTECT, null=True, blank=True)
     school = models.ForeignKey(School, verbose_name="学校", on_delete=models.PROTECT, null=True, blank=True)
+    # The explicit link to an identity at the bureau's identity provider (bureau.sso, issue 19 item 3): set by
+    # bureau staff in the admin; the only way an account other than a teacher's (matched by 工号) signs in
+    # through the provider unless SSO_MATCH_USERNAME. Issuer: the OIDC provider's `iss` (OIDC_OP_ISSUER) or the
+    # CAS server (CAS_SERVER_URL); subject: the id_token's `sub`, or the CAS user (CAS_USERNAME_ATTRIBUTE).
+    sso_issuer = models.CharField("统一身份认证签发方", max_length=255, blank=True)
+    sso_subject = models.CharField(
+        "统一身份认证用户标识", max_length=255, blank=True,
+        help_text="统一身份认证中该账号的唯一标识（OIDC 的 sub，或 CAS 用户名）。留空则不能通过统一身份认证登录（教师按工号匹配）。",
+    )
 
     objects = VersionedQuerySet.as_manager()  # bulk writes bump the cache (bureau.versions)
 
     class Meta:
         verbose_name = verbose_name_plural = "角色与范围"
         constraints = [
+            models.UniqueConstraint(
+                fields=["sso_issuer", "sso_subject"], condition=~Q(sso_subject=""), name="profile_sso_identity_unique",
+                violation_error_message="该统一身份认证标识已关联到其他账号。",
+            ),
+            models.CheckConstraint(
+                name="profile_sso_identity_complete",
+                condition=Q(sso_issuer="", sso_subject="") | (~Q(sso_issuer="") & ~Q(sso_subject="")),
+                violation_error_message="签发方与用户标识须同时填写或同时留空。",
+            ),
             models.CheckConstraint(
                 name="profile_scope_matches_role",
                 condition=(

@@ -239,6 +239,26 @@ def user_assign_role(
     return profile
 
 
+def user_link_identity(*, user, issuer: str, subject: str, actor) -> Profile:
+    """Link (or, both empty, unlink) the account to an identity at the bureau's identity provider (bureau.sso):
+    the way an account that is not a teacher's signs in there. Never a superuser's."""
+    issuer, subject = issuer.strip(), subject.strip()
+    if bool(issuer) != bool(subject):
+        raise ApplicationError("签发方与用户标识须同时填写或同时留空。")
+    if subject and user.is_superuser:
+        raise ApplicationError("超级管理员不能通过统一身份认证登录，不能关联身份。")
+    profile = Profile.objects.get(user=user)
+    if (profile.sso_issuer, profile.sso_subject) == (issuer, subject):
+        return profile
+    if subject and Profile.objects.filter(sso_issuer=issuer, sso_subject=subject).exclude(pk=profile.pk).exists():
+        raise ApplicationError("该统一身份认证标识已关联到其他账号。")
+    profile.sso_issuer, profile.sso_subject = issuer, subject
+    profile.save(update_fields=["sso_issuer", "sso_subject"])
+    audit(action="bureau.sso.linked" if subject else "bureau.sso.unlinked", actor=actor, obj=profile,
+          issuer=issuer, subject=subject)
+    return profile
+
+
 def notice_send(*, recipient, key: str, title: str, body: str = "", link: str = "") -> bool:
     """Send a notice once: a second call with the same key for the same recipient does nothing.
 

@@ -141,7 +141,11 @@ OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
 OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
 OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
 OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid profile")
+# The claim holding a teacher's 工号: it must be unique and set by the provider, not editable by its users.
 OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", default="preferred_username")
+# The provider's issuer (`issuer` of its discovery document): every id_token's `iss` must equal it (and its
+# `aud` our client id); empty refuses every OIDC sign-in.
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="")
 OIDC_CREATE_USER = False  # bureau.sso matches; it never lets the library create accounts
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 # PKCE (RFC 7636, S256) on every authorization request: a stolen code is useless without the session's verifier.
@@ -161,6 +165,10 @@ CAS_USERNAME_ATTRIBUTE = env("CAS_USERNAME_ATTRIBUTE", default="cas:user")
 CAS_CREATE_USER = False
 CAS_LOGIN_MSG = None
 CAS_REDIRECT_URL = "/"
+# Accounts that are not teachers sign in through the provider only when linked to the identity (Profile
+# sso_issuer/sso_subject, set in the admin); true also matches the identity's name to a username, never of a
+# superuser or staff account (is_staff: bureau, district, principal, auditor).
+SSO_MATCH_USERNAME = env.bool("SSO_MATCH_USERNAME", default=False)
 CAS_IGNORE_REFERER = True  # after sign-in go to ?next= or "/", never back to the page linking here (the login page)
 # Single sign-out: 退出 also ends the CAS session (redirect to the server's /logout, back to the login page),
 # and the server's back-channel logout POST (a SAML LogoutRequest naming the ticket) ends ours: django-cas-ng

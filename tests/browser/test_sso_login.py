@@ -73,3 +73,12 @@ def test_cas_server_ending_the_session_signs_the_teacher_out_here(page, users, c
     assert [status for _, status in cas_server.slo_sent] == [302]
     page.reload()
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/portal/$"))
+
+
+def test_cas_sign_in_with_a_foreign_next_stays_on_this_site(page, users, city, cas_server):
+    """A link to /cas/login/?next=<another site> (a phishing mail) signs the teacher in here and stays here."""
+    cas_server.user = "T1"
+    page.goto("/cas/login/?next=https://evil.example/phish")
+    expect(page).to_have_url(re.compile(r"/portal/$"))
+    page.goto("/cas/login/?next=//evil.example/phish")  # already signed in
+    expect(page).to_have_url(re.compile(r"/portal/$"))

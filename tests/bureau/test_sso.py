@@ -1,7 +1,7 @@
 """Sign-in through the bureau's identity provider (issue 19 item 3, bureau/sso.py) against real test providers
 (tests/idp: an OIDC provider and a CAS server served over HTTP on a free port), not mocks."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -13,6 +13,7 @@ from django_cas_ng.models import SessionTicket
 from bureau.choices import Role, Status
 from bureau.models import AuditEntry
 from bureau.scoping import role_of
+from bureau.services import user_link_identity
 from tests.factories import TeacherFactory
 from tests.idp.cas import logout_request
 from tests.idp.fixtures import cas_server, oidc_provider  # noqa: F401 (fixtures)
@@ -46,8 +47,14 @@ def test_oidc_teacher_by_staff_no_lands_on_portal(client, users, city, oidc_prov
     assert client.get("/", follow=True).redirect_chain[-1][0].endswith("/portal/")
 
 
+def _link(user, issuer: str, subject: str) -> None:
+    """What bureau staff do in the admin (ProfileAdmin): link the account to the provider's identity."""
+    user_link_identity(user=user, issuer=issuer, subject=subject, actor=user)
+
+
 def test_oidc_staff_identity_maps_to_existing_staff_user_with_role(client, users, oidc_provider):
-    oidc_provider.user = "bureau"
+    _link(users["bureau"], oidc_provider.issuer, "sub-ops-7")  # the id_token's sub for the identity "ops-7"
+    oidc_provider.user = "ops-7"
     before = User.objects.count()
     response = _follow_provider(client, "/oidc/authenticate/")
     assert response.status_code == 302 and response["Location"] == "/"
@@ -97,8 +104,9 @@ def test_oidc_staff_no_taken_by_another_username_is_refused(client, users, oidc_
 
 
 def test_oidc_inactive_user_refused(client, users, oidc_provider):
+    _link(users["bureau"], oidc_provider.issuer, "sub-ops-7")
     User.objects.filter(pk=users["bureau"].pk).update(is_active=False)
-    oidc_provider.user = "bureau"
+    oidc_provider.user = "ops-7"
     response = _follow_provider(client, "/oidc/authenticate/")
     assert response["Location"] == "/accounts/login/?sso=refused" and _signed_in(client) is None
 
@@ -127,7 +135,8 @@ def test_cas_teacher_signs_in(client, users, cas_server):
 
 def test_cas_username_attribute(client, users, cas_server, settings):
     settings.CAS_USERNAME_ATTRIBUTE = "staffNo"
-    cas_server.user = "auditor"
+    _link(users["auditor"], settings.CAS_SERVER_URL, "A-77")
+    cas_server.user = "A-77"
     _follow_provider(client, "/cas/login/")
     assert int(_signed_in(client)) == users["auditor"].pk
 
@@ -359,7 +368,7 @@ def test_cas_single_logout_request_ends_our_session(client, users, cas_server):
     _follow_provider(client, "/cas/login/")
     assert _signed_in(client) is not None
     ticket = SessionTicket.objects.get().ticket
-    other = Client()  # the CAS server's back channel: no cookie, no CSRF token
+    other = Client(enforce_csrf_checks=True)  # the CAS server's back channel: no cookie, no CSRF token
     answer = other.post("/cas/login/", {"logoutRequest": logout_request(ticket)})
     assert answer.status_code == 302
     assert SessionTicket.objects.count() == 0
@@ -377,3 +386,246 @@ def test_cas_single_logout_of_another_ticket_leaves_the_session(client, users, c
 def test_cas_single_logout_refused_when_cas_off(client, users, settings):
     settings.CAS_ENABLED = False
     assert Client().post("/cas/login/", {"logoutRequest": logout_request("ST-1")}).status_code == 404
+
+
+# --- ?next= after sign-in: pages of this site only (review defect 1) -----------------------------------------
+
+FOREIGN_NEXT = ["https://evil.example/phish", "//evil.example/phish", "/\\evil.example/phish",
+                "http://evil.example", "https:evil.example", "javascript:alert(1)"]
+
+
+def _with_next(path: str, url: str) -> str:
+    return f"{path}?{urlencode({'next': url})}"
+
+
+@pytest.mark.parametrize("url", FOREIGN_NEXT)
+def test_cas_sign_in_never_goes_to_another_site(client, users, cas_server, url):
+    cas_server.user = "T1"
+    response = _follow_provider(client, _with_next("/cas/login/", url))
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert int(_signed_in(client)) == users["teacher"].pk
+    # already signed in: straight back, still not to the other site
+    again = client.get(_with_next("/cas/login/", url))
+    assert again.status_code == 302 and again["Location"] == "/"
+
+
+def test_cas_service_url_carries_only_a_safe_next(client, users, cas_server):
+    location = client.get(_with_next("/cas/login/", "https://evil.example/phish"))["Location"]
+    assert "evil.example" not in location
+    assert _query(_query(location)["service"])["next"] == "/"
+
+
+def test_cas_sign_in_keeps_a_page_of_this_site(client, users, cas_server):
+    cas_server.user = "T1"
+    response = _follow_provider(client, _with_next("/cas/login/", "/portal/?tab=1"))
+    assert response["Location"] == "/portal/?tab=1"
+    assert client.get(_with_next("/cas/login/", "/portal/"))["Location"] == "/portal/"
+
+
+def test_cas_referer_of_another_site_is_not_followed(client, users, cas_server, settings):
+    settings.CAS_IGNORE_REFERER = False  # an operator's change: still no way out to another site
+    cas_server.user = "T1"
+    _follow_provider(client, "/cas/login/")
+    response = client.get("/cas/login/", HTTP_REFERER="https://evil.example/phish")
+    assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize("url", FOREIGN_NEXT)
+def test_oidc_sign_in_never_goes_to_another_site(client, users, oidc_provider, url):
+    oidc_provider.user = "T1"
+    start = client.get(_with_next("/oidc/authenticate/", url))
+    assert client.session.get("oidc_login_next") is None  # mozilla-django-oidc's check: not kept
+    at_provider = requests.get(start["Location"], allow_redirects=False, timeout=5)
+    back = urlsplit(at_provider.headers["Location"])
+    response = client.get(f"{back.path}?{back.query}")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert int(_signed_in(client)) == users["teacher"].pk
+
+
+def test_oidc_sign_in_keeps_a_page_of_this_site(client, users, oidc_provider):
+    oidc_provider.user = "T1"
+    assert _follow_provider(client, _with_next("/oidc/authenticate/", "/portal/"))["Location"] == "/portal/"
+
+
+def test_oidc_foreign_next_slipped_into_the_session_is_not_followed(client, users, oidc_provider):
+    oidc_provider.user = "T1"
+    start = client.get("/oidc/authenticate/")
+    session = client.session
+    session["oidc_login_next"] = "https://evil.example/phish"
+    session.save()
+    back = urlsplit(requests.get(start["Location"], allow_redirects=False, timeout=5).headers["Location"])
+    assert client.get(f"{back.path}?{back.query}")["Location"] == "/"
+
+
+# --- /cas/login/ for every method (review defect 12) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete", "options", "head"])
+def test_cas_login_answers_404_for_every_method_while_off(client, db, settings, method):
+    settings.CAS_ENABLED = False
+    assert getattr(Client(), method)("/cas/login/").status_code == 404
+    settings.OIDC_ENABLED = False
+    assert getattr(Client(), method)("/oidc/callback/").status_code == 404
+
+
+def test_cas_post_with_a_foreign_next_is_no_500(client, users, cas_server, settings):
+    cas_server.user = "T1"
+    _follow_provider(client, "/cas/login/")
+    ticket = SessionTicket.objects.get().ticket
+    answer = Client(enforce_csrf_checks=True).post(
+        "/cas/login/", {"logoutRequest": logout_request(ticket), "next": "https://evil.example/"}
+    )
+    assert answer.status_code == 302 and answer["Location"] == "/"
+    assert SessionTicket.objects.count() == 0  # the single logout still worked
+    plain = Client().post("/cas/login/", {"next": "//evil.example/"})
+    assert plain.status_code == 302 and plain["Location"].startswith(settings.CAS_SERVER_URL)
+    assert "evil.example" not in _query(plain["Location"])["service"]
+
+
+# --- Who an identity may become (review defect 2) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["root", "bureau", "district", "principal", "auditor"])
+def test_oidc_username_of_a_superuser_or_staff_is_refused(client, users, oidc_provider, name):
+    oidc_provider.user = name  # e.g. an identity that chose "root" as its preferred_username
+    response = _follow_provider(client, "/oidc/authenticate/")
+    assert response["Location"] == "/accounts/login/?sso=refused" and _signed_in(client) is None
+
+
+@pytest.mark.parametrize("name", ["root", "bureau", "auditor"])
+def test_cas_username_of_a_superuser_or_staff_is_refused(client, users, cas_server, name):
+    cas_server.user = name
+    response = _follow_provider(client, "/cas/login/")
+    assert response["Location"] == "/accounts/login/?sso=refused" and _signed_in(client) is None
+
+
+def test_username_matching_when_allowed_never_reaches_staff_or_superusers(client, users, oidc_provider, settings):
+    settings.SSO_MATCH_USERNAME = True
+    plain = User.objects.create_user(username="reader-1")  # no role: not staff
+    for name in ("root", "bureau", "district"):
+        oidc_provider.user = name
+        assert _follow_provider(client, "/oidc/authenticate/")["Location"] == "/accounts/login/?sso=refused"
+        assert _signed_in(client) is None
+    oidc_provider.user = "reader-1"
+    assert _follow_provider(client, "/oidc/authenticate/")["Location"] == "/"
+    assert int(_signed_in(client)) == plain.pk
+
+
+def test_linked_superuser_never_signs_in_even_with_local_login_off(client, users, oidc_provider, cas_server,
+                                                                   settings):
+    settings.LOCAL_LOGIN_ENABLED = False
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "bureau.sso.CASSignInBackend"]
+    from bureau.models import Profile
+
+    Profile.objects.create(user=users["superuser"], role=Role.BUREAU, sso_issuer=oidc_provider.issuer,
+                           sso_subject="sub-ops-1")  # written past the service, which refuses it
+    oidc_provider.user = "ops-1"
+    assert _follow_provider(client, "/oidc/authenticate/")["Location"] == "/accounts/login/?sso=refused"
+    cas_server.user = "root"
+    assert _follow_provider(client, "/cas/login/")["Location"] == "/accounts/login/?sso=refused"
+    assert _signed_in(client) is None
+
+
+def test_link_service_refuses_superusers_and_duplicates(users, oidc_provider):
+    from bureau.errors import ApplicationError
+
+    with pytest.raises(ApplicationError):
+        _link(users["superuser"], oidc_provider.issuer, "sub-x")
+    _link(users["bureau"], oidc_provider.issuer, "sub-x")
+    with pytest.raises(ApplicationError):
+        _link(users["auditor"], oidc_provider.issuer, "sub-x")
+    with pytest.raises(ApplicationError):
+        _link(users["auditor"], "", "sub-y")
+    assert AuditEntry.objects.filter(action="bureau.sso.linked").count() == 1
+
+
+def test_link_of_another_issuer_does_not_match(client, users, oidc_provider):
+    _link(users["bureau"], "https://other-idp.example", "sub-ops-7")
+    oidc_provider.user = "ops-7"
+    assert _follow_provider(client, "/oidc/authenticate/")["Location"] == "/accounts/login/?sso=refused"
+
+
+def test_cas_link_works(client, users, cas_server, settings):
+    _link(users["district"], settings.CAS_SERVER_URL, "zhang.san")
+    cas_server.user = "zhang.san"
+    assert _follow_provider(client, "/cas/login/").status_code == 302
+    assert int(_signed_in(client)) == users["district"].pk
+
+
+def test_userinfo_about_another_subject_is_refused(client, users, oidc_provider):
+    oidc_provider.user = "T1"
+    oidc_provider.userinfo_sub = "sub-someone-else"
+    assert _follow_provider(client, "/oidc/authenticate/")["Location"] == "/accounts/login/?sso=refused"
+    assert _signed_in(client) is None
+
+
+def test_admin_links_a_profile(client, users, oidc_provider):
+    """Bureau staff link an account in the admin (ProfileAdmin); other roles cannot reach the form."""
+    profile = users["auditor"].profile
+    url = f"/admin/bureau/profile/{profile.pk}/change/"
+    form = {"user": users["auditor"].pk, "role": Role.AUDITOR, "district": "", "school": "", "teacher": "",
+            "sso_issuer": oidc_provider.issuer, "sso_subject": "sub-a-1"}
+    for role in ("district", "principal", "auditor"):
+        client.force_login(users[role])
+        assert client.post(url, form).status_code in (302, 403)
+        profile.refresh_from_db()
+        assert profile.sso_subject == ""
+    client.force_login(users["bureau"])
+    assert client.post(url, form).status_code == 302
+    profile.refresh_from_db()
+    assert (profile.sso_issuer, profile.sso_subject) == (oidc_provider.issuer, "sub-a-1")
+    client.logout()
+    oidc_provider.user = "a-1"
+    _follow_provider(client, "/oidc/authenticate/")
+    assert int(_signed_in(client)) == users["auditor"].pk
+
+
+# --- Refused id_tokens and tickets ---------------------------------------------------------------------------
+
+
+def test_oidc_id_token_without_exp_is_refused(client, users, oidc_provider):
+    oidc_provider.user = "T1"
+    oidc_provider.id_token_claims = {"exp": None}
+    assert _follow_provider(client, "/oidc/authenticate/")["Location"] == "/accounts/login/?sso=refused"
+    assert _signed_in(client) is None
+
+
+@pytest.mark.parametrize("switch", ["signature", "aud", "iss", "nonce", "expired", "no-aud", "issuer-unset"])
+def test_oidc_bad_id_token_is_refused(client, users, oidc_provider, settings, switch):
+    oidc_provider.user = "T1"
+    if switch == "signature":
+        oidc_provider.sign_with_foreign_key = True
+    elif switch == "aud":
+        oidc_provider.id_token_claims = {"aud": "another-app"}
+    elif switch == "iss":
+        oidc_provider.id_token_claims = {"iss": "https://other-idp.example"}
+    elif switch == "nonce":
+        oidc_provider.id_token_claims = {"nonce": "not-the-sessions"}
+    elif switch == "expired":
+        oidc_provider.id_token_claims = {"exp": 1_000_000_000}
+    elif switch == "no-aud":
+        oidc_provider.id_token_claims = {"aud": None}
+    else:
+        settings.OIDC_OP_ISSUER = ""
+    response = _follow_provider(client, "/oidc/authenticate/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?sso=failed"
+    assert _signed_in(client) is None
+
+
+def test_oidc_callback_with_a_state_not_ours_is_refused(client, users, oidc_provider):
+    client.get("/oidc/authenticate/")  # a session with states, but not this one
+    response = client.get("/oidc/callback/?code=abc&state=forged")
+    assert response["Location"] == "/accounts/login/?sso=failed" and _signed_in(client) is None
+
+
+def test_cas_replayed_ticket_is_refused(client, users, cas_server):
+    cas_server.user = "T1"
+    start = client.get("/cas/login/")
+    back = urlsplit(requests.get(start["Location"], allow_redirects=False, timeout=5).headers["Location"])
+    assert int(_signed_in(client) or 0) == 0
+    client.get(f"{back.path}?{back.query}")
+    assert int(_signed_in(client)) == users["teacher"].pk
+    other = Client()
+    response = other.get(f"{back.path}?{back.query}")
+    assert response["Location"] == "/accounts/login/?sso=refused"
+    assert other.session.get("_auth_user_id") is None

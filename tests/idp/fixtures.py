@@ -30,6 +30,7 @@ def oidc_provider(settings):
         provider.issuer = base
         config = requests.get(f"{base}/.well-known/openid-configuration", timeout=5).json()
         settings.OIDC_ENABLED = True
+        settings.OIDC_OP_ISSUER = config["issuer"]
         settings.OIDC_RP_CLIENT_ID = provider.client_id
         settings.OIDC_RP_CLIENT_SECRET = provider.client_secret
         settings.OIDC_OP_AUTHORIZATION_ENDPOINT = config["authorization_endpoint"]

@@ -7,6 +7,9 @@ id_token_hint and goes back to post_logout_redirect_uri). It checks the client i
 URI on the way back, that each code is used once and, with `require_pkce` (the default), that the
 authorization request carried an S256 code_challenge and the token request the code_verifier that hashes to
 it (RFC 7636): enough to be a real party to the exchanges mozilla-django-oidc makes, not a general provider.
+Switches for the negative tests: `id_token_claims` (claims put into, or as None taken out of, the id_tokens:
+a wrong aud, iss, nonce, a past exp), `sign_with_foreign_key` (a signature no key in /jwks verifies) and
+`userinfo_sub` (userinfo about another subject).
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ class OIDCProvider:
         self.sessions: dict[str, str] = {}  # provider session id (the id_token's sid) -> user
         self.ended: list[str] = []  # sessions ended through /logout, in order
         self.token_errors: list[str] = []  # why token requests were refused, in order
+        # Switches for the negative tests: claims to put into (or, as None, take out of) the next id_tokens,
+        # sign them with a key not in /jwks (same kid), answer userinfo about another subject.
+        self.id_token_claims: dict = {}
+        self.sign_with_foreign_key = False
+        self.userinfo_sub: str | None = None
 
     # --- endpoints ---------------------------------------------------------------------------------------
     def discovery(self, environ):
@@ -93,7 +101,10 @@ class OIDCProvider:
                   "exp": now + 300, "preferred_username": grant["user"], "sid": grant["sid"]}
         if grant["nonce"]:
             claims["nonce"] = grant["nonce"]
-        id_token = jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+        claims.update(self.id_token_claims)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if self.sign_with_foreign_key else self.key
+        id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
         access_token = secrets.token_urlsafe(16)
         self.tokens[access_token] = grant["user"]
         return 200, {"access_token": access_token, "id_token": id_token, "token_type": "Bearer", "expires_in": 300}
@@ -103,7 +114,7 @@ class OIDCProvider:
         user = self.tokens.get(auth.removeprefix("Bearer "))
         if user is None:
             return 401, {"error": "invalid_token"}
-        return 200, {"sub": f"sub-{user}", "preferred_username": user}
+        return 200, {"sub": self.userinfo_sub or f"sub-{user}", "preferred_username": user}
 
     def jwks(self, environ):
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
