@@ -19,6 +19,7 @@ import json
 import re
 import time
 from collections.abc import Iterable
+from decimal import Decimal
 from operator import itemgetter
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -131,9 +132,9 @@ def _copy_column(values: list) -> list[str]:
         distinct = set(values)
     except TypeError:  # JSON values
         return [_copy_text(v) for v in values]
-    kinds = {v.__class__ for v in distinct}
-    if len(distinct) * 4 <= len(values) and not (bool in kinds and kinds - {bool, type(None)}):
-        # (True == 1: a set would merge a flag and a number; a column holds one kind, but never guess)
+    kinds = set(map(type, values))  # of every value: in the set, True and 1 are one entry
+    if len(distinct) * 4 <= len(values) and not (bool in kinds and kinds - {bool, type(None)}) and not ({int, float, Decimal} & kinds and len(kinds - {type(None)}) > 1):
+        # (True == 1 == 1.0: a column holds one kind, but a flag and a number are never merged)
         table = {v: _copy_text(v) for v in distinct}
         return list(map(table.__getitem__, values))
     if kinds == {str} and not _COPY_SPECIAL.search("".join(values)):

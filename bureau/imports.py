@@ -197,11 +197,13 @@ class TeacherImporter(Importer):
                 if owner and owner != d["工号"] and (owner in self.visible_owners or not self.hold_numbers):
                     problems.setdefault(row.number, []).append(("身份证号", f"已登记在工号 {owner} 名下"))
         # CR-7: a change of status may not take effect before the teacher's last recorded change.
-        self.status_now, latest = {}, {}
+        # PERF-3: the teachers on record are read once, here, as plain values; write() compares with them.
+        self.status_now, self.on_record, latest = {}, {}, {}
         for chunk in _chunks([r.data["工号"] for r in rows]):
             found = {}
-            for staff_no, pk, status in Teacher.objects.filter(staff_no__in=chunk).values_list("staff_no", "id", "status"):
-                found[staff_no], self.status_now[staff_no] = pk, status
+            for values in Teacher.objects.filter(staff_no__in=chunk).values("id", "staff_no", *_COMPARED):
+                staff_no = values["staff_no"]
+                found[staff_no], self.status_now[staff_no], self.on_record[staff_no] = values["id"], values["status"], values
             by_id = latest_status_changes(found.values())
             latest.update((staff_no, by_id[pk]) for staff_no, pk in found.items() if pk in by_id)
         for row in rows:
@@ -225,14 +227,9 @@ class TeacherImporter(Importer):
         return problems
 
     def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
-        # PERF-3: check_references already knows which staff numbers are on record (status_now); only those
-        # rows are compared, on plain values, and only the teachers that change are loaded as instances.
-        on_record = getattr(self, "status_now", None)
-        keys = [r.data["工号"] for r in rows if on_record is None or r.data["工号"] in on_record]
-        current: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(keys):
-            for values in Teacher.objects.filter(staff_no__in=chunk).values("id", "staff_no", *_COMPARED):
-                current[values["staff_no"]] = values
+        # PERF-3: the rows are compared with the teachers on record as check_references read them (plain
+        # values, under the import's lock); only the teachers that change are loaded as instances.
+        current: dict[str, dict[str, Any]] = self.on_record
         new_rows: list[dict[str, Any]] = []
         updates: list[tuple[int, dict[str, Any], dt.date | None]] = []  # (teacher id, values, 状态生效日期)
         dated: set[str] = set()  # new teachers listed as no longer 在职 since a given day
