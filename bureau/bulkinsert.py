@@ -211,7 +211,8 @@ def copy_rows(model: type[models.Model], rows: list[dict], *, now: dt.datetime |
             columns_text = [list(map(str, chunk_ids))]
             columns_text.extend(_copy_column(list(column)) for column in zip(*map(row_values, chunk), strict=True))
             data = "\n".join(map("\t".join, zip(*columns_text, strict=True))) + "\n"
-            cursor.cursor.copy_expert(sql, io.StringIO(data))
+            with connection.wrap_database_errors:  # as execute(): django.db.IntegrityError on a conflict
+                cursor.cursor.copy_expert(sql, io.StringIO(data))
             if connection.queries_logged:  # COPY is not an execute(): counted and logged like one
                 connection.queries_log.append({"sql": f"{sql} -- {len(chunk)} rows",
                                                "time": f"{time.monotonic() - started:.3f}"})

@@ -100,3 +100,13 @@ def test_postings_bump_the_cache_keys_of_their_school_and_teacher(monkeypatch):
     copy_rows(Posting, [{"teacher_id": teacher["id"], "school_id": school.pk, "started_on": dt.date(2015, 9, 1)}])
     expected = versions.keys_for(Posting, [Posting(teacher_id=teacher["id"], school_id=school.pk)])
     assert expected and expected <= set(bumped)
+
+
+def test_a_conflict_raises_djangos_integrity_error():
+    # run_import turns django.db.IntegrityError into its Chinese message; COPY must raise that one too
+    from django.db import IntegrityError, transaction
+
+    school = SchoolFactory()
+    copy_rows(Teacher, [teacher_values(school, "F1")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_rows(Teacher, [teacher_values(school, "F1")])
