@@ -120,50 +120,78 @@ class Importer:
         raise NotImplementedError
 
 
+# PERF-3: a column's parsed values are remembered per import, by raw value, for these kinds of raw value
+# (never numbers: True == 1 == 1.0 would share an entry); a column of all-different values (工号) stops
+# remembering at MEMO_LIMIT entries. Cell parsers are pure functions of the raw value, so a remembered
+# value is the value the parser would give again; errors are not remembered (each cell reports its own).
+MEMO_LIMIT = 4096
+_MEMO_KINDS = frozenset({str, dt.date, dt.datetime})
+_MISSING = object()
+
+
+def _column_reader(column: Column) -> Callable[[Any], Any]:
+    """The one converter of a column, chosen once: blank handling, the column's parser, remembered values."""
+    parse, required = column.parse, column.required
+    memo: dict[Any, Any] = {} if required else {None: None}
+    memo_get, memo_kinds = memo.get, _MEMO_KINDS
+
+    def read(value: Any) -> Any:
+        found = memo_get(value, _MISSING)
+        if found is not _MISSING:
+            return found
+        if is_blank(value):
+            if required:
+                raise CellError("不能为空")
+            return None
+        parsed = parse(value)
+        if value.__class__ in memo_kinds and len(memo) < MEMO_LIMIT:
+            memo[value] = parsed
+        return parsed
+
+    return read
+
+
 def parse_rows(importer: Importer, fileobj: IO[bytes]) -> tuple[list[ParsedRow], list[RowError]]:
+    columns = importer.columns
     sheet = read_sheet(
         fileobj,
-        required=[c.header for c in importer.columns if c.header_required],
-        optional=[c.header for c in importer.columns if not c.header_required],
+        required=[c.header for c in columns if c.header_required],
+        optional=[c.header for c in columns if not c.header_required],
     )
+    readers = [(c.header, _column_reader(c)) for c in columns]
+    check_row, key_column = importer.check_row, importer.key
+    key_label = importer.key_label or importer.key
     parsed: list[ParsedRow] = []
     errors: list[RowError] = []
     seen_keys: dict[Any, int] = {}
     for number, raw in sheet.rows:
         data: dict[str, Any] = {}
         row_errors: list[RowError] = []
-        for column in importer.columns:
-            value = raw.get(column.header)
-            if is_blank(value):
-                if column.required:
-                    row_errors.append(RowError(number, column.header, "不能为空"))
-                data[column.header] = None
-                continue
+        raw_get = raw.get
+        for header, read in readers:
             try:
-                data[column.header] = column.parse(value)
+                data[header] = read(raw_get(header))
             except CellError as exc:
-                row_errors.append(RowError(number, column.header, str(exc)))
-                data[column.header] = None
+                row_errors.append(RowError(number, header, str(exc)))
+                data[header] = None
         if not row_errors:
-            row_errors.extend(RowError(number, col, reason) for col, reason in importer.check_row(data))
-        key = data.get(importer.key)
+            row_errors.extend(RowError(number, col, reason) for col, reason in check_row(data))
+        key = data.get(key_column)
         if key is not None:
-            if key in seen_keys:
-                row_errors.append(
-                    RowError(number, importer.key_label or importer.key, importer.duplicate_reason.format(row=seen_keys[key]))
-                )
-            else:
-                seen_keys[key] = number
+            first = seen_keys.setdefault(key, number)
+            if first != number:
+                row_errors.append(RowError(number, key_label, importer.duplicate_reason.format(row=first)))
         parsed.append(ParsedRow(number, data))
-        errors.extend(row_errors)
+        if row_errors:
+            errors.extend(row_errors)
     if not parsed:
         raise SpreadsheetError("文件中只有表头，没有数据行。")
     bad = {e.row for e in errors}
-    candidates = [r for r in parsed if r.number not in bad]
+    candidates = [r for r in parsed if r.number not in bad] if bad else parsed
     for number, problems in importer.check_references(candidates).items():
         errors.extend(RowError(number, col, reason) for col, reason in problems)
-    errors.sort(key=lambda e: (e.row, [c.header for c in importer.columns].index(e.column)
-                               if e.column in {c.header for c in importer.columns} else 99))
+    order = {c.header: i for i, c in enumerate(columns)}
+    errors.sort(key=lambda e: (e.row, order.get(e.column, 99)))
     return parsed, errors
 
 
@@ -196,7 +224,7 @@ def _run_import(importer: Importer, fileobj: IO[bytes], *, skip_invalid: bool, d
         if not dry_run:
             return report
     bad = {e.row for e in errors}
-    valid = [r for r in parsed if r.number not in bad]
+    valid = [r for r in parsed if r.number not in bad] if bad else parsed
     try:
         with transaction.atomic():
             importer.write(valid, report)

@@ -6,9 +6,10 @@ import datetime as dt
 from functools import partial
 from typing import Any
 
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .bulkinsert import insert_history, insert_rows
+from .bulkinsert import copy_history, copy_rows
 from .choices import Education, EmploymentType, Gender, Location, PostingKind, Role, Stage, Status, Title
 from .importing import Column, Importer, ImportReport, ParsedRow
 from .models import Cluster, District, Posting, School, Teacher
@@ -196,11 +197,13 @@ class TeacherImporter(Importer):
                 if owner and owner != d["工号"] and (owner in self.visible_owners or not self.hold_numbers):
                     problems.setdefault(row.number, []).append(("身份证号", f"已登记在工号 {owner} 名下"))
         # CR-7: a change of status may not take effect before the teacher's last recorded change.
-        self.status_now, latest = {}, {}
+        # PERF-3: the teachers on record are read once, here, as plain values; write() compares with them.
+        self.status_now, self.on_record, latest = {}, {}, {}
         for chunk in _chunks([r.data["工号"] for r in rows]):
             found = {}
-            for staff_no, pk, status in Teacher.objects.filter(staff_no__in=chunk).values_list("staff_no", "id", "status"):
-                found[staff_no], self.status_now[staff_no] = pk, status
+            for values in Teacher.objects.filter(staff_no__in=chunk).values("id", "staff_no", *_COMPARED):
+                staff_no = values["staff_no"]
+                found[staff_no], self.status_now[staff_no], self.on_record[staff_no] = values["id"], values["status"], values
             by_id = latest_status_changes(found.values())
             latest.update((staff_no, by_id[pk]) for staff_no, pk in found.items() if pk in by_id)
         for row in rows:
@@ -224,23 +227,22 @@ class TeacherImporter(Importer):
         return problems
 
     def write(self, rows: list[ParsedRow], report: ImportReport) -> None:
-        existing: dict[str, Teacher] = {}
-        for chunk in _chunks([r.data["工号"] for r in rows]):
-            existing.update((t.staff_no, t) for t in Teacher.objects.filter(staff_no__in=chunk))
-        created: list[Teacher] = []
-        changed: list[Teacher] = []
-        moved: list[Teacher] = []
-        status_changes: list[tuple[Teacher, str, dt.date]] = []
+        # PERF-3: the rows are compared with the teachers on record as check_references read them (plain
+        # values, under the import's lock); only the teachers that change are loaded as instances.
+        current: dict[str, dict[str, Any]] = self.on_record
+        new_rows: list[dict[str, Any]] = []
+        updates: list[tuple[int, dict[str, Any], dt.date | None]] = []  # (teacher id, values, 状态生效日期)
         dated: set[str] = set()  # new teachers listed as no longer 在职 since a given day
         held = 0
+        schools, hold_numbers, today = self.schools, self.hold_numbers, self.today
         for row in rows:
             d = row.data
+            number = d["身份证号"]
             values = {
                 "name": d["姓名"],
                 "gender": d["性别"],
                 "birth_date": d["出生日期"],
-                "id_number": d["身份证号"] or None,
-                "school_id": self.schools[d["学校代码"]],
+                "school_id": schools[d["学校代码"]],
                 "subject": d["任教学科"],
                 "title": d["职称"],
                 "education": d["学历"],
@@ -250,48 +252,78 @@ class TeacherImporter(Importer):
                 "status": d["在职状态"],
                 "is_class_teacher": bool(d["班主任"]),
             }
-            if d["身份证号"] is None:
-                values.pop("id_number")  # a blank cell never erases a number on record
-            teacher = existing.get(d["工号"])
-            if self.hold_numbers and "id_number" in values:
-                number = values.pop("id_number")
-                if teacher is None or number != teacher.id_number:
-                    values["pending_id_number"] = number
+            old = current.get(d["工号"])
+            if number is not None:  # a blank cell never erases a number on record
+                if not hold_numbers:
+                    values["id_number"] = number or None
+                elif old is None or (number or None) != old["id_number"]:
+                    values["pending_id_number"] = number or None
                     held += 1
-            if teacher is None:
-                created.append(Teacher(staff_no=d["工号"], status_since=d["状态生效日期"] or self.today, **values))
+            if old is None:
+                values["staff_no"] = d["工号"]
+                values["status_since"] = d["状态生效日期"] or today
+                new_rows.append(values)
                 if d["状态生效日期"] and d["在职状态"] != Status.ACTIVE:
                     dated.add(d["工号"])
-                continue
-            old_school, old_status = teacher.school_id, teacher.status
-            if _apply(teacher, values):
-                if teacher.status != old_status:
-                    status_changes.append((teacher, old_status, d["状态生效日期"] or self.today))
-                changed.append(teacher)
-                if teacher.school_id != old_school:
-                    moved.append(teacher)
+            elif any(old[name] != value for name, value in values.items()):
+                updates.append((old["id"], values, d["状态生效日期"]))
             else:
                 report.unchanged += 1
-        # PERF-3: one multi-row INSERT per chunk for the teachers, their history rows and their postings,
-        # without Django's per-field preparation (bureau.bulkinsert; it was 40% of an import's time).
-        insert_rows(Teacher, created)
-        insert_history(Teacher, created, user=self.actor)
+        self._create(new_rows, dated)
+        self._update(updates)
+        report.created += len(new_rows)
+        report.updated += len(updates)
+        if held:
+            report.notes.append(f"{held} 个身份证号已提交市教育局核验，核验后登记。")
+
+    def _create(self, new_rows: list[dict[str, Any]], dated: set[str]) -> None:
+        """New teachers, their history rows and their home postings: one COPY per table and chunk, from
+        plain values (bureau.bulkinsert.copy_rows; model instances and INSERT text were most of the time)."""
+        if not new_rows:
+            return
+        now = timezone.now()
+        actor_id = getattr(self.actor, "pk", None)
+        teachers = copy_rows(Teacher, new_rows, now=now)
+        copy_history(Teacher, teachers, user=self.actor, now=now)
         # CR-7: a teacher first listed as no longer 在职 with a 状态生效日期 was 在职 until that day.
-        status_changes_record(changes=[(t, Status.ACTIVE, t.status_since) for t in created if t.staff_no in dated],
-                              actor=self.actor, note="名册导入")
-        insert_rows(Posting, [
-            Posting(teacher_id=t.pk, school_id=t.school_id, kind=PostingKind.REGULAR, started_on=t.joined_school_on,
-                    note="名册导入", created_by_id=getattr(self.actor, "pk", None))
-            for t in created
-        ])
+        if dated:
+            listed = [Teacher(id=t["id"], school_id=t["school_id"], status=t["status"], status_since=t["status_since"])
+                      for t in teachers if t["staff_no"] in dated]
+            status_changes_record(changes=[(t, Status.ACTIVE, t.status_since) for t in listed], actor=self.actor,
+                                  note="名册导入")
+        copy_rows(Posting, [
+            {"teacher_id": t["id"], "school_id": t["school_id"], "kind": PostingKind.REGULAR,
+             "started_on": t["joined_school_on"], "note": "名册导入", "created_by_id": actor_id}
+            for t in teachers
+        ], now=now)
+
+    def _update(self, updates: list[tuple[int, dict[str, Any], dt.date | None]]) -> None:
+        if not updates:
+            return
+        instances: dict[int, Teacher] = {}
+        for chunk in _chunks([pk for pk, _, _ in updates]):
+            instances.update((t.pk, t) for t in Teacher.objects.filter(pk__in=chunk))
+        changed: list[Teacher] = []
+        moved: list[Teacher] = []
+        status_changes: list[tuple[Teacher, str, dt.date]] = []
+        for pk, values, effective_on in updates:
+            teacher = instances[pk]
+            old_school, old_status = teacher.school_id, teacher.status
+            _apply(teacher, values)
+            if teacher.status != old_status:
+                status_changes.append((teacher, old_status, effective_on or self.today))
+            changed.append(teacher)
+            if teacher.school_id != old_school:
+                moved.append(teacher)
         status_changes_record(changes=status_changes, actor=self.actor, note="名册导入")  # sets status_since
         bulk_update_with_history(changed, Teacher, TEACHER_IMPORT_FIELDS, batch_size=BATCH, default_user=self.actor)
         if moved:
             postings_follow_school(teachers=moved, actor=self.actor, today=self.today)
-        report.created += len(created)
-        report.updated += len(changed)
-        if held:
-            report.notes.append(f"{held} 个身份证号已提交市教育局核验，核验后登记。")
+
+
+# The teacher's columns an import row sets (compared with the row to find unchanged teachers).
+_COMPARED = ["name", "gender", "birth_date", "id_number", "pending_id_number", "school_id", "subject", "title",
+             "education", "employed_on", "joined_school_on", "employment_type", "status", "is_class_teacher"]
 
 
 TEACHER_IMPORT_FIELDS = [

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bureau import versions
-from bureau.bulkinsert import insert_rows, insert_values
+from bureau.bulkinsert import insert_history, insert_rows, insert_values
 from bureau.choices import Role, Status
 from bureau.models import Teacher
 from bureau.scoping import own_teacher, role_of, visible_teachers
@@ -445,12 +445,8 @@ def results_repost_many(result_ids: list[int], *, actor) -> int:
 def _history_many(results: list[Result], *, update: bool, actor, now) -> None:
     """The simple_history rows of saved results, as Result.history.bulk_history_create writes them (one
     per result, "+" or "~", by `actor`), in one bulk write and without building history instances."""
-    historical = Result.history.model
-    user = actor or historical.get_default_history_user(results[0])
-    names = [f.attname for f in historical.tracked_fields]
-    extra = [now, getattr(user, "pk", None), "", "~" if update else "+"]
-    insert_values(historical, [*names, "history_date", "history_user_id", "history_change_reason", "history_type"],
-                  ([*(getattr(r, name) for name in names), *extra] for r in results))
+    user = actor or Result.history.model.get_default_history_user(results[0])
+    insert_history(Result, results, user=user, history_type="~" if update else "+", now=now)
 
 
 def _certificates_sync_many(items: list[tuple[Result, Project, Teacher]], *, actor, now, policy_of) -> None:

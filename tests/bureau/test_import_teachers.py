@@ -285,3 +285,43 @@ def test_district_cannot_take_over_another_districts_teacher_even_beside_a_bad_r
     assert "第3行 工号: 该教师不在您的管辖范围" in errors_of(report)
     other.refresh_from_db()
     assert (other.name, other.school_id) == ("王三", city["schools"][2].pk)
+
+
+def test_a_repeated_invalid_value_is_reported_on_every_row(school):
+    """PERF-3: parsed values are remembered per column; errors are not, each row reports its own."""
+    report = run([row(工号=f"R{i}", 身份证号=None, 性别="男性", 入校日期=" 2015-9-1 ") for i in range(3)])
+    assert errors_of(report) == [f"第{n}行 性别: “男性”不是允许的值，应为：男、女" for n in (2, 3, 4)]
+
+
+def test_remembered_values_read_as_each_row_gives_them(school, monkeypatch):
+    """PERF-3: past the memo's limit values are still read; a blank cell after a remembered value of the same
+    column is still blank; text with spaces, a date and the same date as text all read the same."""
+    monkeypatch.setattr("bureau.importing.MEMO_LIMIT", 2)
+    rows = [
+        row(工号="M1", 任教学科="数学", 身份证号=None),
+        row(工号="M2", 任教学科=" 数学 ", 身份证号=None, 入校日期="2015-09-01"),
+        row(工号="M3", 任教学科="语文", 身份证号=None, 入校日期=dt.date(2015, 9, 1)),
+        row(工号="M4", 任教学科="  ", 身份证号=None),
+        row(工号="M5", 任教学科="英语", 身份证号=None, 班主任=None),
+        row(工号="M6", 任教学科="英语", 身份证号=None, 班主任="否"),
+    ]
+    report = run(rows, skip_invalid=True)
+    assert errors_of(report) == ["第5行 任教学科: 不能为空"]
+    stored = dict(Teacher.objects.values_list("staff_no", "subject"))
+    assert stored == {"M1": "数学", "M2": "数学", "M3": "语文", "M5": "英语", "M6": "英语"}
+    assert set(Teacher.objects.values_list("joined_school_on", flat=True)) == {dt.date(2015, 9, 1)}
+    assert Posting.objects.count() == 5 and Teacher.history.count() == 5
+
+
+def test_new_teachers_history_and_postings_carry_the_import(school, django_user_model):
+    """PERF-3: the rows written by COPY are the rows the instance path wrote: history "+" by the actor,
+    a home posting from 入校日期 noted 名册导入, 状态生效日期 the import date."""
+    run([row(工号="H1", 身份证号=None), row(工号="H2", 身份证号=None, 学校代码="S1", 入校日期=dt.date(2020, 1, 2))])
+    teacher = Teacher.objects.get(staff_no="H2")
+    (record,) = teacher.history.all()
+    assert (record.history_type, record.school_id, record.joined_school_on, record.status_since) == (
+        "+", school.pk, dt.date(2020, 1, 2), TODAY)
+    (posting,) = Posting.objects.filter(teacher=teacher)
+    assert (posting.kind, posting.started_on, posting.note, posting.ended_on) == ("regular", dt.date(2020, 1, 2),
+                                                                                 "名册导入", None)
+    assert teacher.created_at == record.created_at and teacher.status_since == TODAY
