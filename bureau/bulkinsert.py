@@ -97,9 +97,9 @@ def _copy(model: type[models.Model], fields: Sequence[models.Field], rows: list[
     sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
     drawn: list[int] = []
     with connection.cursor() as cursor:
-        if ids:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [meta.db_table, meta.pk.column, len(rows)])
+        if ids:  # the sequence named once: pg_get_serial_sequence per drawn id cost more than the COPY
+            cursor.execute("SELECT nextval(seq) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) s, "
+                           "generate_series(1, %s)", [meta.db_table, meta.pk.column, len(rows)])
             drawn = sorted(pk for (pk,) in cursor.fetchall())
         for start in range(0, len(rows), CHUNK):
             chunk = list(zip(*rows[start:start + CHUNK], strict=True))

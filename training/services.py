@@ -340,8 +340,10 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
         for e in Enrolment.objects.filter(project_id__in={p for p, _ in pairs}, teacher_id__in={t for _, t in pairs})
         if (e.project_id, e.teacher_id) in pairs
     }
-    missing = [Enrolment(project=line.project, teacher=line.teacher, state=EnrolmentState.COMPLETED, imported=True,
-                         applied_by=actor) for line in lines if (line.project.pk, line.teacher.pk) not in enrolments]
+    actor_id = getattr(actor, "pk", None)
+    missing = [Enrolment(project_id=line.project.pk, teacher_id=line.teacher.pk, state=EnrolmentState.COMPLETED,
+                         imported=True, applied_by_id=actor_id)
+               for line in lines if (line.project.pk, line.teacher.pk) not in enrolments]
     if missing:
         insert_rows(Enrolment, missing, keys_of=lambda e: [school_version_key(schools[e.teacher_id])])
         events_record(EnrolmentEvent, [(e, "import", "", e.state) for e in missing], actor=actor, reason="由考核结果导入")
