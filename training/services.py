@@ -14,7 +14,7 @@ from bureau.bulkinsert import insert_history, insert_rows, insert_values
 from bureau.choices import Role, Status
 from bureau.models import Teacher
 from bureau.scoping import own_teacher, role_of, visible_teachers
-from bureau.services import ApplicationError, audit, audit_many, event_record, events_record
+from bureau.services import ApplicationError, audit, event_record, events_record
 from bureau.workflow import transition_guard
 from credits import rules as credit_rules
 from credits.models import LedgerEntry, Source
@@ -399,12 +399,10 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
     )
     _certificates_sync_many([(r, line.project, line.teacher) for line, _, r, _ in out], actor=actor, now=now,
                             policy_of=policy_of)
-    audits = [(r, "training.result.recorded", {"grade": line.grade, **_origin_data(line.origin)})
-              for line, _, r, changed in out if changed]
-    audits += [(r, "training.result.posted", {"rows": [row.pk for row in synced[_result_key(r)]], "grade": r.grade,
-                                              **_origin_data(line.origin)})
-               for line, _, r, _ in out if synced[_result_key(r)]]
-    audit_many(audits, actor=actor)
+    _audit_batch("training.results.recorded", [
+        {"id": r.pk, "grade": r.grade, "changed": changed, "rows": [row.pk for row in synced[_result_key(r)]],
+         **_origin_data(line.origin)}
+        for line, _, r, changed in out if changed or synced[_result_key(r)]], actor=actor)
     return [(r, changed or bool(synced[_result_key(r)])) for _, _, r, changed in out]
 
 
@@ -431,8 +429,9 @@ def results_repost_many(result_ids: list[int], *, actor) -> int:
             actor=actor, closed=closed, schools=schools)
         _certificates_sync_many([(r, r.enrolment.project, r.enrolment.teacher) for r in results], actor=actor,
                                 now=now, policy_of=policy_of)
-        audit_many([(r, "training.result.posted", {"rows": [row.pk for row in synced[_result_key(r)]], "grade": r.grade})
-                    for r in results if synced[_result_key(r)]], actor=actor)
+        _audit_batch("training.results.reposted", [
+            {"id": r.pk, "grade": r.grade, "rows": [row.pk for row in synced[_result_key(r)]]}
+            for r in results if synced[_result_key(r)]], actor=actor)
         return sum(len(rows) for rows in synced.values())
 
     closed = closed_years()
@@ -442,6 +441,15 @@ def results_repost_many(result_ids: list[int], *, actor) -> int:
             ids = result_ids[start:start + RESULT_BATCH]
             written += posting_attempts(lambda ids=ids: batch(ids), what=f"{len(ids)} results")
     return written
+
+
+def _audit_batch(action: str, results: list[dict], *, actor) -> None:
+    """One audit row for a batch of results (PERF-6), naming each result written, its grade, whether the
+    result changed and the ledger rows posted: what result_record audits per result as
+    training.result.recorded and training.result.posted. Who changed each result, and when, is in
+    its history too (simple_history), and each ledger row names its author."""
+    if results:
+        audit(action=action, actor=actor, count=len(results), results=results)
 
 
 def _history_many(results: list[Result], *, update: bool, actor, now) -> None:

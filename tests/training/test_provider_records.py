@@ -171,8 +171,9 @@ def test_provider_postings_name_the_system_user_and_the_record(client, feed):
     assert row.approved_by.username == SYSTEM_USERNAME and row.entered_by.username == SYSTEM_USERNAME
     assert "某网络学院" in row.description and "RA-7" in row.description
     assert EnrolmentEvent.objects.get(enrolment=result.enrolment).actor.username == SYSTEM_USERNAME
-    recorded = AuditEntry.objects.get(action="training.result.recorded", object_id=str(result.pk))
-    assert recorded.actor.username == SYSTEM_USERNAME and "RA-7" in recorded.data["origin"]
+    recorded = AuditEntry.objects.get(action="training.results.recorded")  # one row per batch
+    (entry,) = [r for r in recorded.data["results"] if r["id"] == result.pk]
+    assert recorded.actor.username == SYSTEM_USERNAME and "RA-7" in entry["origin"]
     assert AuditEntry.objects.get(action="training.provider.records_posted").actor.username == SYSTEM_USERNAME
     # a change reverses under the same author, the reversal naming the record too
     post(client, key, [record("A-7", teacher, projects[0], grade="不合格")])
