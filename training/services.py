@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bureau import versions
-from bureau.bulkinsert import insert_history, insert_rows, insert_values
+from bureau.bulkinsert import insert_history, insert_rows, insert_values, new_instance
 from bureau.choices import Role, Status
 from bureau.models import Teacher
 from bureau.scoping import own_teacher, role_of, visible_teachers
@@ -341,8 +341,8 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
         if (e.project_id, e.teacher_id) in pairs
     }
     actor_id = getattr(actor, "pk", None)
-    missing = [Enrolment(project_id=line.project.pk, teacher_id=line.teacher.pk, state=EnrolmentState.COMPLETED,
-                         imported=True, applied_by_id=actor_id)
+    missing = [new_instance(Enrolment, project_id=line.project.pk, teacher_id=line.teacher.pk,
+                            state=EnrolmentState.COMPLETED, imported=True, applied_by_id=actor_id)
                for line in lines if (line.project.pk, line.teacher.pk) not in enrolments]
     if missing:
         insert_rows(Enrolment, missing, keys_of=lambda e: [school_version_key(schools[e.teacher_id])])
@@ -358,8 +358,9 @@ def _results_batch(lines: list[ResultLine], *, actor, closed) -> list[tuple[Resu
         values = (line.grade, line.completed_on, line.certified_hours)
         result = current.get(enrolment.pk)
         if result is None:
-            result = Result(enrolment=enrolment, grade=line.grade, completed_on=line.completed_on,
-                            certified_hours=line.certified_hours, recorded_by=actor)
+            result = new_instance(Result, enrolment_id=enrolment.pk, grade=line.grade, completed_on=line.completed_on,
+                                  certified_hours=line.certified_hours, recorded_by_id=actor_id)
+            Result.enrolment.field.set_cached_value(result, enrolment)
             created.append(result)
         elif (result.grade, result.completed_on, result.certified_hours) != values:
             result.grade, result.completed_on, result.certified_hours = values
