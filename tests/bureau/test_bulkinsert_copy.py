@@ -110,3 +110,38 @@ def test_a_conflict_raises_djangos_integrity_error():
     copy_rows(Teacher, [teacher_values(school, "F1")])
     with pytest.raises(IntegrityError), transaction.atomic():
         copy_rows(Teacher, [teacher_values(school, "F1")])
+
+
+# --- PERF-6: insert_values and new_instance ---------------------------------------------------------
+
+
+def test_insert_values_writes_what_an_instance_would_hold_and_refuses_cached_models(django_user_model):
+    from bureau.bulkinsert import insert_values
+
+    user = django_user_model.objects.create(username="u1")
+    AuditEntry.objects.create(action="a.single", actor=user, object_type="x", object_id="1", data={"k": "v"})
+    with CaptureQueriesContext(connection) as queries:
+        written = insert_values(AuditEntry, ["action", "actor_id", "object_type", "object_id", "data"],
+                                [("a.bulk", user.pk, "x", "1", {"k": "v"}), ("a.bulk", None, "x\tt", "2", "text")])
+    assert written == 2 and len(queries) == 1 and queries[0]["sql"].startswith("COPY")
+    single, bulk = AuditEntry.objects.filter(object_id="1").order_by("action")
+    assert (bulk.data, bulk.actor_id, single.data) == ({"k": "v"}, user.pk, {"k": "v"})
+    assert bulk.created_at is not None
+    assert AuditEntry.objects.get(object_id="2").data == "text"  # a JSON string stays a string, tab kept
+    assert AuditEntry.objects.get(object_id="2").object_type == "x\tt"
+    with pytest.raises(ValueError, match="cache keys"):
+        insert_values(Teacher, ["staff_no"], [("Z1",)])  # Teacher bumps cache keys: insert_rows or copy_rows
+    assert insert_values(AuditEntry, ["action"], []) == 0
+
+
+def test_new_instance_holds_what_the_constructor_gives_and_saves():
+    from bureau.bulkinsert import new_instance
+
+    school = SchoolFactory()
+    values = teacher_values(school, "N1")
+    built, constructed = new_instance(Teacher, **values), Teacher(**values)
+    names = [f.attname for f in Teacher._meta.concrete_fields if f.attname not in ("created_at", "updated_at")]
+    assert [getattr(built, n) for n in names] == [getattr(constructed, n) for n in names]
+    assert built._state.adding and built.pk is None
+    (saved,) = insert_rows(Teacher, [built])
+    assert Teacher.objects.get(pk=saved.pk).staff_no == "N1" and not saved._state.adding
