@@ -3,7 +3,6 @@ training.providers.provider_oauth_client_issue)."""
 
 import datetime as dt
 import logging
-from decimal import Decimal as D
 from urllib.parse import urlencode
 
 import pytest
@@ -18,15 +17,14 @@ from tests.factories import TeacherFactory
 from training.models import Project, Provider
 from training.providers import provider_key_issue, provider_oauth_client_issue, provider_oauth_client_revoke
 
-URL = "/api/providers/records/"
-XAPI = "/api/providers/xapi/statements/"
+from . import provider_fixtures
+from .provider_fixtures import PROJECT, URL, XAPI, record
+
 TOKEN = "/o/token/"
-COMMON = {"level": "省培", "mode": "网络研修", "kind": "选修", "theme": "学科教学", "hours": D("20"),
-          "start_on": dt.date(2026, 3, 1), "end_on": dt.date(2026, 6, 30), "status": "finished"}
 
 
 def make_provider(name, code):
-    project = Project.objects.create(code=code, name=f"{name}的课程", organiser=name, **COMMON)
+    project = Project.objects.create(code=code, name=f"{name}的课程", organiser=name, **PROJECT)
     provider = Provider.objects.create(name=name)
     provider.projects.set([project])
     client_id, secret = provider_oauth_client_issue(provider=provider, actor=None)
@@ -47,13 +45,8 @@ def bearer(token):
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
-def record(i, teacher, project):
-    return {"record_id": f"R{i}", "project_code": project.code, "staff_no": teacher.staff_no, "grade": "合格",
-            "completed_on": "2026-06-30"}
-
-
 def post(client, token, records, url=URL):
-    return client.post(url, {"records": records}, content_type="application/json", **bearer(token))
+    return provider_fixtures.post(client, token, records, url, scheme="Bearer")
 
 
 def test_token_from_the_client_secret_posts_records(client, two):

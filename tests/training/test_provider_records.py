@@ -17,11 +17,9 @@ from training.models import EnrolmentEvent, Project, Provider, ProviderCourse, P
 from training.providers import provider_key_issue
 from training.services import result_record
 
-URL = "/api/providers/records/"
-XAPI = "/api/providers/xapi/statements/"
+from .provider_fixtures import COMMON, XAPI, post, record
+
 HOURS_IRI = "https://x.example/xapi/extensions/certified-hours"
-COMMON = {"level": "省培", "mode": "网络研修", "kind": "选修", "theme": "学科教学", "hours": D("20"),
-          "organiser": "某网络学院", "start_on": dt.date(2026, 3, 1), "end_on": dt.date(2026, 6, 30), "status": "finished"}
 
 
 @pytest.fixture
@@ -30,16 +28,6 @@ def feed(db):
     provider = Provider.objects.create(name="某网络学院")
     provider.projects.set(projects)
     return provider, provider_key_issue(provider=provider, actor=None), projects
-
-
-def post(client, key, records, url=URL, **extra):
-    body = {"records": records} if url == URL else records
-    return client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {key}", **extra)
-
-
-def record(i, teacher, project, grade="合格", on="2026-06-30", **more):
-    return {"record_id": f"R{i}", "project_code": project.code, "staff_no": teacher.staff_no, "grade": grade,
-            "completed_on": on, **more}
 
 
 def outcomes(response):

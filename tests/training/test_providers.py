@@ -14,10 +14,7 @@ from tests.factories import SchoolFactory, TeacherFactory
 from training.models import Project, Provider, ProviderCourse, ProviderRecord, Result, Session
 from training.providers import provider_key_issue
 
-URL = "/api/providers/records/"
-XAPI = "/api/providers/xapi/statements/"
-COMMON = {"level": "省培", "mode": "网络研修", "kind": "选修", "theme": "学科教学", "hours": D("20"),
-          "organiser": "某网络学院", "start_on": dt.date(2026, 3, 1), "end_on": dt.date(2026, 6, 30), "status": "finished"}
+from .provider_fixtures import COMMON, URL, XAPI, post, record
 
 
 @pytest.fixture
@@ -32,16 +29,6 @@ def provider(db):
 
 def auth(key):
     return {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
-
-
-def post(client, key, records, url=URL):
-    body = {"records": records} if url == URL else records
-    return client.post(url, body, content_type="application/json", **auth(key))
-
-
-def record(i, teacher, project, grade="合格", hours=None):
-    return {"record_id": f"R{i}", "project_code": project.code, "staff_no": teacher.staff_no, "grade": grade,
-            "completed_on": "2026-06-30", **({"certified_hours": str(hours)} if hours is not None else {})}
 
 
 def many_teachers(n):
