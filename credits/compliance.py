@@ -505,14 +505,19 @@ class ComplianceRun:
             # (temporary tables use local buffers: no synchronized or parallel scans start mid-table).
             source, order = table, ""
         tally = None if conditions or self._schools is not None else {}
+        # The school columns only for a stream that sums the schools itself: a full stream on PostgreSQL
+        # has them summed from its table already, and fetching four unused columns of 100,000 rows was
+        # about 0.07 s of PERF-1 (bench/RESULTS.md, session 7).
+        school_columns = ("" if tally is None else
+                          ", school_id, CASE WHEN subject = 1 AND (positive_rows > 0 OR results > 0) THEN 1 ELSE 0 END,"
+                          " results, passed")
         sql = f"""
             SELECT staff_no, name, school_code, annual_credits, annual_hours, ethics_hours, school_hours, cycle_hours,
                    subject = 1, subject = 1 AND annual_credits >= CAST(%(req)s AS NUMERIC),
                    uncounted_credits,
                    CASE WHEN subject = 1 THEN ethics_hours >= CAST(%(min_ethics)s AS NUMERIC) END,
                    CASE WHEN subject = 1 THEN school_hours >= CAST(%(min_school)s AS NUMERIC) END,
-                   subject_years, cycle_required, {cycle_ok},
-                   school_id, CASE WHEN subject = 1 AND (positive_rows > 0 OR results > 0) THEN 1 ELSE 0 END, results, passed
+                   subject_years, cycle_required, {cycle_ok}{school_columns}
             FROM {source} pt {condition} {order}
         """
         cursor = connection.chunked_cursor()
@@ -526,7 +531,7 @@ class ComplianceRun:
                 streamed += len(rows)
                 if fast and tally is None:  # PostgreSQL's types are the row's: one call a row
                     for r in rows:
-                        yield TeacherRow(*r[:16])
+                        yield TeacherRow(*r)
                     continue
                 for r in rows:
                     subject, compliant = r[8] == 1, r[9] == 1
