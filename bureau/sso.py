@@ -15,7 +15,7 @@ stays the break-glass way in. Anything else is refused and the login page says s
 configured claim must be unique and not editable by the provider's users (docs/decisions.md).
 
 OIDC id_tokens are checked in full: signature (the provider's JWKS), `iss` = OIDC_OP_ISSUER, `aud` = our
-client id, `exp`, and the nonce of the session (the library); the userinfo answer must be about the same
+client id (with several audiences, `azp` = our client id too), `exp`, and the nonce of the session (the library); the userinfo answer must be about the same
 `sub`. After sign-in only a ?next= of this site is followed (both protocols), else "/".
 
 The backends load the signed-in user as bureau.auth.RoleAwareBackend does (role, school, teacher in one query,
@@ -134,12 +134,19 @@ class OIDCBackend(RoleAwareBackend, OIDCAuthenticationBackend):
         if not issuer:
             raise SuspiciousOperation("OIDC_OP_ISSUER is not set: every id_token is refused")
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 payload, key, algorithms=[self.OIDC_RP_SIGN_ALGO], audience=self.OIDC_RP_CLIENT_ID, issuer=issuer,
                 options={"require": ["iss", "aud", "sub"]}, leeway=30,  # exp: checked when present, required below
             )
         except jwt.InvalidTokenError as exc:
             raise SuspiciousOperation(f"id_token refused: {type(exc).__name__}") from exc
+        # OpenID Connect Core 3.1.3.7 (4, 5): a token for several audiences must name the party it was
+        # issued to (azp), and a named party must be us: another client of the same provider cannot pass
+        # on a token it was given that also lists us.
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != self.OIDC_RP_CLIENT_ID:
+            raise SuspiciousOperation("id_token refused: azp missing or not this client")
+        return claims
 
     def get_or_create_user(self, access_token, id_token, payload):
         """`payload` is the checked id_token: its iss/sub for the explicit link; the userinfo answer (for the

@@ -590,7 +590,8 @@ def test_oidc_id_token_without_exp_is_refused(client, users, oidc_provider):
     assert _signed_in(client) is None
 
 
-@pytest.mark.parametrize("switch", ["signature", "aud", "iss", "nonce", "expired", "no-aud", "issuer-unset"])
+@pytest.mark.parametrize("switch", ["signature", "aud", "iss", "nonce", "expired", "no-aud", "issuer-unset",
+                                    "several-aud-no-azp", "azp-another-client"])
 def test_oidc_bad_id_token_is_refused(client, users, oidc_provider, settings, switch):
     oidc_provider.user = "T1"
     if switch == "signature":
@@ -605,11 +606,27 @@ def test_oidc_bad_id_token_is_refused(client, users, oidc_provider, settings, sw
         oidc_provider.id_token_claims = {"exp": 1_000_000_000}
     elif switch == "no-aud":
         oidc_provider.id_token_claims = {"aud": None}
+    elif switch == "several-aud-no-azp":  # OIDC Core 3.1.3.7: several audiences need azp
+        oidc_provider.id_token_claims = {"aud": [oidc_provider.client_id, "another-app"]}
+    elif switch == "azp-another-client":  # issued to another client, listing us too
+        oidc_provider.id_token_claims = {"aud": [oidc_provider.client_id, "another-app"], "azp": "another-app"}
     else:
         settings.OIDC_OP_ISSUER = ""
     response = _follow_provider(client, "/oidc/authenticate/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/?sso=failed"
     assert _signed_in(client) is None
+
+
+@pytest.mark.parametrize("claims", [
+    {"azp": "CLIENT"},  # one audience and azp: us
+    {"aud": ["CLIENT", "another-app"], "azp": "CLIENT"},  # several audiences, issued to us
+])
+def test_oidc_id_token_with_our_azp_signs_in(client, users, oidc_provider, claims):
+    oidc_provider.user = "T1"
+    oidc_provider.id_token_claims = {k: ([oidc_provider.client_id if a == "CLIENT" else a for a in v] if isinstance(v, list)
+                                         else oidc_provider.client_id if v == "CLIENT" else v) for k, v in claims.items()}
+    _follow_provider(client, "/oidc/authenticate/")
+    assert int(_signed_in(client)) == users["teacher"].pk
 
 
 def test_oidc_callback_with_a_state_not_ours_is_refused(client, users, oidc_provider):
