@@ -44,15 +44,17 @@ class Current:
 
     pk: int
     values: tuple  # (grade, completed_on, certified_hours)
+    enrolment_id: int
 
 
 def current_results(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Current]:
     if not pairs:
         return {}
     rows = Result.objects.filter(enrolment__teacher__in={t for _, t in pairs}, enrolment__project__in={p for p, _ in pairs})
-    return {(project, teacher): Current(pk, (grade, completed_on, hours))
-            for pk, project, teacher, grade, completed_on, hours in rows.values_list(
-                "pk", "enrolment__project_id", "enrolment__teacher_id", "grade", "completed_on", "certified_hours")
+    return {(project, teacher): Current(pk, (grade, completed_on, hours), enrolment)
+            for pk, project, teacher, grade, completed_on, hours, enrolment in rows.values_list(
+                "pk", "enrolment__project_id", "enrolment__teacher_id", "grade", "completed_on", "certified_hours",
+                "enrolment_id")
             if (project, teacher) in pairs}
 
 

@@ -237,6 +237,7 @@ def provider_records_post(*, provider: Provider, records: list[dict]) -> list[Ou
         others = holds.other_results(unposted, provider_id=provider.pk)
         results = holds.current_results({(p.project.pk, p.teacher.pk) for p in parsed})
         to_post: list[_Parsed] = []
+        replayed: list[tuple[_Parsed, int]] = []  # unchanged records already posted, with their enrolment
         singles: list[_Parsed] = []
         held: list[tuple[_Parsed, holds.Hold]] = []
         for item in parsed:
@@ -253,6 +254,8 @@ def provider_records_post(*, provider: Provider, records: list[dict]) -> list[Ou
                 continue
             if prior is not None and prior.state == ProviderRecordState.POSTED and _values(prior) == item.values:
                 outcomes[item.index] = Outcome(item.record_id, "unchanged", _overridden(item, current))
+                if current is not None:
+                    replayed.append((item, current.enrolment_id))
                 continue
             hold = holds.hold_for(project=item.project, grade=item.grade, completed_on=item.completed_on,
                                   certified_hours=item.certified_hours, prior=prior, current=current,
@@ -294,7 +297,8 @@ def provider_records_post(*, provider: Provider, records: list[dict]) -> list[Ou
         if released:
             audit_many([(record, "training.provider.record_released", {"automatic": True}) for _, record in released],
                        actor=actor)
-        for item in _waiting(posted, closed):
+        # A record sent again says so too while its 补报 still waits (else "unchanged" would read as posted).
+        for item in _waiting([(item, result.enrolment_id) for item, result in posted] + replayed, closed):
             outcomes[item.index].reason += "完成日期属于已关账年度，学分未直接登记，已作为补报等待市教育局审核。"
         for item, hold in held:
             outcomes[item.index] = Outcome(item.record_id, "held", f"{hold.reason}，待市教育局核查。")
@@ -376,11 +380,12 @@ def _overridden(item: _Parsed, current: holds.Current | None) -> str:
     return f"本项目的考核结果已被其他来源改为{current.values[0]}，本记录未覆盖；如有异议请联系市教育局。"
 
 
-def _waiting(posted: list[tuple[_Parsed, Result]], closed: frozenset[int]) -> list[_Parsed]:
-    """The posted records whose ledger change waits as a pending 补报 (CR-9: dated in a closed year)."""
+def _waiting(posted: list[tuple[_Parsed, int]], closed: frozenset[int]) -> list[_Parsed]:
+    """The records (with their result's enrolment) whose ledger change waits as a pending 补报 (CR-9: dated
+    in a closed year)."""
     if not closed or not posted:
         return []
-    keys = {f"result:{result.enrolment_id}": item for item, result in posted}  # training.services._result_key
+    keys = {f"result:{enrolment_id}": item for item, enrolment_id in posted}  # training.services._result_key
     pending: set[str] = set()
     names = list(keys)
     for start in range(0, len(names), 5000):

@@ -257,6 +257,11 @@ def test_closed_year_record_says_it_waits_as_amendment(client, feed):
     assert answer[1] == ("created", "")
     assert not LedgerEntry.objects.filter(teacher=teacher, project_code="NET0").exists()
     assert Amendment.objects.filter(state="pending").count() == 1
+    # Sent again unchanged: still waiting, and it says so (once approved, it no longer does).
+    again = outcomes(post(client, key, [record(1, teacher, projects[0], on="2025-12-30")]))
+    assert again[0][0] == "unchanged" and "补报" in again[0][1]
+    Amendment.objects.filter(state="pending").update(state="refused")
+    assert outcomes(post(client, key, [record(1, teacher, projects[0], on="2025-12-30")])) == [("unchanged", "")]
 
 
 # --- 21. a held record is checked again when it is sent again ------------------------------------------------
