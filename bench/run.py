@@ -372,7 +372,7 @@ def perf6(count: int) -> None:
     from django.test.utils import CaptureQueriesContext
     from openpyxl import Workbook
 
-    from bureau import versions
+    from bench.counting import counted_cache_calls
     from bureau.importing import run_import
     from bureau.models import Teacher
     from credits.models import LedgerEntry
@@ -445,13 +445,8 @@ def perf6(count: int) -> None:
         ], batch_size=5000)
 
     def ours(path, rows):
-        counting = _CountingCache(versions.cache)
-        versions.cache = counting
-        try:
-            with CaptureQueriesContext(connection) as queries, path.open("rb") as handle:
-                report = run_import(ResultImporter(actor=None, today=dt.date(2026, 11, 30)), handle)
-        finally:
-            versions.cache = counting.inner
+        with counted_cache_calls() as counting, CaptureQueriesContext(connection) as queries, path.open("rb") as handle:
+            report = run_import(ResultImporter(actor=None, today=dt.date(2026, 11, 30)), handle)
         assert report.created == rows and not report.errors, report.summary()
         return len(queries), counting.calls
 
@@ -501,7 +496,7 @@ def feed(count: int) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from bureau import versions
+    from bench.counting import counted_cache_calls
     from bureau.models import Teacher
     from training.models import Project, Provider
     from training.providers import MAX_RECORDS, provider_key_issue
@@ -543,20 +538,15 @@ def feed(count: int) -> None:
 
     def post(rows: int) -> tuple[float, int, int, int]:
         calls = bodies(rows)
-        counting = _CountingCache(versions.cache)
-        versions.cache = counting
-        try:
-            with CaptureQueriesContext(connection) as queries:
-                start = time.perf_counter()
-                for body in calls:
-                    answer = client.post("/api/providers/records/", body, content_type="application/json",
-                                         HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Api-Key {key}")
-                    assert answer.status_code == 200, (answer.status_code, answer.content[:300])
-                    counts = answer.json()["counts"]
-                    assert counts == {"created": len(json.loads(body)["records"])}, counts
-                elapsed = time.perf_counter() - start
-        finally:
-            versions.cache = counting.inner
+        with counted_cache_calls() as counting, CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            for body in calls:
+                answer = client.post("/api/providers/records/", body, content_type="application/json",
+                                     HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Api-Key {key}")
+                assert answer.status_code == 200, (answer.status_code, answer.content[:300])
+                counts = answer.json()["counts"]
+                assert counts == {"created": len(json.loads(body)["records"])}, counts
+            elapsed = time.perf_counter() - start
         return elapsed, len(calls), len(queries), counting.calls
 
     few = max(count // 10, 1)
@@ -578,24 +568,6 @@ def feed(count: int) -> None:
     print(f"FEED records/s={count / elapsed:,.0f} (records={count} in {requests} calls of at most {MAX_RECORDS}, "
           f"{elapsed:.2f}s; no limit) queries={queries} ({q_few} at {few} records) cache_calls={calls} "
           f"({c_few} at {few} records){'' if flat else ' GROWS PER ROW'}", flush=True)
-
-
-class _CountingCache:
-    """Counts the calls bureau.versions makes to the cache (bumps, versions read, cached policies)."""
-
-    def __init__(self, inner):
-        self.inner, self.calls = inner, 0
-
-    def __getattr__(self, name):
-        attr = getattr(self.inner, name)
-        if not callable(attr):
-            return attr
-
-        def counted(*args, **kwargs):
-            self.calls += 1
-            return attr(*args, **kwargs)
-
-        return counted
 
 
 # --- PERF-4 ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.counting import counted_cache_calls
 from bureau import versions
 from bureau.importing import run_import
 from bureau.models import AuditEntry
@@ -41,30 +42,9 @@ def run(tmp_path, rows, name="r.xlsx"):
         return run_import(ResultImporter(actor=None, today=TODAY), handle, filename=name)
 
 
-class CountingCache:
-    """Counts every call bureau.versions makes to the cache (bumps, version reads, cached policies)."""
-
-    def __init__(self, inner):
-        self.inner, self.calls = inner, 0
-
-    def __getattr__(self, name):
-        attr = getattr(self.inner, name)
-        if not callable(attr):
-            return attr
-
-        def counted(*args, **kwargs):
-            self.calls += 1
-            return attr(*args, **kwargs)
-
-        return counted
-
-
 def measure(tmp_path, monkeypatch, rows, name):
-    counting = CountingCache(versions.cache)
-    monkeypatch.setattr(versions, "cache", counting)
-    with CaptureQueriesContext(connection) as queries:
+    with counted_cache_calls() as counting, CaptureQueriesContext(connection) as queries:
         report = run(tmp_path, rows, name)
-    monkeypatch.setattr(versions, "cache", counting.inner)
     assert report.written and not report.errors
     return len(queries), counting.calls
 
@@ -159,11 +139,9 @@ def test_ledger_sync_many_decides_as_ledger_sync(city):
     assert len(shape("bulk")) == 5
 
 
-def test_coalesced_bumps_each_key_once(db, monkeypatch):
+def test_coalesced_bumps_each_key_once(db):
     versions.bump("perf6:a", "perf6:b")  # the counters exist: one incr each, no start
-    counting = CountingCache(versions.cache)
-    monkeypatch.setattr(versions, "cache", counting)
-    with versions.coalesced():
+    with counted_cache_calls() as counting, versions.coalesced():
         for _ in range(100):
             versions.bump("perf6:a", "perf6:b")
     assert counting.calls == 2  # one incr per key (the on-commit ones come with the test's commit)
