@@ -140,12 +140,18 @@ class OIDCBackend(RoleAwareBackend, OIDCAuthenticationBackend):
             )
         except jwt.InvalidTokenError as exc:
             raise SuspiciousOperation(f"id_token refused: {type(exc).__name__}") from exc
-        # OpenID Connect Core 3.1.3.7 (4, 5): a token for several audiences must name the party it was
-        # issued to (azp), and a named party must be us: another client of the same provider cannot pass
-        # on a token it was given that also lists us.
-        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-        if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != self.OIDC_RP_CLIENT_ID:
-            raise SuspiciousOperation("id_token refused: azp missing or not this client")
+        return claims
+
+    def verify_token(self, token, **kwargs):
+        """The library's check (`_verify_jws` above, and the nonce), plus for the id_token only (the call
+        that passes a nonce; a signed userinfo answer has no azp to give) OpenID Connect Core 3.1.3.7 (4, 5):
+        a token for several audiences must name the party it was issued to (azp), and a named party must
+        be us: another client of the same provider cannot pass on a token it was given that also lists us."""
+        claims = super().verify_token(token, **kwargs)
+        if "nonce" in kwargs:
+            audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+            if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != self.OIDC_RP_CLIENT_ID:
+                raise SuspiciousOperation("id_token refused: azp missing or not this client")
         return claims
 
     def get_or_create_user(self, access_token, id_token, payload):

@@ -253,9 +253,10 @@ def provider_records_post(*, provider: Provider, records: list[dict]) -> list[Ou
                                                "同一机构记录编号不能改换教师或项目；如原记录有误，请联系市教育局更正。")
                 continue
             if prior is not None and prior.state == ProviderRecordState.POSTED and _values(prior) == item.values:
-                outcomes[item.index] = Outcome(item.record_id, "unchanged", _overridden(item, current))
-                if current is not None:
-                    replayed.append((item, current.enrolment_id))
+                overridden = _overridden(item, current)
+                outcomes[item.index] = Outcome(item.record_id, "unchanged", overridden)
+                if current is not None and not overridden and item.completed_on and item.completed_on.year in closed:
+                    replayed.append((item, current.enrolment_id))  # its own 补报 may still wait (below)
                 continue
             hold = holds.hold_for(project=item.project, grade=item.grade, completed_on=item.completed_on,
                                   certified_hours=item.certified_hours, prior=prior, current=current,

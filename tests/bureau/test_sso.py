@@ -629,6 +629,14 @@ def test_oidc_id_token_with_our_azp_signs_in(client, users, oidc_provider, claim
     assert int(_signed_in(client)) == users["teacher"].pk
 
 
+def test_oidc_signed_userinfo_for_several_audiences_needs_no_azp(client, users, oidc_provider):
+    """azp is an id_token rule (OIDC Core 3.1.3.7); a signed userinfo answer (5.3.2) lists audiences without it."""
+    oidc_provider.user = "T1"
+    oidc_provider.signed_userinfo = {"aud": [oidc_provider.client_id, "https://api.example"]}
+    _follow_provider(client, "/oidc/authenticate/")
+    assert int(_signed_in(client)) == users["teacher"].pk
+
+
 def test_oidc_callback_with_a_state_not_ours_is_refused(client, users, oidc_provider):
     client.get("/oidc/authenticate/")  # a session with states, but not this one
     response = client.get("/oidc/callback/?code=abc&state=forged")

@@ -9,7 +9,7 @@ authorization request carried an S256 code_challenge and the token request the c
 it (RFC 7636): enough to be a real party to the exchanges mozilla-django-oidc makes, not a general provider.
 Switches for the negative tests: `id_token_claims` (claims put into, or as None taken out of, the id_tokens:
 a wrong aud, iss, nonce, a past exp), `sign_with_foreign_key` (a signature no key in /jwks verifies) and
-`userinfo_sub` (userinfo about another subject).
+`userinfo_sub` (userinfo about another subject); `signed_userinfo` answers userinfo as a signed JWT.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class OIDCProvider:
         self.id_token_claims: dict = {}
         self.sign_with_foreign_key = False
         self.userinfo_sub: str | None = None
+        self.signed_userinfo: dict | None = None  # answer userinfo as a signed JWT (application/jwt) with these claims
 
     # --- endpoints ---------------------------------------------------------------------------------------
     def discovery(self, environ):
@@ -114,7 +115,11 @@ class OIDCProvider:
         user = self.tokens.get(auth.removeprefix("Bearer "))
         if user is None:
             return 401, {"error": "invalid_token"}
-        return 200, {"sub": self.userinfo_sub or f"sub-{user}", "preferred_username": user}
+        claims = {"sub": self.userinfo_sub or f"sub-{user}", "preferred_username": user}
+        if self.signed_userinfo is not None:  # OpenID Connect Core 5.3.2: iss and aud, no azp
+            claims.update({"iss": self.issuer, "aud": self.client_id, **self.signed_userinfo})
+            return 200, ("application/jwt", jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid}))
+        return 200, claims
 
     def jwks(self, environ):
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
@@ -150,5 +155,8 @@ class OIDCProvider:
             start_response("302 Found", [("Location", body)])
             return [b""]
         reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized"}[status]
+        if isinstance(body, tuple):  # (content type, text)
+            start_response(f"{status} {reason}", [("Content-Type", body[0])])
+            return [body[1].encode()]
         start_response(f"{status} {reason}", [("Content-Type", "application/json")])
         return [json.dumps(body).encode()]

@@ -264,6 +264,20 @@ def test_closed_year_record_says_it_waits_as_amendment(client, feed):
     assert outcomes(post(client, key, [record(1, teacher, projects[0], on="2025-12-30")])) == [("unchanged", "")]
 
 
+def test_replay_of_an_overridden_record_does_not_claim_another_sources_pending_amendment(client, feed, users):
+    """The bureau moved the provider's 2026 result into closed 2025 (a pending 补报 of the bureau's): the
+    provider's record sent again says it was not applied, not that it waits as 补报."""
+    _, key, projects = feed
+    ComplianceReport.objects.create(year=2025, kind="closed", status="done")
+    teacher = TeacherFactory()
+    assert outcomes(post(client, key, [record(1, teacher, projects[0])])) == [("created", "")]
+    result_record(project=projects[0], teacher=teacher, grade="优秀", completed_on=dt.date(2025, 12, 1),
+                  certified_hours=None, actor=users["bureau"])
+    assert Amendment.objects.filter(state="pending").count() == 1
+    outcome, reason = outcomes(post(client, key, [record(1, teacher, projects[0])]))[0]
+    assert outcome == "unchanged" and "优秀" in reason and "补报" not in reason
+
+
 # --- 21. a held record is checked again when it is sent again ------------------------------------------------
 
 def claim_for(teacher, **kw):
