@@ -18,7 +18,18 @@ from .admin_imports import import_view
 from .choices import Role
 from .imports import SchoolImporter, TeacherImporter, today_local
 from .logfilters import ID_NUMBER
-from .models import AuditEntry, Cluster, District, Posting, Profile, School, StatusChange, SubjectQuota, Teacher
+from .models import (
+    AuditEntry,
+    Cluster,
+    District,
+    ExportJob,
+    Posting,
+    Profile,
+    School,
+    StatusChange,
+    SubjectQuota,
+    Teacher,
+)
 from .rules import IdNumberError, check_id_number, mask_id_number, status_change_problem
 from .services import (
     ApplicationError,
@@ -401,6 +412,37 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return scoping.role_of(request.user) in ("bureau", "auditor")
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Every background export of the city, for bureau staff to see what runs, what failed and why (the
+    user's own jobs and their files are on 报表 → 导出文件). Read-only, and no file link: a workbook with
+    full 身份证号 is downloaded only through the export page's own check (SEC-3, bureau.exports)."""
+
+    list_display = ["created_at", "title", "kind", "created_by", "status", "progress", "rows", "attempts", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["title", "created_by__username"]
+    date_hierarchy = "created_at"
+    fields = ["kind", "title", "params", "created_by", "status", "progress", "rows", "error", "filename",
+              "created_at", "heartbeat_at", "finished_at", "attempts"]
+    readonly_fields = fields
+    list_select_related = ["created_by"]
+
+    def has_module_permission(self, request):
+        return scoping.role_of(request.user) == "bureau"
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)

@@ -7,7 +7,7 @@ POSTs, simple_history's version pages, changelists, autocomplete) keep to the sa
 import pytest
 from django.urls import reverse
 
-from bureau.models import AuditEntry, Cluster, Posting, Profile, School, Teacher
+from bureau.models import AuditEntry, Cluster, ExportJob, Posting, Profile, School, Teacher
 
 ROLES = ["anonymous", "superuser", "bureau", "district", "principal", "teacher", "auditor"]
 
@@ -62,6 +62,9 @@ POLICY = [
     ("auditentry changelist",    LOGIN,  OK,     OK,     NO,     NO,     LOGIN,  OK),
     ("auditentry change first",  LOGIN,  OK,     OK,     NO,     NO,     LOGIN,  OK),
     ("auditentry add",           LOGIN,  NO,     NO,     NO,     NO,     LOGIN,  NO),
+    ("exportjob changelist",     LOGIN,  OK,     OK,     NO,     NO,     LOGIN,  NO),
+    ("exportjob change job",     LOGIN,  OK,     OK,     NO,     NO,     LOGIN,  NO),
+    ("exportjob add",            LOGIN,  NO,     NO,     NO,     NO,     LOGIN,  NO),
 ]
 
 MATRIX = [
@@ -90,6 +93,7 @@ def org(city, users):
         "T3": t3,
         "district": Profile.objects.get(user=users["district"]),
         "first": AuditEntry.objects.order_by("pk").first(),
+        "job": ExportJob.objects.create(kind="compliance", title="2026 年度达标报表", created_by=users["auditor"]),
     }
     for label, teacher in (("P1", t1), ("P2", t2), ("P3", t3)):
         objects[label] = Posting.objects.get(teacher=teacher, ended_on__isnull=True)
@@ -166,6 +170,7 @@ VIEW_ONLY_PAGES = [
     ("district", "district change D1"),
     ("district", "cluster change C1"),
     ("bureau", "posting change P1"),
+    ("bureau", "exportjob change job"),
 ]
 
 
