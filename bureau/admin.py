@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from . import scoping
-from .admin_base import GuardedHistoryAdmin
+from .admin_base import GuardedHistoryAdmin, RecordAdmin
 from .admin_imports import import_view
 from .choices import Role
 from .imports import SchoolImporter, TeacherImporter, today_local
@@ -427,7 +427,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(RecordAdmin):
     """Every background export of the city, for bureau staff to see what runs, what failed and why (the
     user's own jobs and their files are on 报表 → 导出文件). Read-only, and no file link: a workbook with
     full 身份证号 is downloaded only through the export page's own check (SEC-3, bureau.exports)."""
@@ -446,12 +446,3 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
