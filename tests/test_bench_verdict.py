@@ -34,6 +34,13 @@ def test_full_run_exits_non_zero_with_a_banner_when_a_bar_is_missed(capsys):
     assert "!!! OVER: 1 bar(s) of SPEC §9 missed" in captured.out and "PERF-4 portal" in captured.err
 
 
+def test_a_run_that_judged_no_bar_says_so(capsys):
+    """`--only PERF-5 --sizes 500000` prints figures only: no "ALL OK: 0 bar(s)"."""
+    assert run.verdict(small=False) == 0
+    out = capsys.readouterr().out
+    assert "no bar was measured" in out and "ALL OK" not in out
+
+
 def test_small_run_prints_over_but_exits_zero(capsys):
     run.line("PERF-4 portal", 3.0, 1.0, "")
     assert run.verdict(small=True) == 0
